@@ -1,0 +1,49 @@
+# gan_style: every target installs the project into .venv first, so each works on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+EXP    ?= demo
+RUN    ?= default
+ARGS   ?=
+DATASET ?= monet2photo
+PORT   ?= 6006
+
+.PHONY: install demo train data tensorboard test lint format clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed  ## create .venv and install gan-style with the dev extra
+
+$(VENV)/.installed: pyproject.toml setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+demo: install  ## build the demo data, train the demo experiment (~10 min on 2 CPU cores)
+	$(BIN)/gan-style data demo
+	$(BIN)/gan-style train demo --run $(RUN) $(ARGS)
+
+train: install  ## train EXP (experiments/EXP.yaml) in run RUN with overrides ARGS="k=v ..."
+	$(BIN)/gan-style train $(EXP) --run $(RUN) $(ARGS)
+
+data: install  ## fetch an official CycleGAN dataset: make data DATASET=monet2photo
+	$(BIN)/gan-style data download $(DATASET)
+
+tensorboard: install  ## serve every run under runs/ at http://localhost:$(PORT)
+	$(BIN)/tensorboard --logdir runs --port $(PORT)
+
+test: install  ## run the test suite (CPU, under 15 minutes on 2 cores)
+	$(BIN)/pytest
+
+lint: install  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:  ## remove caches (keeps .venv, data and runs)
+	rm -rf .pytest_cache .ruff_cache build dist *.egg-info

@@ -1,0 +1,1 @@
+"""Image style translation with PyTorch."""

@@ -1,0 +1,308 @@
+"""Typed experiment configuration: nested dataclasses loaded from YAML plus `key=value` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from gan_style.errors import ConfigError
+
+EXPERIMENTS_DIR = Path("experiments")
+
+Generator = Literal["resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"]
+Discriminator = Literal["basic", "n_layers", "pixel"]
+Norm = Literal["instance", "batch", "none"]
+Init = Literal["normal", "xavier", "kaiming", "orthogonal"]
+GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
+Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
+LrPolicy = Literal["linear", "step", "cosine"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+
+
+@dataclass
+class DataConfig:
+    root: str = "data/demo"  # folder holding trainA/ trainB/ testA/ testB/
+    dataset: str = ""  # official dataset name, used to say which download command fetches it
+    load_size: int = 286  # px; images are resized to this before cropping
+    crop_size: int = 256  # px; the square size the networks train on
+    preprocess: Preprocess = "resize_and_crop"
+    flip: bool = True  # random horizontal flip while training
+    channels: int = 3  # 3 = RGB, 1 = grayscale; every image is converted to this
+    num_workers: int = 2  # data loader worker processes; 0 loads in the main process
+
+
+@dataclass
+class ModelConfig:
+    name: Literal["cycle_gan"] = "cycle_gan"
+    generator: Generator = "resnet_9blocks"
+    discriminator: Discriminator = "basic"  # basic = 70x70 PatchGAN (3 layers)
+    n_layers_d: int = 3  # layers of the `n_layers` discriminator
+    ngf: int = 64  # generator filters in the first conv layer
+    ndf: int = 64  # discriminator filters in the first conv layer
+    norm: Norm = "instance"
+    dropout: bool = False  # dropout in the generator's residual blocks / U-Net inner layers
+    init: Init = "normal"
+    init_gain: float = 0.02  # scale of the normal/xavier/orthogonal initialisation
+
+
+@dataclass
+class LossConfig:
+    gan_mode: GanMode = "lsgan"
+    lambda_cycle: float = 10.0  # weight of the cycle-consistency L1 loss
+    lambda_identity: float = 0.5  # identity L1 weight, relative to lambda_cycle (as in the paper)
+    lambda_gp: float = 10.0  # gradient penalty weight for wgangp
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 100  # epochs at the initial learning rate
+    epochs_decay: int = 100  # epochs over which the learning rate decays (linear/cosine)
+    batch_size: int = 1
+    lr: float = 2e-4  # Adam learning rate
+    beta1: float = 0.5  # Adam beta1
+    beta2: float = 0.999  # Adam beta2
+    lr_policy: LrPolicy = "linear"
+    lr_decay_every: int = 50  # epochs between x lr_gamma steps (lr_policy=step)
+    lr_gamma: float = 0.1  # factor of each step (lr_policy=step)
+    pool_size: int = 50  # image history pool of fakes shown to the discriminators; 0 = off
+    max_steps: int = 0  # stop after this many iterations; 0 = no limit
+    seed: int = 0  # seeds data order, augmentation, initialisation and the image pool
+    device: Device = "auto"
+    save_every: int = 1000  # iterations between checkpoints (one is also written each epoch)
+    keep_checkpoints: int = 3  # step checkpoints kept besides latest.pt
+
+
+@dataclass
+class LogConfig:
+    runs_dir: str = "runs"  # runs live in runs_dir/<experiment>/<run>/
+    every: int = 50  # iterations between scalar logs and progress-bar loss updates
+    sample_every: int = 500  # iterations between sample grids
+    num_samples: int = 4  # fixed held-out images in each sample grid
+
+
+@dataclass
+class Config:
+    name: str = "experiment"  # the experiment name; set from the YAML file name
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+
+# --- Typed construction -------------------------------------------------------------------------
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def all_keys(cls: type = Config, prefix: str = "") -> list[str]:
+    """Every dotted key of the schema, used for suggestions on a typo."""
+    keys = []
+    for name, tp in _field_types(cls).items():
+        key = f"{prefix}{name}"
+        if dataclasses.is_dataclass(tp):
+            keys += all_keys(tp, f"{key}.")
+        else:
+            keys.append(key)
+    return keys
+
+
+def _unknown_key_error(key: str) -> ConfigError:
+    close = difflib.get_close_matches(key, all_keys(), n=1, cutoff=0.5)
+    if not close:  # a typo in the leaf name alone: compare leaf names
+        leaf = key.rsplit(".", 1)[-1]
+        by_leaf = {k.rsplit(".", 1)[-1]: k for k in all_keys()}
+        close = [by_leaf[m] for m in difflib.get_close_matches(leaf, list(by_leaf), n=1)]
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return ConfigError(f"unknown config key '{key}'{hint}")
+
+
+def _coerce(key: str, value: Any, tp: Any) -> Any:
+    """Check a YAML value against a field's type; ints are accepted where floats are expected."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise ConfigError(
+                f"{key}: '{value}' is not one of {', '.join(map(str, choices))}"
+            )
+        return value
+    if origin in (typing.Union, types.UnionType):
+        return value  # no unions in the schema today
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        str: isinstance(value, (str, int, float)) and not isinstance(value, bool),
+    }.get(tp, True)
+    if not ok:
+        raise ConfigError(f"{key}: expected {tp.__name__}, got {value!r}")
+    return tp(value) if tp in (float, str) else value
+
+
+def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {values!r}")
+    types_ = _field_types(cls)
+    kwargs = {}
+    for name, value in values.items():
+        key = f"{prefix}{name}"
+        if name not in types_:
+            raise _unknown_key_error(key)
+        tp = types_[name]
+        if dataclasses.is_dataclass(tp):
+            kwargs[name] = _build(tp, value or {}, f"{key}.")
+        else:
+            kwargs[name] = _coerce(key, value, tp)
+    return cls(**kwargs)
+
+
+def _merge(base: dict, update: dict) -> dict:
+    out = dict(base)
+    for k, v in update.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """Read a YAML file, following `extends: other.yaml` (relative to the file)."""
+    path = path.resolve()
+    if path in seen:
+        raise ConfigError(f"{path}: 'extends' loops back to itself")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}; fix the file") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (data:, model:, ...)")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    parent_path = path.parent / parent
+    if not parent_path.is_file():
+        raise ConfigError(f"{path}: extends '{parent}', which does not exist at {parent_path}")
+    return _merge(_read_yaml(parent_path, (*seen, path)), raw)
+
+
+def resolve_experiment(name: str) -> Path:
+    """`monet` means experiments/monet.yaml; a path to a YAML file is taken as is."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise ConfigError(f"experiment file {path} does not exist")
+        return path
+    candidate = EXPERIMENTS_DIR / f"{name}.yaml"
+    if candidate.is_file():
+        return candidate
+    known = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.yaml") if not p.stem.startswith("_"))
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
+    raise ConfigError(f"no experiment '{name}' in {EXPERIMENTS_DIR}/{hint}")
+
+
+def parse_overrides(overrides: list[str]) -> dict:
+    """Turn ['train.lr=1e-4', 'data.flip=false'] into a nested dict with YAML-typed values."""
+    nested: dict = {}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override '{item}' is not of the form key=value (e.g. train.lr=1e-4)")
+        try:
+            value = yaml.safe_load(text) if text else ""
+        except yaml.YAMLError:
+            value = text
+        *parents, leaf = key.strip().split(".")
+        node = nested
+        for p in parents:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override '{item}' conflicts with another override")
+        node[leaf] = value
+    return nested
+
+
+def load_config(experiment: str, overrides: list[str] | None = None) -> Config:
+    path = resolve_experiment(experiment)
+    raw = _merge(_read_yaml(path), parse_overrides(overrides or []))
+    raw.setdefault("name", path.stem)
+    return from_dict(raw)
+
+
+def from_dict(raw: dict) -> Config:
+    cfg = _build(Config, raw)
+    validate(cfg)
+    return cfg
+
+
+def to_dict(cfg: Config) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def dump(cfg: Config) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
+def validate(cfg: Config) -> None:
+    """Cross-field checks that the types alone cannot express."""
+    d, t = cfg.data, cfg.train
+    positive = {
+        "data.crop_size": d.crop_size,
+        "data.load_size": d.load_size,
+        "model.ngf": cfg.model.ngf,
+        "model.ndf": cfg.model.ndf,
+        "train.batch_size": t.batch_size,
+        "train.save_every": t.save_every,
+        "log.every": cfg.log.every,
+        "log.sample_every": cfg.log.sample_every,
+    }
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{key} must be positive, got {value}")
+    non_negative = {
+        "train.epochs": t.epochs,
+        "train.epochs_decay": t.epochs_decay,
+        "train.max_steps": t.max_steps,
+        "train.pool_size": t.pool_size,
+        "train.keep_checkpoints": t.keep_checkpoints,
+        "data.num_workers": d.num_workers,
+    }
+    for key, value in non_negative.items():
+        if value < 0:
+            raise ConfigError(f"{key} must be 0 or more, got {value}")
+    if t.epochs + t.epochs_decay == 0:
+        raise ConfigError("train.epochs + train.epochs_decay is 0: nothing to train")
+    if d.channels not in (1, 3):
+        raise ConfigError(f"data.channels must be 1 or 3, got {d.channels}")
+    if d.preprocess in ("resize_and_crop", "scale_width_and_crop") and d.load_size < d.crop_size:
+        raise ConfigError(
+            f"data.load_size ({d.load_size}) is smaller than data.crop_size ({d.crop_size})"
+        )
+    if cfg.model.generator.startswith("unet"):
+        depth = 7 if cfg.model.generator == "unet_128" else 8
+        if d.crop_size % 2**depth:
+            raise ConfigError(
+                f"{cfg.model.generator} needs data.crop_size divisible by {2**depth}, "
+                f"got {d.crop_size}"
+            )

@@ -1,0 +1,75 @@
+"""Reading image files of any common kind into 8-bit arrays of the configured channels."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from gan_style.errors import DataError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def find_images(folder: str | Path) -> list[Path]:
+    """Image files below `folder`, recursively, sorted so that runs are reproducible."""
+    folder = Path(folder)
+    return sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+    )
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """16-bit and float images (PNG/TIFF modes I;16, I, F) are scaled to 0..255."""
+    arr = np.asarray(img, dtype=np.float64)
+    peak = 65535.0 if img.mode.startswith("I") and arr.max(initial=0) > 255 else 255.0
+    if img.mode == "F" and arr.max(initial=0) <= 1.0:
+        peak = 1.0
+    return Image.fromarray(np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+
+
+def convert_image(img: Image.Image, channels: int = 3) -> np.ndarray:
+    """An HxWxC uint8 array: EXIF rotation applied, transparency composited on white."""
+    img = ImageOps.exif_transpose(img)
+    if img.mode.startswith("I") or img.mode == "F":
+        img = _to_8bit(img)
+    if img.mode == "P" or img.mode in ("LA", "PA", "RGBa"):
+        img = img.convert("RGBA")
+    if img.mode == "RGBA":
+        white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, img)
+    img = img.convert("RGB" if channels == 3 else "L")
+    arr = np.asarray(img)
+    return arr if arr.ndim == 3 else arr[:, :, None]
+
+
+def load_image(path: str | Path, channels: int = 3) -> np.ndarray:
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return convert_image(img, channels)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
+        raise DataError(f"cannot read image {path}: {e}; remove or replace the file") from None
+
+
+def _check(path: Path) -> str | None:
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (64, 64))  # JPEGs decode at reduced scale: fast, still complete
+            img.load()
+    except Exception as e:  # any decoder failure means the file is unusable
+        return f"{path} ({type(e).__name__}: {e})"
+    return None
+
+
+def verify_images(paths: list[Path], workers: int = 8) -> None:
+    """Decode every file once, up front, so a bad one is named now and not mid-epoch."""
+    with ThreadPoolExecutor(workers) as pool:
+        bad = [msg for msg in pool.map(_check, paths) if msg]
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        raise DataError(
+            f"{len(bad)} unreadable image(s): {'; '.join(bad[:3])}{more}; remove or replace them"
+        )

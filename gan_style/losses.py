@@ -1,0 +1,56 @@
+"""GAN objectives, gradient penalty and the L1 reconstruction losses."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+GAN_MODES = ("lsgan", "vanilla", "hinge", "wgangp")
+
+
+class GANLoss(nn.Module):
+    """Adversarial loss on a discriminator's raw outputs (logits or scores).
+
+    - lsgan: least squares, Mao et al. 2017: (D - target)^2 with targets 1 / 0.
+    - vanilla: the original cross-entropy GAN, Goodfellow et al. 2014, on logits.
+    - hinge: Lim & Ye 2017; the discriminator's margin is 1, the generator maximises D.
+    - wgangp: Wasserstein critic, Gulrajani et al. 2017; add `gradient_penalty` for the critic.
+    """
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        if mode not in GAN_MODES:
+            raise ValueError(f"unknown gan_mode '{mode}'; choose one of {', '.join(GAN_MODES)}")
+        self.mode = mode
+
+    def forward(
+        self, prediction: torch.Tensor, target_is_real: bool, for_discriminator: bool = True
+    ) -> torch.Tensor:
+        if self.mode == "lsgan":
+            target = torch.full_like(prediction, 1.0 if target_is_real else 0.0)
+            return F.mse_loss(prediction, target)
+        if self.mode == "vanilla":
+            target = torch.full_like(prediction, 1.0 if target_is_real else 0.0)
+            return F.binary_cross_entropy_with_logits(prediction, target)
+        if self.mode == "hinge" and for_discriminator:
+            margin = 1.0 - prediction if target_is_real else 1.0 + prediction
+            return F.relu(margin).mean()
+        # wgangp, and the hinge generator: raise D on fakes (real target) / lower it.
+        return -prediction.mean() if target_is_real else prediction.mean()
+
+
+def gradient_penalty(
+    discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor
+) -> torch.Tensor:
+    """WGAN-GP: (||grad_x D(x)||_2 - 1)^2 at random points between real and fake samples."""
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    scores = discriminator(mixed)
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def l1_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cycle and identity losses are both mean absolute error (Zhu et al. 2017, eq. 2 and 6)."""
+    return (output - target).abs().mean()

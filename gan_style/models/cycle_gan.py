@@ -1,0 +1,138 @@
+"""CycleGAN: unpaired translation with cycle consistency (Zhu et al. 2017).
+
+| paper            | code                 |
+|------------------|----------------------|
+| X, Y             | domain A, domain B   |
+| G: X -> Y        | G_AB                 |
+| F: Y -> X        | G_BA                 |
+| D_X, D_Y         | D_A, D_B             |
+| F(G(x))          | rec_A                |
+| G(y) ~ y         | idt_B                |
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gan_style.config import Config
+from gan_style.losses import GANLoss, gradient_penalty, l1_loss
+from gan_style.models.image_pool import ImagePool
+from gan_style.networks import build_discriminator, build_generator, init_weights
+
+
+class CycleGAN(nn.Module):
+    """Holds the four networks and the two image pools; the training loop owns the optimizers.
+
+    `generator_step` computes the generators' losses and keeps the fakes that
+    `discriminator_step` then judges, so each step runs the generators once.
+    """
+
+    def __init__(
+        self,
+        G_AB: nn.Module,
+        G_BA: nn.Module,
+        D_A: nn.Module,
+        D_B: nn.Module,
+        gan_mode: str = "lsgan",
+        lambda_cycle: float = 10.0,
+        lambda_identity: float = 0.5,
+        lambda_gp: float = 10.0,
+        pool_size: int = 50,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.G_AB, self.G_BA, self.D_A, self.D_B = G_AB, G_BA, D_A, D_B
+        self.gan_loss = GANLoss(gan_mode)
+        self.lambda_cycle = lambda_cycle
+        self.lambda_identity = lambda_identity
+        self.lambda_gp = lambda_gp
+        self.pool_A = ImagePool(pool_size, seed=seed + 1)
+        self.pool_B = ImagePool(pool_size, seed=seed + 2)
+        self._fakes: dict[str, torch.Tensor] = {}
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> CycleGAN:
+        m, ch = cfg.model, cfg.data.channels
+
+        def generator() -> nn.Module:
+            net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout)
+            return init_weights(net, m.init, m.init_gain)
+
+        def discriminator() -> nn.Module:
+            net = build_discriminator(m.discriminator, ch, m.ndf, m.n_layers_d, m.norm)
+            return init_weights(net, m.init, m.init_gain)
+
+        return cls(
+            generator(), generator(), discriminator(), discriminator(),
+            gan_mode=cfg.loss.gan_mode,
+            lambda_cycle=cfg.loss.lambda_cycle,
+            lambda_identity=cfg.loss.lambda_identity,
+            lambda_gp=cfg.loss.lambda_gp,
+            pool_size=cfg.train.pool_size,
+            seed=cfg.train.seed,
+        )  # fmt: skip
+
+    @property
+    def generators(self) -> list[nn.Module]:
+        return [self.G_AB, self.G_BA]
+
+    @property
+    def discriminators(self) -> list[nn.Module]:
+        return [self.D_A, self.D_B]
+
+    def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Both translations and their reconstructions, for samples and evaluation."""
+        fake_B, fake_A = self.G_AB(real_A), self.G_BA(real_B)
+        return {"fake_B": fake_B, "rec_A": self.G_BA(fake_B), "fake_A": fake_A, "rec_B": self.G_AB(fake_A)}
+
+    def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        real_A, real_B = batch["A"], batch["B"]
+        out = self.translate(real_A, real_B)
+        losses = {
+            "G/gan_B": self.gan_loss(self.D_B(out["fake_B"]), True, for_discriminator=False),
+            "G/gan_A": self.gan_loss(self.D_A(out["fake_A"]), True, for_discriminator=False),
+            "G/cycle_A": l1_loss(out["rec_A"], real_A) * self.lambda_cycle,
+            "G/cycle_B": l1_loss(out["rec_B"], real_B) * self.lambda_cycle,
+        }
+        if self.lambda_identity > 0:
+            # Identity weight is relative to the cycle weight, as in the reference code.
+            weight = self.lambda_identity * self.lambda_cycle
+            losses["G/idt_A"] = l1_loss(self.G_BA(real_A), real_A) * weight
+            losses["G/idt_B"] = l1_loss(self.G_AB(real_B), real_B) * weight
+        losses["G/total"] = sum(losses.values())
+        self._fakes = {"A": out["fake_A"].detach(), "B": out["fake_B"].detach()}
+        return losses
+
+    def _discriminator_loss(
+        self, name: str, D: nn.Module, real: torch.Tensor, fake: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        losses = {
+            f"{name}/real": self.gan_loss(D(real), True),
+            f"{name}/fake": self.gan_loss(D(fake), False),
+        }
+        if self.gan_loss.mode == "wgangp":
+            losses[f"{name}/gp"] = gradient_penalty(D, real, fake) * self.lambda_gp
+            total = sum(losses.values())
+        else:
+            total = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
+        losses[f"{name}/total"] = total
+        return losses
+
+    def discriminator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if not self._fakes:
+            raise RuntimeError("discriminator_step needs the fakes of a generator_step first")
+        fake_A = self.pool_A.query(self._fakes["A"])
+        fake_B = self.pool_B.query(self._fakes["B"])
+        losses = self._discriminator_loss("D_A", self.D_A, batch["A"], fake_A)
+        losses |= self._discriminator_loss("D_B", self.D_B, batch["B"], fake_B)
+        losses["D/total"] = losses["D_A/total"] + losses["D_B/total"]
+        return losses
+
+    def pools_state_dict(self) -> dict:
+        return {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()}
+
+    def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
+        self.pool_A.load_state_dict(state["A"], device)
+        self.pool_B.load_state_dict(state["B"], device)
+

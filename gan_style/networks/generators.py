@@ -1,0 +1,160 @@
+"""Generators: the ResNet of Johnson et al. 2016 and the U-Net of Isola et al. 2017.
+
+Module trees follow the reference CycleGAN/pix2pix code (`model.N...` keys), so its published
+generator weights load with `load_state_dict` unchanged.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gan_style.networks.blocks import ResnetBlock, conv_bias, norm_factory
+
+
+class ResnetGenerator(nn.Module):
+    """c7s1-ngf, two stride-2 downsamplings, `n_blocks` residual blocks, two upsamplings, c7s1-3."""
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        ngf: int = 64,
+        n_blocks: int = 9,
+        norm: str = "instance",
+        dropout: bool = False,
+    ) -> None:
+        super().__init__()
+        make_norm, bias = norm_factory(norm), conv_bias(norm)
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(in_channels, ngf, kernel_size=7, bias=bias),
+            make_norm(ngf),
+            nn.ReLU(True),
+        ]
+        for i in range(2):
+            ch = ngf * 2**i
+            layers += [
+                nn.Conv2d(ch, ch * 2, kernel_size=3, stride=2, padding=1, bias=bias),
+                make_norm(ch * 2),
+                nn.ReLU(True),
+            ]
+        layers += [ResnetBlock(ngf * 4, norm, dropout) for _ in range(n_blocks)]
+        for i in range(2):
+            ch = ngf * 2 ** (2 - i)
+            layers += [
+                nn.ConvTranspose2d(
+                    ch, ch // 2, kernel_size=3, stride=2, padding=1, output_padding=1, bias=bias
+                ),
+                make_norm(ch // 2),
+                nn.ReLU(True),
+            ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        for layer in self.model:
+            x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
+        return x
+
+
+class UnetSkipConnectionBlock(nn.Module):
+    """One level of the U-Net: down, the inner levels, up, then concatenate with the input."""
+
+    def __init__(
+        self,
+        outer_nc: int,
+        inner_nc: int,
+        in_channels: int | None = None,
+        submodule: nn.Module | None = None,
+        outermost: bool = False,
+        innermost: bool = False,
+        norm: str = "batch",
+        dropout: bool = False,
+    ) -> None:
+        super().__init__()
+        self.outermost = outermost
+        make_norm, bias = norm_factory(norm), conv_bias(norm)
+        in_channels = in_channels or outer_nc
+        downconv = nn.Conv2d(in_channels, inner_nc, kernel_size=4, stride=2, padding=1, bias=bias)
+        downrelu, uprelu = nn.LeakyReLU(0.2, True), nn.ReLU(True)
+
+        def upconv(ch_in: int, use_bias: bool) -> nn.ConvTranspose2d:
+            return nn.ConvTranspose2d(
+                ch_in, outer_nc, kernel_size=4, stride=2, padding=1, bias=use_bias
+            )
+
+        if outermost:
+            layers = [downconv, submodule, uprelu, upconv(inner_nc * 2, True), nn.Tanh()]
+        elif innermost:
+            layers = [downrelu, downconv, uprelu, upconv(inner_nc, bias), make_norm(outer_nc)]
+        else:
+            layers = [
+                downrelu, downconv, make_norm(inner_nc), submodule,
+                uprelu, upconv(inner_nc * 2, bias), make_norm(outer_nc),
+            ]  # fmt: skip
+            if dropout:
+                layers.append(nn.Dropout(0.5))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.outermost:
+            return self.model(x)
+        return torch.cat([x, self.model(x)], 1)
+
+
+class UnetGenerator(nn.Module):
+    """U-Net with `num_downs` halvings: 7 for 128 px inputs, 8 for 256 px."""
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        num_downs: int = 8,
+        ngf: int = 64,
+        norm: str = "batch",
+        dropout: bool = False,
+    ) -> None:
+        super().__init__()
+        self.num_downs = num_downs
+        block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, innermost=True, norm=norm)
+        for _ in range(num_downs - 5):
+            block = UnetSkipConnectionBlock(
+                ngf * 8, ngf * 8, submodule=block, norm=norm, dropout=dropout
+            )
+        for mult in (4, 2, 1):
+            block = UnetSkipConnectionBlock(ngf * mult, ngf * mult * 2, submodule=block, norm=norm)
+        self.model = UnetSkipConnectionBlock(
+            out_channels, ngf, in_channels=in_channels, submodule=block, outermost=True, norm=norm
+        )
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model(x)
+
+
+GENERATORS = {
+    "resnet_9blocks": lambda **kw: ResnetGenerator(n_blocks=9, **kw),
+    "resnet_6blocks": lambda **kw: ResnetGenerator(n_blocks=6, **kw),
+    "unet_128": lambda **kw: UnetGenerator(num_downs=7, **kw),
+    "unet_256": lambda **kw: UnetGenerator(num_downs=8, **kw),
+}
+
+
+def build_generator(
+    name: str,
+    in_channels: int = 3,
+    out_channels: int = 3,
+    ngf: int = 64,
+    norm: str = "instance",
+    dropout: bool = False,
+) -> nn.Module:
+    if name not in GENERATORS:
+        raise ValueError(f"unknown generator '{name}'; choose one of {', '.join(GENERATORS)}")
+    return GENERATORS[name](
+        in_channels=in_channels, out_channels=out_channels, ngf=ngf, norm=norm, dropout=dropout
+    )
+
+
+def size_multiple(generator: str) -> int:
+    """Input sides must be a multiple of this for the generator to return the same size."""
+    return {"unet_128": 2**7, "unet_256": 2**8}.get(generator, 4)

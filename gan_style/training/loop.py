@@ -1,0 +1,297 @@
+"""The training loop: `train(cfg)` reads top to bottom."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from gan_style.config import Config, dump, flatten, from_dict, to_dict
+from gan_style.data.unaligned import EpochSampler, UnalignedDataset
+from gan_style.errors import ConfigError
+from gan_style.models import build_model
+from gan_style.networks import size_multiple
+from gan_style.training import checkpoint as ckpt
+from gan_style.training.logger import RunLogger, fixed_samples
+from gan_style.training.schedules import build_scheduler
+
+# Changing these would build other networks than the checkpoint holds.
+ARCHITECTURE_KEYS = ("model.", "data.channels")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if not available[name]:
+        raise ConfigError(f"train.device={name} but no such device is visible; use auto or cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
+    """Freeze the discriminators during the generator step: no wasted weight gradients."""
+    for net in nets:
+        for p in net.parameters():
+            p.requires_grad_(flag)
+
+
+class StopRequest:
+    """Turns the first Ctrl-C or SIGTERM into a flag, so the loop saves before it exits."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C stops at once
+        self.requested = True
+        tqdm.write(f"{signal.Signals(signum).name}: saving a checkpoint, then stopping")
+
+    def __enter__(self) -> StopRequest:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+@dataclass
+class Progress:
+    epoch: int = 0  # current epoch, 0-based
+    epoch_step: int = 0  # batches of the current epoch already trained
+    step: int = 0  # iterations trained in total
+
+
+def run_dir_for(cfg: Config, run: str) -> Path:
+    return Path(cfg.log.runs_dir) / cfg.name / run
+
+
+def check_resume_config(saved: dict, cfg: Config, run_dir: Path) -> list[str]:
+    """Refuse architecture changes; list other changed keys for the user."""
+    before, after = flatten(saved), flatten(to_dict(cfg))
+    changed = [k for k in after if before.get(k) != after[k]]
+    for key in changed:
+        if key.startswith(ARCHITECTURE_KEYS):
+            raise ConfigError(
+                f"{run_dir} was trained with {key}={before.get(key)}, this command says "
+                f"{after[key]}; start a new run with --run NAME"
+            )
+    return [f"{k}: {before.get(k)} -> {after[k]}" for k in changed if k != "log.runs_dir"]
+
+
+def train(cfg: Config, run: str = "default") -> Path:
+    """Train `cfg` in runs/<experiment>/<run>/, resuming from its latest.pt if there is one."""
+    run_dir = run_dir_for(cfg, run)
+    device = pick_device(cfg.train.device)
+    seed_everything(cfg.train.seed)
+
+    # Data.
+    multiple = size_multiple(cfg.model.generator)
+    dataset = UnalignedDataset(cfg.data, "train", train=True, seed=cfg.train.seed, multiple=multiple)
+    sampler = EpochSampler(len(dataset), seed=cfg.train.seed)
+    workers = cfg.data.num_workers
+    loader = DataLoader(
+        dataset,
+        batch_size=cfg.train.batch_size,
+        sampler=sampler,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=device.type == "cuda",
+        generator=torch.Generator().manual_seed(cfg.train.seed),  # keeps the global RNG untouched
+    )
+    steps_per_epoch = math.ceil(len(dataset) / cfg.train.batch_size)
+    total_epochs = cfg.train.epochs + cfg.train.epochs_decay
+    total_steps = total_epochs * steps_per_epoch
+    if cfg.train.max_steps:
+        total_steps = min(total_steps, cfg.train.max_steps)
+
+    # Networks and optimizers.
+    model = build_model(cfg).to(device)
+    generator_params = itertools.chain(*(g.parameters() for g in model.generators))
+    discriminator_params = itertools.chain(*(d.parameters() for d in model.discriminators))
+    betas = (cfg.train.beta1, cfg.train.beta2)
+    opt_G = torch.optim.Adam(generator_params, lr=cfg.train.lr, betas=betas)
+    opt_D = torch.optim.Adam(discriminator_params, lr=cfg.train.lr, betas=betas)
+    sched_G, sched_D = build_scheduler(opt_G, cfg.train), build_scheduler(opt_D, cfg.train)
+    progress = Progress()
+
+    def state() -> dict:
+        return {
+            "format": 1,
+            "config": to_dict(cfg),
+            "model": model.state_dict(),
+            "optimizer_G": opt_G.state_dict(),
+            "optimizer_D": opt_D.state_dict(),
+            "scheduler_G": sched_G.state_dict(),
+            "scheduler_D": sched_D.state_dict(),
+            "pools": model.pools_state_dict(),
+            "epoch": progress.epoch,
+            "epoch_step": progress.epoch_step,
+            "step": progress.step,
+            "rng": ckpt.rng_state(),
+        }
+
+    # Resume.
+    latest = run_dir / ckpt.LATEST
+    fresh = not latest.exists()
+    if not fresh:
+        saved = ckpt.load(latest, map_location=device)
+        for change in check_resume_config(saved["config"], cfg, run_dir):
+            tqdm.write(f"resuming with a changed setting: {change}")
+        ckpt.load_state_dict_checked(
+            model, saved["model"], "the model", saved_arch(saved["config"]), saved_arch(to_dict(cfg))
+        )
+        opt_G.load_state_dict(saved["optimizer_G"])
+        opt_D.load_state_dict(saved["optimizer_D"])
+        sched_G.load_state_dict(saved["scheduler_G"])
+        sched_D.load_state_dict(saved["scheduler_D"])
+        model.load_pools_state_dict(saved["pools"], device)
+        progress = Progress(saved["epoch"], saved["epoch_step"], saved["step"])
+        ckpt.set_rng_state(saved["rng"])
+        tqdm.write(f"resuming {run_dir} at step {progress.step} (epoch {progress.epoch + 1})")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(dump(cfg))
+
+    # Log.
+    logger = RunLogger(run_dir)
+    if fresh:
+        logger.hparams(cfg, {"Loss/G/total": 0.0, "Loss/D/total": 0.0})
+    samples = {k: v.to(device) for k, v in fixed_samples(cfg, cfg.log.num_samples, multiple).items()}
+
+    last_saved = {"step": -1}
+
+    def save_checkpoint() -> None:
+        if last_saved["step"] == progress.step:
+            return
+        last_saved["step"] = progress.step
+        snapshot = state()
+        ckpt.save_atomic(snapshot, latest)
+        ckpt.save_atomic(snapshot, run_dir / f"step_{progress.step:07d}.pt")
+        ckpt.prune(run_dir, cfg.train.keep_checkpoints)
+        generators = {"G_AB": model.G_AB.state_dict(), "G_BA": model.G_BA.state_dict()}
+        ckpt.save_atomic(
+            {"format": 1, "config": to_dict(cfg), "step": progress.step, **generators},
+            run_dir / ckpt.GENERATOR,
+        )
+
+    def write_samples() -> None:
+        model.eval()
+        with torch.inference_mode():
+            images = {"real_A": samples["A"], "real_B": samples["B"]}
+            images |= model.translate(samples["A"], samples["B"])
+        model.train()
+        logger.samples(progress.step, images)
+
+    # Loop.
+    if progress.step >= total_steps:
+        tqdm.write(
+            f"{run_dir} already finished at step {progress.step}; "
+            f"raise train.max_steps or train.epochs to train further"
+        )
+        logger.close()
+        return run_dir
+    bar = tqdm(total=total_steps, initial=progress.step, desc=f"{cfg.name}/{run}", unit="it")
+    last_log_time, last_log_step = time.perf_counter(), progress.step
+    with StopRequest() as stop:
+        while progress.epoch < total_epochs and progress.step < total_steps and not stop.requested:
+            sampler.set_epoch(progress.epoch, skip=progress.epoch_step * cfg.train.batch_size)
+            for batch in loader:
+                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if k in ("A", "B")}
+
+                # Generators, with the discriminators frozen.
+                set_requires_grad(model.discriminators, False)
+                opt_G.zero_grad(set_to_none=True)
+                g_losses = model.generator_step(batch)
+                g_losses["G/total"].backward()
+                opt_G.step()
+
+                # Discriminators, on fakes from the image pools.
+                set_requires_grad(model.discriminators, True)
+                opt_D.zero_grad(set_to_none=True)
+                d_losses = model.discriminator_step(batch)
+                d_losses["D/total"].backward()
+                opt_D.step()
+
+                progress.step += 1
+                progress.epoch_step += 1
+                bar.update(1)
+
+                # Log. Reading loss values syncs with the device, so only at log steps.
+                if progress.step % cfg.log.every == 0 or progress.step == total_steps:
+                    now = time.perf_counter()
+                    values = {f"Loss/{k}": v.item() for k, v in (g_losses | d_losses).items()}
+                    values["LR/G"] = opt_G.param_groups[0]["lr"]
+                    values["LR/D"] = opt_D.param_groups[0]["lr"]
+                    values["Time/sec_per_iter"] = (now - last_log_time) / max(
+                        1, progress.step - last_log_step
+                    )
+                    last_log_time, last_log_step = now, progress.step
+                    logger.scalars(progress.step, values)
+                    bar.set_postfix(
+                        G=f"{values['Loss/G/total']:.3f}", D=f"{values['Loss/D/total']:.3f}"
+                    )
+                if progress.step % cfg.log.sample_every == 0 or progress.step == total_steps:
+                    write_samples()
+
+                # Checkpoint.
+                if progress.step % cfg.train.save_every == 0:
+                    save_checkpoint()
+                if stop.requested or progress.step >= total_steps:
+                    break
+            else:
+                progress.epoch += 1
+                progress.epoch_step = 0
+                sched_G.step()
+                sched_D.step()
+                save_checkpoint()
+        save_checkpoint()
+    bar.close()
+    logger.close()
+    if stop.requested:
+        tqdm.write(f"stopped at step {progress.step}; run the same command again to resume")
+    return run_dir
+
+
+def saved_arch(config: dict) -> str:
+    """A short description of the networks a config builds, for mismatch messages."""
+    m = config.get("model", {})
+    return (
+        f"{m.get('name')} {m.get('generator')} ngf={m.get('ngf')} "
+        f"{m.get('discriminator')} ndf={m.get('ndf')} norm={m.get('norm')}"
+    )
+
+
+def load_run_config(run_dir: Path) -> Config:
+    """The resolved config a run was trained with (its config.yaml)."""
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} has no config.yaml; is it a run folder?")
+    return from_dict(yaml.safe_load(path.read_text()))
