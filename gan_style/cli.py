@@ -21,7 +21,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     run_dir = train(cfg, run=args.run)
     print(f"run folder: {run_dir}")
     print(f"  samples:     {run_dir / 'samples'}")
-    print(f"  checkpoints: {run_dir / 'latest.pt'} (resume), {run_dir / 'generator.pt'} (inference)")
+    print(
+        f"  checkpoints: {run_dir / 'latest.pt'} (resume), {run_dir / 'generator.pt'} (inference)"
+    )
     print(f"  TensorBoard: tensorboard --logdir {run_dir.parent.parent}  (or: make tensorboard)")
 
 

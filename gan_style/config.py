@@ -1,4 +1,4 @@
-"""Typed experiment configuration: nested dataclasses loaded from YAML plus `key=value` overrides."""
+"""Typed experiment configuration: nested dataclasses from YAML plus `key=value` overrides."""
 
 from __future__ import annotations
 
@@ -133,12 +133,15 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
     if origin is Literal:
         choices = typing.get_args(tp)
         if value not in choices:
-            raise ConfigError(
-                f"{key}: '{value}' is not one of {', '.join(map(str, choices))}"
-            )
+            raise ConfigError(f"{key}: '{value}' is not one of {', '.join(map(str, choices))}")
         return value
     if origin in (typing.Union, types.UnionType):
         return value  # no unions in the schema today
+    if tp is float and isinstance(value, str):
+        try:  # PyYAML (YAML 1.1) reads `1e-4` as a string; people write it anyway
+            return float(value)
+        except ValueError:
+            pass
     ok = {
         bool: isinstance(value, bool),
         int: isinstance(value, int) and not isinstance(value, bool),
@@ -218,7 +221,9 @@ def parse_overrides(overrides: list[str]) -> dict:
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key:
-            raise ConfigError(f"override '{item}' is not of the form key=value (e.g. train.lr=1e-4)")
+            raise ConfigError(
+                f"override '{item}' is not of the form key=value (e.g. train.lr=1e-4)"
+            )
         try:
             value = yaml.safe_load(text) if text else ""
         except yaml.YAMLError:

@@ -84,7 +84,12 @@ class CycleGAN(nn.Module):
     def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         """Both translations and their reconstructions, for samples and evaluation."""
         fake_B, fake_A = self.G_AB(real_A), self.G_BA(real_B)
-        return {"fake_B": fake_B, "rec_A": self.G_BA(fake_B), "fake_A": fake_A, "rec_B": self.G_AB(fake_A)}
+        return {
+            "fake_B": fake_B,
+            "rec_A": self.G_BA(fake_B),
+            "fake_A": fake_A,
+            "rec_B": self.G_AB(fake_A),
+        }
 
     def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         real_A, real_B = batch["A"], batch["B"]
@@ -135,4 +140,3 @@ class CycleGAN(nn.Module):
     def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
         self.pool_A.load_state_dict(state["A"], device)
         self.pool_B.load_state_dict(state["B"], device)
-

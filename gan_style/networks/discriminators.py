@@ -25,7 +25,9 @@ class NLayerDiscriminator(nn.Module):
             prev, mult = mult, min(2**n, 8)
             stride = 2 if n < n_layers else 1
             layers += [
-                nn.Conv2d(ndf * prev, ndf * mult, kernel_size=4, stride=stride, padding=1, bias=bias),
+                nn.Conv2d(
+                    ndf * prev, ndf * mult, kernel_size=4, stride=stride, padding=1, bias=bias
+                ),
                 make_norm(ndf * mult),
                 nn.LeakyReLU(0.2, True),
             ]

@@ -6,6 +6,7 @@ import itertools
 import math
 import random
 import signal
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,11 @@ from gan_style.training.schedules import build_scheduler
 
 # Changing these would build other networks than the checkpoint holds.
 ARCHITECTURE_KEYS = ("model.", "data.channels")
+
+
+def say(message: str) -> None:
+    """Status lines go to stderr, with the progress bar, and do not break it."""
+    tqdm.write(message, file=sys.stderr)
 
 
 def pick_device(name: str) -> torch.device:
@@ -71,7 +77,7 @@ class StopRequest:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl-C stops at once
         self.requested = True
-        tqdm.write(f"{signal.Signals(signum).name}: saving a checkpoint, then stopping")
+        say(f"{signal.Signals(signum).name}: saving a checkpoint, then stopping")
 
     def __enter__(self) -> StopRequest:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -115,7 +121,9 @@ def train(cfg: Config, run: str = "default") -> Path:
 
     # Data.
     multiple = size_multiple(cfg.model.generator)
-    dataset = UnalignedDataset(cfg.data, "train", train=True, seed=cfg.train.seed, multiple=multiple)
+    dataset = UnalignedDataset(
+        cfg.data, "train", train=True, seed=cfg.train.seed, multiple=multiple
+    )
     sampler = EpochSampler(len(dataset), seed=cfg.train.seed)
     workers = cfg.data.num_workers
     loader = DataLoader(
@@ -165,9 +173,13 @@ def train(cfg: Config, run: str = "default") -> Path:
     if not fresh:
         saved = ckpt.load(latest, map_location=device)
         for change in check_resume_config(saved["config"], cfg, run_dir):
-            tqdm.write(f"resuming with a changed setting: {change}")
+            say(f"resuming with a changed setting: {change}")
         ckpt.load_state_dict_checked(
-            model, saved["model"], "the model", saved_arch(saved["config"]), saved_arch(to_dict(cfg))
+            model,
+            saved["model"],
+            "the model",
+            saved_arch(saved["config"]),
+            saved_arch(to_dict(cfg)),
         )
         opt_G.load_state_dict(saved["optimizer_G"])
         opt_D.load_state_dict(saved["optimizer_D"])
@@ -176,7 +188,7 @@ def train(cfg: Config, run: str = "default") -> Path:
         model.load_pools_state_dict(saved["pools"], device)
         progress = Progress(saved["epoch"], saved["epoch_step"], saved["step"])
         ckpt.set_rng_state(saved["rng"])
-        tqdm.write(f"resuming {run_dir} at step {progress.step} (epoch {progress.epoch + 1})")
+        say(f"resuming {run_dir} at step {progress.step} (epoch {progress.epoch + 1})")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump(cfg))
 
@@ -184,7 +196,9 @@ def train(cfg: Config, run: str = "default") -> Path:
     logger = RunLogger(run_dir)
     if fresh:
         logger.hparams(cfg, {"Loss/G/total": 0.0, "Loss/D/total": 0.0})
-    samples = {k: v.to(device) for k, v in fixed_samples(cfg, cfg.log.num_samples, multiple).items()}
+    samples = {
+        k: v.to(device) for k, v in fixed_samples(cfg, cfg.log.num_samples, multiple).items()
+    }
 
     last_saved = {"step": -1}
 
@@ -212,7 +226,7 @@ def train(cfg: Config, run: str = "default") -> Path:
 
     # Loop.
     if progress.step >= total_steps:
-        tqdm.write(
+        say(
             f"{run_dir} already finished at step {progress.step}; "
             f"raise train.max_steps or train.epochs to train further"
         )
@@ -224,7 +238,9 @@ def train(cfg: Config, run: str = "default") -> Path:
         while progress.epoch < total_epochs and progress.step < total_steps and not stop.requested:
             sampler.set_epoch(progress.epoch, skip=progress.epoch_step * cfg.train.batch_size)
             for batch in loader:
-                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if k in ("A", "B")}
+                batch = {
+                    k: v.to(device, non_blocking=True) for k, v in batch.items() if k in ("A", "B")
+                }
 
                 # Generators, with the discriminators frozen.
                 set_requires_grad(model.discriminators, False)
@@ -276,7 +292,7 @@ def train(cfg: Config, run: str = "default") -> Path:
     bar.close()
     logger.close()
     if stop.requested:
-        tqdm.write(f"stopped at step {progress.step}; run the same command again to resume")
+        say(f"stopped at step {progress.step}; run the same command again to resume")
     return run_dir
 
 

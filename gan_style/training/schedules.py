@@ -29,7 +29,9 @@ def lr_factor(cfg: TrainConfig) -> Callable[[int], float]:
         "step": lambda e: cfg.lr_gamma ** (e // max(1, cfg.lr_decay_every)),
     }
     if cfg.lr_policy not in policies:
-        raise ValueError(f"unknown lr_policy '{cfg.lr_policy}'; choose one of {', '.join(policies)}")
+        raise ValueError(
+            f"unknown lr_policy '{cfg.lr_policy}'; choose one of {', '.join(policies)}"
+        )
     return policies[cfg.lr_policy]
 
 
