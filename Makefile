@@ -7,8 +7,9 @@ RUN    ?= default
 ARGS   ?=
 DATASET ?= monet2photo
 PORT   ?= 6006
+FORMAT ?= text
 
-.PHONY: install demo train data tensorboard test lint format clean help
+.PHONY: install demo train data eval compare tensorboard test lint format clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +31,12 @@ train: install  ## train EXP (experiments/EXP.yaml) in run RUN with overrides AR
 
 data: install  ## fetch an official CycleGAN dataset: make data DATASET=monet2photo
 	$(BIN)/gan-style data download $(DATASET)
+
+eval: install  ## score runs/EXP/RUN on its held-out split: make eval EXP=demo [RUN=name]
+	$(BIN)/gan-style evaluate runs/$(EXP)/$(RUN) $(ARGS)
+
+compare: install  ## compare every run of EXP: make compare EXP=demo [FORMAT=markdown]
+	$(BIN)/gan-style compare runs/$(EXP)/* --format $(FORMAT)
 
 tensorboard: install  ## serve every run under runs/ at http://localhost:$(PORT)
 	$(BIN)/tensorboard --logdir runs --port $(PORT)

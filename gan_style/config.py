@@ -24,6 +24,10 @@ GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
 Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
 LrPolicy = Literal["linear", "step", "cosine"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
+EvalMetric = Literal[
+    "ssim_AB", "psnr_AB", "ssim_BA", "psnr_BA",
+    "cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B",
+]  # fmt: skip
 
 
 @dataclass
@@ -88,6 +92,13 @@ class LogConfig:
 
 
 @dataclass
+class EvalConfig:
+    every: int = 0  # iterations between held-out evaluations during training; 0 = off
+    num_images: int = 16  # held-out images per domain scored during training
+    metric: EvalMetric = "cycle_ssim_A"  # picks best.pt (higher is better); *_AB need testB_paired/
+
+
+@dataclass
 class Config:
     name: str = "experiment"  # the experiment name; set from the YAML file name
     data: DataConfig = field(default_factory=DataConfig)
@@ -95,6 +106,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
 
 # --- Typed construction -------------------------------------------------------------------------
@@ -281,6 +293,7 @@ def validate(cfg: Config) -> None:
         "train.save_every": t.save_every,
         "log.every": cfg.log.every,
         "log.sample_every": cfg.log.sample_every,
+        "eval.num_images": cfg.eval.num_images,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -292,6 +305,7 @@ def validate(cfg: Config) -> None:
         "train.pool_size": t.pool_size,
         "train.keep_checkpoints": t.keep_checkpoints,
         "data.num_workers": d.num_workers,
+        "eval.every": cfg.eval.every,
     }
     for key, value in non_negative.items():
         if value < 0:

@@ -15,3 +15,7 @@ class DataError(GanStyleError):
 
 class CheckpointError(GanStyleError):
     """A checkpoint is missing, corrupt or from another architecture."""
+
+
+class EvaluationError(GanStyleError):
+    """Images cannot be scored: mismatched sizes, missing pairs, no weights for FID."""

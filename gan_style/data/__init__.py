@@ -1,6 +1,6 @@
 """Datasets, image reading and augmentation."""
 
-from gan_style.data.images import IMAGE_EXTENSIONS, find_images, load_image, verify_images
+from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image, verify_images
 from gan_style.data.transforms import build_transforms
 from gan_style.data.unaligned import EpochSampler, UnalignedDataset
 

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from gan_style.config import DataConfig
-from gan_style.data.images import find_images, load_image, verify_images
+from gan_style.image_io import find_images, load_image, verify_images
 from gan_style.data.transforms import build_transforms
 from gan_style.errors import DataError
 

@@ -16,6 +16,7 @@ from gan_style.errors import CheckpointError
 
 LATEST = "latest.pt"
 GENERATOR = "generator.pt"
+BEST = "best.pt"
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:

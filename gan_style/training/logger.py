@@ -11,9 +11,9 @@ from torch.utils.tensorboard.summary import hparams
 from torchvision.utils import make_grid, save_image
 
 from gan_style.config import Config, flatten, to_dict
-from gan_style.data.images import load_image
 from gan_style.data.transforms import build_transforms
 from gan_style.data.unaligned import domain_images
+from gan_style.image_io import load_image
 
 SAMPLE_COLUMNS = ("real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B")
 

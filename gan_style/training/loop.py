@@ -21,11 +21,16 @@ from tqdm import tqdm
 from gan_style.config import Config, dump, flatten, from_dict, to_dict
 from gan_style.data.unaligned import EpochSampler, UnalignedDataset
 from gan_style.errors import ConfigError
+from gan_style.evaluation.report import write_json
+from gan_style.evaluation.runner import HeldOutSet
+from gan_style.inference import Generators
 from gan_style.models import build_model
 from gan_style.networks import size_multiple
 from gan_style.training import checkpoint as ckpt
 from gan_style.training.logger import RunLogger, fixed_samples
 from gan_style.training.schedules import build_scheduler
+
+METRICS = "metrics.json"  # the latest held-out scores and the best so far
 
 # Changing these would build other networks than the checkpoint holds.
 ARCHITECTURE_KEYS = ("model.", "data.channels")
@@ -94,6 +99,8 @@ class Progress:
     epoch: int = 0  # current epoch, 0-based
     epoch_step: int = 0  # batches of the current epoch already trained
     step: int = 0  # iterations trained in total
+    best_value: float = -math.inf  # best value of eval.metric so far
+    best_step: int = -1  # step of best.pt; -1 = none yet
 
 
 def run_dir_for(cfg: Config, run: str) -> Path:
@@ -164,6 +171,7 @@ def train(cfg: Config, run: str = "default") -> Path:
             "epoch": progress.epoch,
             "epoch_step": progress.epoch_step,
             "step": progress.step,
+            "best": {"value": progress.best_value, "step": progress.best_step},
             "rng": ckpt.rng_state(),
         }
 
@@ -186,16 +194,22 @@ def train(cfg: Config, run: str = "default") -> Path:
         sched_G.load_state_dict(saved["scheduler_G"])
         sched_D.load_state_dict(saved["scheduler_D"])
         model.load_pools_state_dict(saved["pools"], device)
-        progress = Progress(saved["epoch"], saved["epoch_step"], saved["step"])
+        best = saved.get("best", {"value": -math.inf, "step": -1})
+        progress = Progress(
+            saved["epoch"], saved["epoch_step"], saved["step"], best["value"], best["step"]
+        )
         ckpt.set_rng_state(saved["rng"])
         say(f"resuming {run_dir} at step {progress.step} (epoch {progress.epoch + 1})")
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(dump(cfg))
 
     # Log.
+    held_out = held_out_set(cfg) if cfg.eval.every else None
     logger = RunLogger(run_dir)
     if fresh:
-        logger.hparams(cfg, {"Loss/G/total": 0.0, "Loss/D/total": 0.0})
+        metric_tags = ["Loss/G/total", "Loss/D/total"]
+        metric_tags += [f"Eval/{k}" for k in (held_out.metrics if held_out else ())]
+        logger.hparams(cfg, dict.fromkeys(metric_tags, 0.0))
     samples = {
         k: v.to(device) for k, v in fixed_samples(cfg, cfg.log.num_samples, multiple).items()
     }
@@ -223,6 +237,20 @@ def train(cfg: Config, run: str = "default") -> Path:
             images |= model.translate(samples["A"], samples["B"])
         model.train()
         logger.samples(progress.step, images)
+
+    def evaluate() -> None:
+        """Score the held-out subset, log it, keep best.pt by eval.metric."""
+        model.eval()
+        gens = Generators(model.G_AB, model.G_BA, cfg, progress.step, run_dir, multiple)
+        scores = held_out.score(gens)
+        model.train()
+        logger.scalars(progress.step, {f"Eval/{k}": v for k, v in scores.items()})
+        value = scores[cfg.eval.metric]
+        if value > progress.best_value:
+            progress.best_value, progress.best_step = value, progress.step
+            ckpt.save_atomic(state(), run_dir / ckpt.BEST)
+        best = {"metric": cfg.eval.metric, "value": progress.best_value, "step": progress.best_step}
+        write_json({"step": progress.step, "metrics": scores, "best": best}, run_dir / METRICS)
 
     # Loop.
     if progress.step >= total_steps:
@@ -276,6 +304,10 @@ def train(cfg: Config, run: str = "default") -> Path:
                     )
                 if progress.step % cfg.log.sample_every == 0 or progress.step == total_steps:
                     write_samples()
+                if held_out and (
+                    progress.step % cfg.eval.every == 0 or progress.step == total_steps
+                ):
+                    evaluate()
 
                 # Checkpoint.
                 if progress.step % cfg.train.save_every == 0:
@@ -303,6 +335,18 @@ def saved_arch(config: dict) -> str:
         f"{m.get('name')} {m.get('generator')} ngf={m.get('ngf')} "
         f"{m.get('discriminator')} ndf={m.get('ndf')} norm={m.get('norm')}"
     )
+
+
+def held_out_set(cfg: Config) -> HeldOutSet:
+    """The fixed held-out images scored during training; checks eval.metric is computable."""
+    held_out = HeldOutSet(Path(cfg.data.root), cfg.eval.num_images, cfg.data.channels)
+    if cfg.eval.metric not in held_out.metrics:
+        raise ConfigError(
+            f"eval.metric={cfg.eval.metric} needs ground truth that {cfg.data.root} lacks "
+            f"(testB_paired/ for *_AB, testA_paired/ for *_BA); "
+            f"use one of {', '.join(held_out.metrics)}"
+        )
+    return held_out
 
 
 def load_run_config(run_dir: Path) -> Config:

@@ -1,4 +1,4 @@
-"""Reading image files of any common kind into 8-bit arrays of the configured channels."""
+"""Reading and writing image files: any common kind in, 8-bit arrays of set channels out."""
 
 from __future__ import annotations
 
@@ -73,3 +73,10 @@ def verify_images(paths: list[Path], workers: int = 8) -> None:
         raise DataError(
             f"{len(bad)} unreadable image(s): {'; '.join(bad[:3])}{more}; remove or replace them"
         )
+
+
+def save_image(image: np.ndarray, path: str | Path) -> None:
+    """Write an HxWxC uint8 array; PNG keeps it exactly, so metrics read back what they scored."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image).save(path)

@@ -1,0 +1,83 @@
+"""Scoring protocols on folders of images matched by file name.
+
+| protocol | compares                                   | directions       |
+|----------|--------------------------------------------|------------------|
+| paired   | translated image vs its ground truth       | AtoB, BtoA       |
+| cycle    | real image vs its reconstruction           | ABA, BAB         |
+| content  | input vs translation, on luminance only    | AtoB, BtoA       |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gan_style.errors import EvaluationError
+from gan_style.evaluation.metrics import luminance, psnr, ssim
+from gan_style.image_io import find_images, load_image
+
+PROTOCOLS = ("paired", "cycle", "content")
+
+
+@dataclass
+class ImageScore:
+    protocol: str
+    direction: str
+    image: str  # path relative to the folders, without extension
+    ssim: float
+    psnr: float
+
+
+def _names(items: list[str]) -> str:
+    shown = ", ".join(items[:5])
+    return shown + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+
+
+def match_by_name(a_dir: Path, b_dir: Path) -> list[tuple[str, Path, Path]]:
+    """Pairs (name, a, b) of files with the same relative path, extension aside.
+
+    A file without a partner is an error that names it: scoring a subset silently would
+    report numbers on other images than the user thinks.
+    """
+    for folder in (a_dir, b_dir):
+        if not folder.is_dir():
+            raise EvaluationError(f"folder {folder} not found")
+    a = {p.relative_to(a_dir).with_suffix("").as_posix(): p for p in find_images(a_dir)}
+    b = {p.relative_to(b_dir).with_suffix("").as_posix(): p for p in find_images(b_dir)}
+    missing, extra = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(
+                f"{len(missing)} image(s) of {a_dir} have no match in {b_dir}: {_names(missing)}"
+            )
+        if extra:
+            parts.append(
+                f"{len(extra)} image(s) of {b_dir} have no match in {a_dir}: {_names(extra)}"
+            )
+        raise EvaluationError("; ".join(parts))
+    if not a:
+        raise EvaluationError(f"no images in {a_dir}")
+    return [(name, a[name], b[name]) for name in sorted(a)]
+
+
+def score_arrays(
+    protocol: str, direction: str, name: str, a: np.ndarray, b: np.ndarray
+) -> ImageScore:
+    if protocol == "content":
+        a, b = luminance(a), luminance(b)
+    return ImageScore(protocol, direction, name, ssim(a, b, name), psnr(a, b, name))
+
+
+def score_folders(protocol: str, direction: str, a_dir: Path, b_dir: Path) -> list[ImageScore]:
+    """Score every same-named pair of `a_dir` and `b_dir` under `protocol`."""
+    if protocol not in PROTOCOLS:
+        raise EvaluationError(
+            f"unknown protocol '{protocol}'; choose one of {', '.join(PROTOCOLS)}"
+        )
+    return [
+        score_arrays(protocol, direction, name, load_image(pa), load_image(pb))
+        for name, pa, pb in match_by_name(Path(a_dir), Path(b_dir))
+    ]

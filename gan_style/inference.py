@@ -1,0 +1,116 @@
+"""Loading trained generators from any checkpoint kind, and translating 8-bit images with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_style.config import Config, from_dict
+from gan_style.errors import CheckpointError, ConfigError
+from gan_style.networks import build_generator, size_multiple
+from gan_style.training import checkpoint as ckpt
+
+
+@dataclass
+class Generators:
+    G_AB: nn.Module
+    G_BA: nn.Module
+    config: Config
+    step: int  # training iterations behind these weights
+    source: Path  # the file they came from
+    multiple: int  # input sides are padded to a multiple of this
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A run folder means its generator.pt (or latest.pt); a file is taken as is."""
+    path = Path(path)
+    if path.is_dir():
+        for name in (ckpt.GENERATOR, ckpt.LATEST):
+            if (path / name).is_file():
+                return path / name
+        raise CheckpointError(f"{path} holds no {ckpt.GENERATOR} or {ckpt.LATEST}; train it first")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} not found")
+    return path
+
+
+def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Generators:
+    """Both generators of a training checkpoint or a generator-only file, in eval mode."""
+    source = resolve_checkpoint(path)
+    state = ckpt.load(source)
+    if "config" not in state:
+        raise CheckpointError(f"{source} has no config: it is not a gan-style checkpoint")
+    try:
+        cfg = from_dict(state["config"])
+    except ConfigError as e:
+        raise CheckpointError(f"{source} holds a config this version cannot read ({e})") from None
+    if "G_AB" in state:
+        weights = {"G_AB": state["G_AB"], "G_BA": state["G_BA"]}
+    else:
+        model = state.get("model", {})
+        weights = {
+            name: {
+                k.removeprefix(f"{name}."): v for k, v in model.items() if k.startswith(f"{name}.")
+            }
+            for name in ("G_AB", "G_BA")
+        }
+    m, ch = cfg.model, cfg.data.channels
+    nets = {}
+    for name, sd in weights.items():
+        net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout)
+        try:
+            net.load_state_dict(sd)
+        except RuntimeError:
+            raise CheckpointError(
+                f"{source}: the {name} weights do not fit the {m.generator} ngf={m.ngf} "
+                f"norm={m.norm} generator its config describes; the file is damaged or edited"
+            ) from None
+        nets[name] = net.to(device).eval()
+    return Generators(
+        nets["G_AB"],
+        nets["G_BA"],
+        cfg,
+        int(state.get("step", 0)),
+        source,
+        size_multiple(m.generator),
+    )
+
+
+def _batches(images: list[np.ndarray], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of consecutive images of one size."""
+    groups: list[list[int]] = []
+    for i, image in enumerate(images):
+        if groups and len(groups[-1]) < batch_size and images[groups[-1][0]].shape == image.shape:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+@torch.inference_mode()
+def translate_images(
+    generator: nn.Module, images: list[np.ndarray], multiple: int = 4, batch_size: int = 8
+) -> list[np.ndarray]:
+    """Translate HxWxC uint8 images; each output has its input's size.
+
+    Sides are padded (by reflection) up to the network's multiple and cropped back, so any size
+    and aspect ratio works.
+    """
+    device = next(generator.parameters()).device
+    out: list[np.ndarray] = [np.empty(0, np.uint8)] * len(images)
+    for group in _batches(images, batch_size):
+        batch = np.stack([images[i] for i in group])
+        x = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        h, w = x.shape[-2:]
+        pad_h, pad_w = -h % multiple, -w % multiple
+        mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+        y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode))[..., :h, :w]
+        y = y.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
+        for i, image in zip(group, y.numpy(), strict=True):
+            out[i] = image
+    return out
