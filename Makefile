@@ -9,7 +9,7 @@ DATASET ?= monet2photo
 PORT   ?= 6006
 FORMAT ?= text
 
-.PHONY: install demo train data eval compare tensorboard test lint format clean help
+.PHONY: install demo train data eval compare gallery tensorboard test lint format clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ eval: install  ## score runs/EXP/RUN on its held-out split: make eval EXP=demo [
 
 compare: install  ## compare every run of EXP: make compare EXP=demo [FORMAT=markdown]
 	$(BIN)/gan-style compare runs/$(EXP)/* --format $(FORMAT)
+
+gallery: install  ## HTML gallery of runs/EXP/RUN's checkpoints: make gallery EXP=demo [RUN=name]
+	$(BIN)/gan-style gallery runs/$(EXP)/$(RUN) $(ARGS)
 
 tensorboard: install  ## serve every run under runs/ at http://localhost:$(PORT)
 	$(BIN)/tensorboard --logdir runs --port $(PORT)

@@ -72,6 +72,99 @@ def cmd_compare(args: argparse.Namespace) -> None:
     print(render_table(headers, rows, args.format), end="")
 
 
+def cmd_translate(args: argparse.Namespace) -> None:
+    from gan_style.inference import load_generators
+    from gan_style.training.loop import pick_device
+    from gan_style.translate import translate_paths
+
+    gens = load_generators(args.checkpoint, pick_device(args.device))
+    written = translate_paths(
+        gens, args.inputs, args.out, args.direction, args.batch_size, args.tile
+    )
+    print(f"wrote {len(written)} image(s) to {args.out}")
+
+
+def cmd_gallery(args: argparse.Namespace) -> None:
+    from gan_style.gallery import build_gallery
+    from gan_style.training.loop import pick_device
+
+    first = args.sources[0]
+    out = args.out or (first if first.is_dir() else first.parent) / "gallery"
+    index = build_gallery(
+        args.sources, out, args.images, args.n, args.checkpoints, args.direction,
+        str(pick_device(args.device)),
+    )  # fmt: skip
+    print(f"gallery: {index} (open it in a browser; works offline)")
+    print(f"contact sheet: {out / 'contact_sheet.png'}")
+
+
+def cmd_pretrained_download(args: argparse.Namespace) -> None:
+    from gan_style.reference_weights import download_pretrained
+
+    path = download_pretrained(args.name, args.root)
+    print(f"weights ready: {path}  (use it with: gan-style translate {path} IMAGES --out DIR)")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from gan_style.export import FORMATS, export_generator
+    from gan_style.inference import load_generators
+
+    gens = load_generators(args.checkpoint)
+    out = args.out or gens.source.with_name(
+        f"{gens.source.stem}_{args.direction}{FORMATS[args.format]}"
+    )
+    export_generator(gens, args.direction, args.format, out)
+    print(f"wrote {out}: input N x {gens.config.data.channels} x H x W in [-1, 1], "
+          f"H and W multiples of {gens.multiple}")  # fmt: skip
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got '{text}'"
+        ) from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def cmd_stylize(args: argparse.Namespace) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from gan_style.evaluation.metrics import psnr, ssim
+    from gan_style.image_io import load_image, save_image
+    from gan_style.neural_style import StyleOptions, VGGFeatures, stylize
+    from gan_style.neural_style.optimize import save_snapshot
+    from gan_style.training.loop import pick_device
+
+    content = load_image(args.content)
+    styles = [load_image(p) for p in args.styles]
+    options = StyleOptions(
+        content_layers=args.content_layers, style_layers=args.style_layers,
+        style_layer_weights=args.style_layer_weights, content_weight=args.content_weight,
+        style_weight=args.style_weight, tv_weight=args.tv_weight, optimizer=args.optimizer,
+        iterations=args.iterations, lr=args.lr, lr_decay=args.lr_decay, init=args.init,
+        size=args.size, scales=args.scales, pooling=args.pooling,
+        preserve_colours=args.preserve_colors, snapshot_every=args.snapshot_every, seed=args.seed,
+    )  # fmt: skip
+    vgg = VGGFeatures(
+        [*options.content_layers, *options.style_layers], args.vgg_weights, args.pooling
+    )
+    result = stylize(
+        content, styles, list(args.style_blend) if args.style_blend else None, options, vgg,
+        pick_device(args.device), save_snapshot(args.out) if args.snapshot_every else None,
+    )  # fmt: skip
+    save_image(result.image, args.out)
+    h, w = result.image.shape[:2]
+    reference = np.asarray(Image.fromarray(content).resize((w, h), Image.BICUBIC))
+    s, p = ssim(result.image, reference), psnr(result.image, reference)
+    print(f"wrote {args.out} ({w}x{h}); against the content image: SSIM {s:.4f}, PSNR {p:.2f} dB")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gan-style", description="Image style translation: train, evaluate and translate."
@@ -105,6 +198,76 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", type=Path, help="run folders, e.g. runs/monet/*")
     p.add_argument("--format", default="text", choices=["text", "csv", "markdown"])
     p.set_defaults(func=cmd_compare)
+
+    p = commands.add_parser("translate", help="translate image files and folders")
+    p.add_argument(
+        "checkpoint", type=Path, help="run folder, checkpoint, generator.pt or reference .pth"
+    )
+    p.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument("--out", type=Path, required=True, help="output folder (same file names)")
+    p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--tile", type=int, default=0, help="translate large images in NxN tiles")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.set_defaults(func=cmd_translate)
+
+    p = commands.add_parser("gallery", help="HTML gallery of checkpoints or runs side by side")
+    p.add_argument("sources", type=Path, nargs="+", metavar="RUN_DIR|CHECKPOINT")
+    p.add_argument("--images", type=Path, help="images to translate (default: held-out testA/)")
+    p.add_argument("--n", type=int, default=16, help="number of images (default 16)")
+    p.add_argument(
+        "--checkpoints", default="all", help="one run's: all, latest, best, every:K, or names"
+    )
+    p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
+    p.add_argument("--out", type=Path, help="output folder (default <run>/gallery)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.set_defaults(func=cmd_gallery)
+
+    pretrained = commands.add_parser("pretrained", help="published CycleGAN generators")
+    actions = pretrained.add_subparsers(dest="pretrained_command", required=True, metavar="ACTION")
+    p = actions.add_parser("download", help="fetch a published generator (.pth)")
+    p.add_argument("name", help="e.g. style_monet, horse2zebra, summer2winter_yosemite")
+    p.add_argument(
+        "--root", type=Path, default=Path("pretrained"), help="folder (default pretrained)"
+    )
+    p.set_defaults(func=cmd_pretrained_download)
+
+    p = commands.add_parser("export", help="export a generator to ONNX or TorchScript")
+    p.add_argument("checkpoint", type=Path, help="run folder, checkpoint or generator file")
+    p.add_argument("--format", required=True, choices=["onnx", "torchscript"])
+    p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
+    p.add_argument("--out", type=Path, help="output file (default next to the checkpoint)")
+    p.set_defaults(func=cmd_export)
+
+    p = commands.add_parser("stylize", help="neural style transfer by optimisation (Gatys et al.)")
+    p.add_argument("content", type=Path, help="the photo whose content is kept")
+    p.add_argument("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s)")
+    p.add_argument("--out", type=Path, required=True, help="output image file")
+    p.add_argument("--style-blend", type=_floats, help="weights of the styles, e.g. 0.7,0.3")
+    p.add_argument("--size", type=int, default=512, help="long side of the output (0 = content's)")
+    p.add_argument("--scales", type=int, default=1, help="coarse-to-fine levels (e.g. 3)")
+    p.add_argument("--iterations", type=int, default=300, help="iterations per scale")
+    p.add_argument("--optimizer", default="lbfgs", choices=["lbfgs", "adam"])
+    p.add_argument("--lr", type=float, help="default 1.0 for L-BFGS, 0.02 for Adam")
+    p.add_argument("--lr-decay", type=float, default=0.1, help="Adam: final lr = lr * this")
+    p.add_argument("--init", default="content", choices=["content", "style", "noise"])
+    p.add_argument("--content-weight", type=float, default=1.0)
+    p.add_argument("--style-weight", type=float, default=1e6)
+    p.add_argument("--tv-weight", type=float, default=1e-2)
+    p.add_argument("--content-layers", type=_names, default=("conv4_2",))
+    p.add_argument(
+        "--style-layers",
+        type=_names,
+        default=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
+    )
+    p.add_argument("--style-layer-weights", type=_floats, help="one per style layer (default 1)")
+    p.add_argument("--pooling", default="max", choices=["max", "avg"])
+    p.add_argument("--preserve-colors", default="none", choices=["none", "luminance", "histogram"])
+    p.add_argument("--snapshot-every", type=int, default=0, help="save every k iterations")
+    p.add_argument("--vgg-weights", type=Path, help="local VGG-19 weights (torchvision layout)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_stylize)
 
     data = commands.add_parser("data", help="fetch or build datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")

@@ -62,6 +62,8 @@ class LossConfig:
     lambda_cycle: float = 10.0  # weight of the cycle-consistency L1 loss
     lambda_identity: float = 0.5  # identity L1 weight, relative to lambda_cycle (as in the paper)
     lambda_gp: float = 10.0  # gradient penalty weight for wgangp
+    lambda_perceptual: float = 0.0  # VGG-19 conv4_2 content loss between input and translation
+    vgg_weights: str = ""  # VGG-19 weights file for lambda_perceptual; "" = torchvision's
 
 
 @dataclass

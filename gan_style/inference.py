@@ -13,13 +13,14 @@ from torch import nn
 from gan_style.config import Config, from_dict
 from gan_style.errors import CheckpointError, ConfigError
 from gan_style.networks import build_generator, size_multiple
+from gan_style.reference_weights import is_reference_state, load_reference_generator
 from gan_style.training import checkpoint as ckpt
 
 
 @dataclass
 class Generators:
     G_AB: nn.Module
-    G_BA: nn.Module
+    G_BA: nn.Module | None  # None for a reference file holding one generator
     config: Config
     step: int  # training iterations behind these weights
     source: Path  # the file they came from
@@ -43,6 +44,17 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
     """Both generators of a training checkpoint or a generator-only file, in eval mode."""
     source = resolve_checkpoint(path)
     state = ckpt.load(source)
+    if is_reference_state(state):
+        net, arch = load_reference_generator(state, source)
+        cfg = Config(name=source.stem)
+        cfg.model.generator, cfg.model.ngf, cfg.model.norm = (
+            arch["generator"],
+            arch["ngf"],
+            arch["norm"],
+        )
+        cfg.data.channels = arch["in_channels"]
+        multiple = size_multiple(arch["generator"])
+        return Generators(net.to(device).eval(), None, cfg, 0, source, multiple)
     if "config" not in state:
         raise CheckpointError(f"{source} has no config: it is not a gan-style checkpoint")
     try:
@@ -81,6 +93,20 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
     )
 
 
+def pick(gens: Generators, direction: str) -> nn.Module:
+    """The generator for `direction` (AtoB or BtoA)."""
+    if direction not in ("AtoB", "BtoA"):
+        raise ConfigError(f"direction must be AtoB or BtoA, got '{direction}'")
+    if direction == "BtoA":
+        if gens.G_BA is None:
+            raise CheckpointError(
+                f"{gens.source} holds a single generator, which translates one way only; "
+                f"drop --direction BtoA"
+            )
+        return gens.G_BA
+    return gens.G_AB
+
+
 def _batches(images: list[np.ndarray], batch_size: int) -> list[list[int]]:
     """Indices grouped into batches of consecutive images of one size."""
     groups: list[list[int]] = []
@@ -114,3 +140,55 @@ def translate_images(
         for i, image in zip(group, y.numpy(), strict=True):
             out[i] = image
     return out
+
+
+def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """Blend weights along one tile side: rising over the overlap unless at the image border."""
+    w = np.ones(length, np.float32)
+    ramp = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
+    if not at_start:
+        w[:overlap] = np.minimum(w[:overlap], ramp)
+    if not at_end:
+        w[length - overlap :] = np.minimum(w[length - overlap :], ramp[::-1])
+    return w
+
+
+def _starts(size: int, tile: int, stride: int) -> list[int]:
+    if size <= tile:
+        return [0]
+    starts = list(range(0, size - tile, stride))
+    return [*starts, size - tile]
+
+
+def translate_tiled(
+    generator: nn.Module,
+    image: np.ndarray,
+    tile: int,
+    multiple: int = 4,
+    overlap: int | None = None,
+) -> np.ndarray:
+    """Translate a large image through overlapping `tile` x `tile` windows blended linearly.
+
+    Memory is bounded by one tile's activations plus two float buffers of the image. With
+    instance norm each tile is normalised by its own statistics, so results differ slightly
+    from whole-image translation; the blend across the overlap hides the seams.
+    """
+    h, w = image.shape[:2]
+    if h <= tile and w <= tile:
+        return translate_images(generator, [image], multiple)[0]
+    overlap = overlap if overlap is not None else tile // 4
+    stride = tile - overlap
+    acc = np.zeros((h, w, image.shape[2]), np.float32)
+    total = np.zeros((h, w, 1), np.float32)
+    ys, xs = _starts(h, tile, stride), _starts(w, tile, stride)
+    for y in ys:
+        for x in xs:
+            crop = image[y : y + tile, x : x + tile]
+            out = translate_images(generator, [crop], multiple)[0].astype(np.float32)
+            ch, cw = crop.shape[:2]
+            wy = _ramp(ch, min(overlap, ch), y == 0, y + ch >= h)
+            wx = _ramp(cw, min(overlap, cw), x == 0, x + cw >= w)
+            weight = (wy[:, None] * wx[None, :])[:, :, None]
+            acc[y : y + ch, x : x + cw] += out * weight
+            total[y : y + ch, x : x + cw] += weight
+    return np.clip(np.round(acc / total), 0, 255).astype(np.uint8)

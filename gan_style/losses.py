@@ -54,3 +54,27 @@ def gradient_penalty(
 def l1_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Cycle and identity losses are both mean absolute error (Zhu et al. 2017, eq. 2 and 6)."""
     return (output - target).abs().mean()
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """Channel correlations of N x C x H x W features, normalised by C*H*W (Gatys et al. 2016)."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w)
+    return flat @ flat.transpose(1, 2) / (c * h * w)
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of feature maps: the perceptual (VGG content) loss."""
+    return F.mse_loss(features, target)
+
+
+def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of Gram matrices at one layer."""
+    return F.mse_loss(gram_matrix(features), target_gram.expand(features.shape[0], -1, -1))
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference of neighbouring pixels: a smoothness prior on the image."""
+    dy = (image[..., 1:, :] - image[..., :-1, :]).abs().mean()
+    dx = (image[..., :, 1:] - image[..., :, :-1]).abs().mean()
+    return dx + dy

@@ -173,3 +173,16 @@ def test_demo_training_beats_the_untrained_generator(
     run_dir = train(cfg, run="short")
     after = held_out.score(load_generators(run_dir / "generator.pt"))
     assert after["ssim_AB"] > before["ssim_AB"] + 0.1
+
+
+def test_perceptual_loss_term(make_config) -> None:
+    """loss.lambda_perceptual adds VGG content terms; the fixed VGG stays out of checkpoints."""
+    run_dir = train(
+        make_config(
+            loss={"lambda_perceptual": 0.5, "vgg_weights": "random"}, train={"max_steps": 2}
+        ),
+        run="vgg",
+    )
+    tags = EventAccumulator(str(run_dir)).Reload().Tags()["scalars"]
+    assert {"Loss/G/perceptual_A", "Loss/G/perceptual_B"} <= set(tags)
+    assert not [k for k in ckpt.load(run_dir / "latest.pt")["model"] if "vgg" in k]

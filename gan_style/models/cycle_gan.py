@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.losses import GANLoss, gradient_penalty, l1_loss
+from gan_style.losses import GANLoss, content_loss, gradient_penalty, l1_loss
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
@@ -40,6 +42,8 @@ class CycleGAN(nn.Module):
         lambda_gp: float = 10.0,
         pool_size: int = 50,
         seed: int = 0,
+        lambda_perceptual: float = 0.0,
+        vgg: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.G_AB, self.G_BA, self.D_A, self.D_B = G_AB, G_BA, D_A, D_B
@@ -50,6 +54,9 @@ class CycleGAN(nn.Module):
         self.pool_A = ImagePool(pool_size, seed=seed + 1)
         self.pool_B = ImagePool(pool_size, seed=seed + 2)
         self._fakes: dict[str, torch.Tensor] = {}
+        self.lambda_perceptual = lambda_perceptual
+        # A plain attribute, not a submodule: its fixed weights stay out of checkpoints.
+        self.__dict__["vgg"] = vgg
 
     @classmethod
     def from_config(cls, cfg: Config) -> CycleGAN:
@@ -71,6 +78,8 @@ class CycleGAN(nn.Module):
             lambda_gp=cfg.loss.lambda_gp,
             pool_size=cfg.train.pool_size,
             seed=cfg.train.seed,
+            lambda_perceptual=cfg.loss.lambda_perceptual,
+            vgg=perceptual_network(cfg),
         )  # fmt: skip
 
     @property
@@ -100,6 +109,9 @@ class CycleGAN(nn.Module):
             "G/cycle_A": l1_loss(out["rec_A"], real_A) * self.lambda_cycle,
             "G/cycle_B": l1_loss(out["rec_B"], real_B) * self.lambda_cycle,
         }
+        if self.lambda_perceptual > 0:
+            losses["G/perceptual_A"] = self._perceptual(out["fake_B"], real_A)
+            losses["G/perceptual_B"] = self._perceptual(out["fake_A"], real_B)
         if self.lambda_identity > 0:
             # Identity weight is relative to the cycle weight, as in the reference code.
             weight = self.lambda_identity * self.lambda_cycle
@@ -108,6 +120,20 @@ class CycleGAN(nn.Module):
         losses["G/total"] = sum(losses.values())
         self._fakes = {"A": out["fake_A"].detach(), "B": out["fake_B"].detach()}
         return losses
+
+    def _perceptual(self, output: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        """How far the translation's VGG features drift from its input's (images in [-1, 1])."""
+        feats = self.vgg((output + 1) / 2)["conv4_2"]
+        with torch.no_grad():
+            target = self.vgg((source + 1) / 2)["conv4_2"]
+        return content_loss(feats, target) * self.lambda_perceptual
+
+    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> CycleGAN:
+        """`.to(device)` and friends also move the VGG, which is not a registered submodule."""
+        super()._apply(fn, recurse)
+        if self.vgg is not None:
+            self.vgg._apply(fn)
+        return self
 
     def _discriminator_loss(
         self, name: str, D: nn.Module, real: torch.Tensor, fake: torch.Tensor
@@ -140,3 +166,12 @@ class CycleGAN(nn.Module):
     def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
         self.pool_A.load_state_dict(state["A"], device)
         self.pool_B.load_state_dict(state["B"], device)
+
+
+def perceptual_network(cfg: Config) -> nn.Module | None:
+    """VGG-19 up to conv4_2 when loss.lambda_perceptual is on; None otherwise."""
+    if cfg.loss.lambda_perceptual <= 0:
+        return None
+    from gan_style.neural_style.vgg import VGGFeatures
+
+    return VGGFeatures(["conv4_2"], weights=cfg.loss.vgg_weights or None)

@@ -1,0 +1,198 @@
+"""Galleries: a fixed set of held-out images through several checkpoints or runs, side by side.
+
+Writes a static `index.html` (relative links, works offline) and one contact-sheet PNG.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torchvision.utils import make_grid
+from tqdm import tqdm
+
+from gan_style.errors import CheckpointError, DataError
+from gan_style.evaluation.metrics import luminance, psnr, ssim
+from gan_style.image_io import find_images, load_image, save_image
+from gan_style.inference import (
+    Generators,
+    load_generators,
+    pick,
+    resolve_checkpoint,
+    translate_images,
+)
+from gan_style.training import checkpoint as ckpt
+
+
+@dataclass
+class Column:
+    label: str  # shown as the column heading
+    path: Path  # checkpoint file
+
+
+def run_checkpoints(run_dir: Path, spec: str = "all") -> list[Column]:
+    """Checkpoints of one run by `spec`: all | latest | best | every:K | a comma list of names.
+
+    `all` is every kept step_*.pt in order plus best.pt; `every:K` every K-th of the step files.
+    """
+    steps = sorted(run_dir.glob("step_*.pt"))
+    named = {"latest": run_dir / ckpt.LATEST, "best": run_dir / ckpt.BEST}
+    if spec == "all":
+        paths = [*steps, *([named["best"]] if named["best"].is_file() else [])]
+        paths = paths or [named["latest"]]
+    elif spec.startswith("every:"):
+        k = int(spec.split(":", 1)[1] or 0)
+        if k <= 0:
+            raise DataError(f"--checkpoints every:K needs K > 0, got '{spec}'")
+        paths = steps[k - 1 :: k] or steps[-1:]
+    else:
+        paths = []
+        for name in spec.split(","):
+            path = named.get(name, run_dir / (name if name.endswith(".pt") else f"{name}.pt"))
+            if not path.is_file():
+                kept = ", ".join(p.stem for p in steps) or "none"
+                raise CheckpointError(
+                    f"{run_dir} has no checkpoint '{name}' (step files kept: {kept})"
+                )
+            paths.append(path)
+    return [Column(p.stem, p) for p in paths if p.is_file()]
+
+
+def gallery_columns(sources: list[Path], spec: str) -> list[Column]:
+    """One run folder: its checkpoints by `spec`. Several sources: one column each."""
+    if len(sources) == 1 and sources[0].is_dir():
+        columns = run_checkpoints(sources[0], spec)
+        if not columns:
+            raise CheckpointError(f"{sources[0]} holds no checkpoints; train it first")
+        return columns
+    return [
+        Column(f"{s.parent.name}/{s.name}" if s.is_dir() else s.stem, resolve_checkpoint(s))
+        for s in sources
+    ]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "column"
+
+
+def _href(path: str) -> str:
+    return html.escape(urllib.parse.quote(path), quote=True)
+
+
+@dataclass
+class Cell:
+    image: str  # path relative to the gallery folder
+    caption: str = ""
+
+
+def _caption(kind: str, a: np.ndarray, b: np.ndarray) -> str:
+    s, p = ssim(a, b), psnr(a, b)
+    return f"{kind} SSIM {s:.3f} · PSNR {'inf' if p == float('inf') else f'{p:.2f}'} dB"
+
+
+def build_gallery(
+    sources: list[Path],
+    out: Path,
+    images: Path | None = None,
+    n: int = 16,
+    spec: str = "all",
+    direction: str = "AtoB",
+    device: str = "cpu",
+) -> Path:
+    """Render the gallery into `out`; returns the index.html path."""
+    columns = gallery_columns(sources, spec)
+    loaded: list[Generators] = [load_generators(c.path, device) for c in columns]
+    first = loaded[0].config
+    side = "A" if direction == "AtoB" else "B"
+    root = Path(first.data.root)
+    folder = images or root / f"test{side}"
+    paths = find_images(folder)[:n] if folder.is_dir() else []
+    if not paths:
+        raise DataError(f"no images in {folder}; pass --images DIR")
+    truth_dir = root / f"test{'B' if side == 'A' else 'A'}_paired" if images is None else None
+    names = [p.relative_to(folder).with_suffix(".png").as_posix() for p in paths]
+    inputs = [load_image(p, first.data.channels) for p in paths]
+
+    rows: list[list[Cell]] = [[Cell(f"images/input/{name}")] for name in names]
+    for name, image in zip(names, inputs, strict=True):
+        save_image(image, out / "images" / "input" / name)
+    outputs: list[list[np.ndarray]] = []
+    for i, (column, gens) in enumerate(
+        tqdm(list(zip(columns, loaded, strict=True)), desc="gallery")
+    ):
+        generator = pick(gens, direction)
+        fakes = translate_images(generator, inputs, gens.multiple)
+        outputs.append(fakes)
+        sub = f"{i:02d}_{_slug(column.label)}"
+        for row, name, image, fake in zip(rows, names, inputs, fakes, strict=True):
+            save_image(fake, out / "images" / sub / name)
+            truth = truth_dir / name if truth_dir else None
+            if truth and truth.is_file() and load_image(truth).shape == fake.shape:
+                caption = _caption("paired", fake, load_image(truth, first.data.channels))
+            else:
+                caption = _caption("content", luminance(image), luminance(fake))
+            row.append(Cell(f"images/{sub}/{name}", caption))
+    headers = ["input", *(c.label for c in columns)]
+    last = loaded[-1]
+    if last.G_BA is not None and last.G_AB is not None:
+        back = last.G_AB if direction == "BtoA" else last.G_BA
+        recs = translate_images(back, outputs[-1], last.multiple)
+        for row, name, image, rec in zip(rows, names, inputs, recs, strict=True):
+            save_image(rec, out / "images" / "cycle" / name)
+            row.append(Cell(f"images/cycle/{name}", _caption("cycle", image, rec)))
+        headers.append(f"cycle ({columns[-1].label})")
+        outputs.append(recs)
+
+    index = out / "index.html"
+    index.write_text(render_html(headers, names, rows, title=f"{first.name} · {direction}"))
+    contact_sheet([inputs, *outputs], out / "contact_sheet.png")
+    return index
+
+
+def render_html(headers: list[str], names: list[str], rows: list[list[Cell]], title: str) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in ["image", *headers])
+    body = []
+    for name, row in zip(names, rows, strict=True):
+        cells = [f"<td class=name>{esc(name)}</td>"]
+        for cell in row:
+            link = _href(cell.image)
+            img = f'<a href="{link}"><img src="{link}" alt="{esc(name)}"></a>'
+            caption = f"<div class=caption>{esc(cell.caption)}</div>" if cell.caption else ""
+            cells.append(f"<td>{img}{caption}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 1em; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 4px; vertical-align: top; text-align: center; }}
+img {{ width: 192px; image-rendering: auto; }}
+.caption {{ font-size: 11px; color: #444; }}
+.name {{ font-size: 12px; max-width: 10em; word-break: break-all; }}
+</style></head>
+<body><h1>{esc(title)}</h1>
+<table><tr>{head}</tr>
+{chr(10).join(body)}
+</table></body></html>
+"""
+
+
+def contact_sheet(columns: list[list[np.ndarray]], path: Path, cell: int = 128) -> None:
+    """One PNG: rows = images, columns as in the HTML, every cell resized to `cell` px."""
+    tiles = []
+    for row in range(len(columns[0])):
+        for column in columns:
+            image = Image.fromarray(
+                column[row][:, :, 0] if column[row].shape[2] == 1 else column[row]
+            )
+            image = image.convert("RGB").resize((cell, cell), Image.BICUBIC)
+            tiles.append(torch.from_numpy(np.array(image)).permute(2, 0, 1))
+    grid = make_grid(torch.stack(tiles), nrow=len(columns), padding=2, pad_value=255)
+    Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)

@@ -1,0 +1,118 @@
+"""Generator files of the reference CycleGAN/pix2pix code: published models and its own outputs.
+
+Those files are bare state dicts (`model.1.weight`, ...) with no config, so the architecture is
+read from the keys and shapes. Our networks keep the same module layout, so they load as is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gan_style.errors import CheckpointError, DataError
+from gan_style.networks import build_generator
+
+PRETRAINED_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
+PRETRAINED_MODELS = (
+    "apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite",
+    "horse2zebra", "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe",
+    "style_vangogh", "sat2map", "map2sat", "cityscapes_photo2label", "cityscapes_label2photo",
+    "facades_photo2label", "facades_label2photo", "iphone2dslr_flower",
+)  # fmt: skip
+
+
+def is_reference_state(state: dict) -> bool:
+    return bool(state) and "config" not in state and all(k.startswith("model.") for k in state)
+
+
+def _clean(state: dict) -> dict[str, torch.Tensor]:
+    """Drop what old PyTorch versions stored for parameter-free instance norms (the reference
+    code patches these out the same way) and a DataParallel `module.` prefix."""
+    state = {k.removeprefix("module."): v for k, v in state.items()}
+    out = {}
+    for key, value in state.items():
+        stat = key.endswith(("running_mean", "running_var", "num_batches_tracked"))
+        if stat and f"{key.rsplit('.', 1)[0]}.weight" not in state:
+            continue  # a norm without affine weights: instance norm, whose stats are unused
+        out[key] = value
+    return out
+
+
+def infer_architecture(state: dict[str, torch.Tensor]) -> dict:
+    """generator name, ngf, norm, channels from a reference state dict's keys and shapes."""
+    if "model.1.weight" in state and state["model.1.weight"].dim() == 4:  # ResNet: c7s1 first
+        blocks = {int(m.group(1)) for k in state if (m := re.match(r"model\.(\d+)\.conv_block", k))}
+        if len(blocks) not in (6, 9):
+            raise CheckpointError(f"a ResNet generator with {len(blocks)} blocks is not supported")
+        first = state["model.1.weight"]
+        last = max(int(k.split(".")[1]) for k in state if re.match(r"model\.\d+\.weight", k))
+        has_norm_params = "model.2.weight" in state
+        return {
+            "generator": f"resnet_{len(blocks)}blocks",
+            "ngf": first.shape[0],
+            "norm": "batch" if has_norm_params else "instance",
+            "in_channels": first.shape[1],
+            "out_channels": state[f"model.{last}.weight"].shape[0],
+        }
+    if "model.model.0.weight" in state:  # U-Net: nested skip blocks
+        depth = max(k.count("model.") for k in state if k.endswith("weight"))
+        first = state["model.model.0.weight"]
+        outermost_up = [k for k in state if re.fullmatch(r"model\.model\.\d+\.weight", k)][-1]
+        has_norm_params = any(k.endswith("running_mean") for k in state)
+        num_downs = depth - 1  # each level nests one more `model.`
+        return {
+            "generator": {7: "unet_128", 8: "unet_256"}.get(
+                num_downs, f"unet with {num_downs} levels"
+            ),
+            "ngf": first.shape[0],
+            "norm": "batch" if has_norm_params else "instance",
+            "in_channels": first.shape[1],
+            "out_channels": state[outermost_up].shape[1],
+        }
+    raise CheckpointError("not a reference CycleGAN generator: no 'model.1.weight' or U-Net keys")
+
+
+def load_reference_generator(state: dict, source: Path) -> tuple[nn.Module, dict]:
+    """Build our generator for a reference state dict and load it; returns (network, arch)."""
+    state = _clean(state)
+    arch = infer_architecture(state)
+    if arch["generator"] not in ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"):
+        raise CheckpointError(f"{source}: {arch['generator']} is not a supported generator")
+    net = build_generator(
+        arch["generator"], arch["in_channels"], arch["out_channels"], arch["ngf"], arch["norm"]
+    )
+    try:
+        net.load_state_dict(state)
+    except RuntimeError:
+        raise CheckpointError(
+            f"{source}: weights look like {arch['generator']} ngf={arch['ngf']} "
+            f"norm={arch['norm']} but do not fit it; is this a generator file?"
+        ) from None
+    return net, arch
+
+
+def download_pretrained(name: str, root: str | Path = "pretrained") -> Path:
+    """Fetch a published CycleGAN generator to root/NAME.pth (kept if already there)."""
+    from gan_style.data.download import fetch
+
+    if name not in PRETRAINED_MODELS:
+        close = difflib.get_close_matches(name, PRETRAINED_MODELS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(PRETRAINED_MODELS)}"
+        raise DataError(f"unknown pretrained model '{name}'; {hint}")
+    root = Path(root)
+    path = root / f"{name}.pth"
+    if path.is_file():
+        return path
+    root.mkdir(parents=True, exist_ok=True)
+    url = PRETRAINED_URL.format(name=name)
+    try:
+        fetch(url, path)
+    except DataError as e:
+        raise DataError(
+            f"{e}. Without network: get {url} elsewhere and save it as {path}"
+        ) from None
+    return path
