@@ -29,8 +29,8 @@ demo: install  ## build the demo data, train the demo experiment (~10 min on 2 C
 train: install  ## train EXP (experiments/EXP.yaml) in run RUN with overrides ARGS="k=v ..."
 	$(BIN)/gan-style train $(EXP) --run $(RUN) $(ARGS)
 
-data: install  ## fetch an official CycleGAN dataset: make data DATASET=monet2photo
-	$(BIN)/gan-style data download $(DATASET)
+data: install  ## fetch an official dataset: make data DATASET=monet2photo [KIND=pix2pix]
+	$(BIN)/gan-style data download $(DATASET) $(if $(KIND),--kind $(KIND))
 
 eval: install  ## score runs/EXP/RUN on its held-out split: make eval EXP=demo [RUN=name]
 	$(BIN)/gan-style evaluate runs/$(EXP)/$(RUN) $(ARGS)

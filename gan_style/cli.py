@@ -28,9 +28,9 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_data_download(args: argparse.Namespace) -> None:
-    from gan_style.data.download import download_cyclegan_dataset
+    from gan_style.data.download import download_dataset
 
-    folder = download_cyclegan_dataset(args.name, args.root)
+    folder = download_dataset(args.name, args.root, args.kind)
     print(f"dataset ready: {folder}")
 
 
@@ -271,8 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = commands.add_parser("data", help="fetch or build datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
-    p = data_commands.add_parser("download", help="fetch an official CycleGAN dataset")
-    p.add_argument("name", help="e.g. monet2photo, horse2zebra, summer2winter_yosemite")
+    p = data_commands.add_parser("download", help="fetch an official CycleGAN or pix2pix dataset")
+    p.add_argument("name", help="e.g. monet2photo, horse2zebra, facades, edges2shoes")
+    p.add_argument(
+        "--kind", choices=["cyclegan", "pix2pix"], help="collection (default: cyclegan if in both)"
+    )
     p.add_argument("--root", type=Path, default=Path("data"), help="parent folder (default data)")
     p.set_defaults(func=cmd_data_download)
     p = data_commands.add_parser("demo", help="build the offline demo dataset")

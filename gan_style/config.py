@@ -22,6 +22,8 @@ Norm = Literal["instance", "batch", "none"]
 Init = Literal["normal", "xavier", "kaiming", "orthogonal"]
 GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
 Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
+DatasetMode = Literal["unaligned", "aligned", "paired"]
+Direction = Literal["AtoB", "BtoA"]
 LrPolicy = Literal["linear", "step", "cosine"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 EvalMetric = Literal[
@@ -34,6 +36,8 @@ EvalMetric = Literal[
 class DataConfig:
     root: str = "data/demo"  # folder holding trainA/ trainB/ testA/ testB/
     dataset: str = ""  # official dataset name, used to say which download command fetches it
+    dataset_mode: DatasetMode = "unaligned"  # unaligned | aligned (A|B in one file) | paired
+    direction: Direction = "AtoB"  # aligned/paired data: BtoA swaps the sides
     load_size: int = 286  # px; images are resized to this before cropping
     crop_size: int = 256  # px; the square size the networks train on
     preprocess: Preprocess = "resize_and_crop"
@@ -44,7 +48,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: Literal["cycle_gan"] = "cycle_gan"
+    name: Literal["cycle_gan", "pix2pix"] = "cycle_gan"
     generator: Generator = "resnet_9blocks"
     discriminator: Discriminator = "basic"  # basic = 70x70 PatchGAN (3 layers)
     n_layers_d: int = 3  # layers of the `n_layers` discriminator
@@ -62,6 +66,7 @@ class LossConfig:
     lambda_cycle: float = 10.0  # weight of the cycle-consistency L1 loss
     lambda_identity: float = 0.5  # identity L1 weight, relative to lambda_cycle (as in the paper)
     lambda_gp: float = 10.0  # gradient penalty weight for wgangp
+    lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
     lambda_perceptual: float = 0.0  # VGG-19 conv4_2 content loss between input and translation
     vgg_weights: str = ""  # VGG-19 weights file for lambda_perceptual; "" = torchvision's
 

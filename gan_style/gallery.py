@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from gan_style.errors import CheckpointError, DataError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
+from gan_style.evaluation.runner import held_out_inputs
 from gan_style.image_io import find_images, load_image, save_image
 from gan_style.inference import (
     Generators,
@@ -110,14 +111,20 @@ def build_gallery(
     loaded: list[Generators] = [load_generators(c.path, device) for c in columns]
     first = loaded[0].config
     side = "A" if direction == "AtoB" else "B"
-    root = Path(first.data.root)
-    folder = images or root / f"test{side}"
-    paths = find_images(folder)[:n] if folder.is_dir() else []
-    if not paths:
-        raise DataError(f"no images in {folder}; pass --images DIR")
-    truth_dir = root / f"test{'B' if side == 'A' else 'A'}_paired" if images is None else None
-    names = [p.relative_to(folder).with_suffix(".png").as_posix() for p in paths]
-    inputs = [load_image(p, first.data.channels) for p in paths]
+    truths: list[np.ndarray] = []
+    if images is None:  # the held-out split, with its ground truth where there is one
+        held_inputs, held_truths, held_names = held_out_inputs(first, "test")
+        if side not in held_inputs:
+            raise DataError(f"{first.data.root} has no held-out {side} images; pass --images DIR")
+        inputs = held_inputs[side][:n]
+        names = [f"{name}.png" for name in held_names[side][:n]]
+        truths = held_truths.get(side, [])[:n]
+    else:
+        paths = find_images(images)[:n] if images.is_dir() else []
+        if not paths:
+            raise DataError(f"no images in {images}; pass a folder of images to --images")
+        names = [p.relative_to(images).with_suffix(".png").as_posix() for p in paths]
+        inputs = [load_image(p, first.data.channels) for p in paths]
 
     rows: list[list[Cell]] = [[Cell(f"images/input/{name}")] for name in names]
     for name, image in zip(names, inputs, strict=True):
@@ -130,17 +137,16 @@ def build_gallery(
         fakes = translate_images(generator, inputs, gens.multiple)
         outputs.append(fakes)
         sub = f"{i:02d}_{_slug(column.label)}"
-        for row, name, image, fake in zip(rows, names, inputs, fakes, strict=True):
+        for j, (row, name, image, fake) in enumerate(zip(rows, names, inputs, fakes, strict=True)):
             save_image(fake, out / "images" / sub / name)
-            truth = truth_dir / name if truth_dir else None
-            if truth and truth.is_file() and load_image(truth).shape == fake.shape:
-                caption = _caption("paired", fake, load_image(truth, first.data.channels))
+            if j < len(truths) and truths[j].shape == fake.shape:
+                caption = _caption("paired", fake, truths[j])
             else:
                 caption = _caption("content", luminance(image), luminance(fake))
             row.append(Cell(f"images/{sub}/{name}", caption))
     headers = ["input", *(c.label for c in columns)]
     last = loaded[-1]
-    if last.G_BA is not None and last.G_AB is not None:
+    if last.G_BA is not None and last.config.model.name == "cycle_gan":
         back = last.G_AB if direction == "BtoA" else last.G_BA
         recs = translate_images(back, outputs[-1], last.multiple)
         for row, name, image, rec in zip(rows, names, inputs, recs, strict=True):

@@ -62,7 +62,7 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
     except ConfigError as e:
         raise CheckpointError(f"{source} holds a config this version cannot read ({e})") from None
     if "G_AB" in state:
-        weights = {"G_AB": state["G_AB"], "G_BA": state["G_BA"]}
+        weights = {k: state[k] for k in ("G_AB", "G_BA") if state.get(k) is not None}
     else:
         model = state.get("model", {})
         weights = {
@@ -71,6 +71,7 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
             }
             for name in ("G_AB", "G_BA")
         }
+        weights = {name: sd for name, sd in weights.items() if sd}
     m, ch = cfg.model, cfg.data.channels
     nets = {}
     for name, sd in weights.items():
@@ -85,7 +86,7 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
         nets[name] = net.to(device).eval()
     return Generators(
         nets["G_AB"],
-        nets["G_BA"],
+        nets.get("G_BA"),
         cfg,
         int(state.get("step", 0)),
         source,

@@ -40,7 +40,7 @@ def error_line(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
             ["train", "monet", "data.root=/nonexistent/monet2photo"],
             "gan-style data download monet2photo",
         ),
-        (["data", "download", "zebra2horse"], "error: unknown CycleGAN dataset 'zebra2horse'"),
+        (["data", "download", "zebra2horse"], "error: unknown dataset 'zebra2horse'"),
     ],
 )
 def test_error_lines(capsys: pytest.CaptureFixture, argv: list[str], message: str) -> None:

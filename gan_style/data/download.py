@@ -1,8 +1,9 @@
-"""Fetching the official CycleGAN datasets: download with progress, check, extract safely."""
+"""Fetching the official CycleGAN and pix2pix datasets: download, check, extract safely."""
 
 from __future__ import annotations
 
 import difflib
+import tarfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -19,6 +20,8 @@ CYCLEGAN_DATASETS = (
     "ae_photos", "mini", "mini_pix2pix", "mini_colorization", "grumpifycat",
 )  # fmt: skip
 SPLITS = ("trainA", "trainB", "testA", "testB")
+PIX2PIX_URL = "https://efrosgans.eecs.berkeley.edu/pix2pix/datasets/{name}.tar.gz"
+PIX2PIX_DATASETS = ("facades", "cityscapes", "maps", "edges2shoes", "edges2handbags", "night2day")
 TIMEOUT_S = 30
 
 
@@ -56,31 +59,70 @@ def safe_extract(archive: Path, target: Path) -> None:
         raise DataError(f"{archive} is not a valid zip file; delete it and download again") from None
 
 
-def download_cyclegan_dataset(name: str, root: str | Path = "data") -> Path:
-    """Fetch `name` into root/name/{trainA,trainB,testA,testB}; a complete folder is kept."""
-    if name not in CYCLEGAN_DATASETS:
-        close = difflib.get_close_matches(name, CYCLEGAN_DATASETS, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(CYCLEGAN_DATASETS)}"
-        raise DataError(f"unknown CycleGAN dataset '{name}'; {hint}")
+def safe_extract_tar(archive: Path, target: Path) -> None:
+    """Untar `archive` into `target`: no member may land outside it or link out of it."""
+    target = target.resolve()
+    try:
+        with tarfile.open(archive) as tf:
+            for member in tf.getmembers():
+                dest = (target / member.name).resolve()
+                if not dest.is_relative_to(target) or member.issym() or member.islnk():
+                    raise DataError(f"{archive}: member '{member.name}' would land outside {target}; refusing to extract")
+            tf.extractall(target, filter="data")  # the stdlib's own guard, on top of ours
+    except (tarfile.TarError, EOFError, OSError) as e:
+        if isinstance(e, DataError):
+            raise
+        raise DataError(f"{archive} is not a valid tar.gz file ({e}); delete it and download again") from None
+
+
+KINDS = {
+    # kind: (archive suffix, extractor, folders that must arrive)
+    "cyclegan": (".zip", safe_extract, SPLITS),
+    "pix2pix": (".tar.gz", safe_extract_tar, ("train",)),
+}
+
+
+def dataset_kind(name: str, kind: str | None = None) -> str:
+    """cyclegan or pix2pix; names in both collections (facades, maps, cityscapes) default to
+    the CycleGAN (unaligned) version unless `kind` says otherwise."""
+    known = {"cyclegan": CYCLEGAN_DATASETS, "pix2pix": PIX2PIX_DATASETS}
+    if kind is not None and kind not in known:
+        raise DataError(f"unknown dataset kind '{kind}'; choose cyclegan or pix2pix")
+    candidates = known[kind] if kind else CYCLEGAN_DATASETS + PIX2PIX_DATASETS
+    if name not in candidates:
+        close = difflib.get_close_matches(name, candidates, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(candidates)}"
+        raise DataError(f"unknown {kind + ' ' if kind else ''}dataset '{name}'; {hint}")
+    return kind or ("cyclegan" if name in CYCLEGAN_DATASETS else "pix2pix")
+
+
+def download_dataset(name: str, root: str | Path = "data", kind: str | None = None) -> Path:
+    """Fetch an official dataset into root/NAME; a complete folder is kept as it is.
+
+    CycleGAN datasets arrive as trainA/ trainB/ testA/ testB/; pix2pix ones as train/ and
+    val/ and/or test/, each image holding A and B side by side.
+    """
+    kind = dataset_kind(name, kind)
+    suffix, extract, required = KINDS[kind]
+    url_template = CYCLEGAN_URL if kind == "cyclegan" else PIX2PIX_URL
     root = Path(root)
     folder = root / name
-    if all((folder / s).is_dir() for s in SPLITS):
+    if all((folder / s).is_dir() for s in required):
         return folder
     root.mkdir(parents=True, exist_ok=True)
-    archive = root / f"{name}.zip"
-    url = CYCLEGAN_URL.format(name=name)
+    archive = root / f"{name}{suffix}"
+    url = url_template.format(name=name)
     try:
         if not archive.exists():
             fetch(url, archive)
-        safe_extract(archive, root)
+        extract(archive, root)
     except DataError as e:
         raise DataError(
-            f"{e}. Without network: get {url} elsewhere and unzip it so that "
-            f"{folder}/trainA, trainB, testA and testB exist"
+            f"{e}. Without network: get {url} elsewhere and unpack it so that "
+            f"{folder}/{', '.join(required)} exist"
         ) from None
-    missing = [s for s in SPLITS if not (folder / s).is_dir()]
+    missing = [s for s in required if not (folder / s).is_dir()]
     if missing:
         raise DataError(f"{archive} did not contain {name}/{', '.join(missing)}; delete it and retry")
     archive.unlink()
     return folder
-

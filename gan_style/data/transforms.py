@@ -50,8 +50,12 @@ def multiple_of(base: int):
     return apply
 
 
-def build_transforms(cfg: DataConfig, train: bool, multiple: int = 4) -> A.Compose:
+def build_transforms(
+    cfg: DataConfig, train: bool, multiple: int = 4, paired: bool = False
+) -> A.Compose:
     """Training crops at random and flips; evaluation is deterministic at `crop_size`.
+
+    With `paired`, the pipeline also takes `target=`, transformed exactly like `image=`.
 
     | preprocess           | train                              | eval                       |
     |----------------------|------------------------------------|----------------------------|
@@ -76,4 +80,5 @@ def build_transforms(cfg: DataConfig, train: bool, multiple: int = 4) -> A.Compo
     if train and cfg.flip:
         steps.append(A.HorizontalFlip(p=0.5))
     steps += [A.Normalize(mean=0.5, std=0.5, max_pixel_value=255.0), ToTensorV2()]
-    return A.Compose(steps)
+    # Paired data: `target` gets exactly the crop and flip of `image`.
+    return A.Compose(steps, additional_targets={"target": "image"} if paired else None)

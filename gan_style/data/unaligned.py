@@ -17,14 +17,15 @@ from gan_style.errors import DataError
 SampleKey = int | tuple[int, int]  # an index, or (epoch, index) from EpochSampler
 
 
-def fetch_hint(root: Path, dataset: str = "") -> str:
+def fetch_hint(root: Path, dataset: str = "", kind: str = "cyclegan") -> str:
     """The command that puts data at `root`, for error messages."""
     name = dataset or root.name
     if name == "demo":
         return "build it with `gan-style data demo` (or `make demo`)"
+    flag, make_flag = (" --kind pix2pix", " KIND=pix2pix") if kind == "pix2pix" else ("", "")
     return (
-        f"fetch it with `gan-style data download {name}` (or `make data DATASET={name}`), "
-        f"or put the folders there by hand"
+        f"fetch it with `gan-style data download {name}{flag}` "
+        f"(or `make data DATASET={name}{make_flag}`), or put the folders there by hand"
     )
 
 

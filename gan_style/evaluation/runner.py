@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_style.config import Config
+from gan_style.data.paired import find_pairs, load_pair
 from gan_style.errors import DataError, EvaluationError
 from gan_style.evaluation import distribution
 from gan_style.evaluation.protocols import PROTOCOLS, ImageScore, score_arrays, score_folders
@@ -30,24 +32,74 @@ def split_images(root: Path, folder: str) -> list[Path]:
     return paths
 
 
-def translate_split(
-    gens: Generators, root: Path, split: str, out: Path, batch_size: int = 8
-) -> dict[str, Path]:
-    """Write out/{fake_B,rec_A,fake_A,rec_B}/<name>.png; returns every folder to score."""
-    folders = {}
-    channels = gens.config.data.channels
-    for side, forward, backward, fake_name, rec_name in SIDES:
-        src = root / f"{split}{side}"
+def held_out_inputs(cfg: Config, split: str) -> tuple[dict, dict, dict]:
+    """(inputs, truths, names) per side "A"/"B" of a held-out split, as 8-bit arrays.
+
+    Unaligned data: each side's images, with ground truth from <split>B_paired/ (for A inputs)
+    or <split>A_paired/ where those exist. Paired data: the inputs of each pair, their targets
+    as ground truth.
+    """
+    root = Path(cfg.data.root)
+    inputs: dict[str, list[np.ndarray]] = {}
+    truths: dict[str, list[np.ndarray]] = {}
+    names: dict[str, list[str]] = {}
+    if cfg.data.dataset_mode != "unaligned":
+        pair_files = find_pairs(cfg.data, split)
+        pairs = [load_pair(pair, cfg.data) for pair in pair_files]
+        names["A"] = [first.stem for first, _ in pair_files]
+        inputs["A"], truths["A"] = [a for a, _ in pairs], [b for _, b in pairs]
+        return inputs, truths, names
+    for side, other in (("A", "B"), ("B", "A")):
         paths = split_images(root, f"{split}{side}")
-        reals = [load_image(p, channels) for p in paths]
-        # The reconstruction starts from the 8-bit translation, exactly as saved.
-        fakes = translate_images(getattr(gens, forward), reals, gens.multiple, batch_size)
-        recs = translate_images(getattr(gens, backward), fakes, gens.multiple, batch_size)
-        for path, fake, rec in zip(paths, fakes, recs, strict=True):
-            rel = path.relative_to(src).with_suffix(".png")
-            save_image(fake, out / fake_name / rel)
-            save_image(rec, out / rec_name / rel)
-        folders |= {f"real_{side}": src, fake_name: out / fake_name, rec_name: out / rec_name}
+        rels = [p.relative_to(root / f"{split}{side}").with_suffix("").as_posix() for p in paths]
+        names[side] = rels
+        inputs[side] = [load_image(p, cfg.data.channels) for p in paths]
+        truth_dir = root / f"{split}{other}_paired"
+        if truth_dir.is_dir():
+            truth = {
+                p.relative_to(truth_dir).with_suffix("").as_posix(): p
+                for p in find_images(truth_dir)
+            }
+            missing = [r for r in rels if r not in truth]
+            if missing:
+                raise EvaluationError(
+                    f"{truth_dir} lacks ground truth for {', '.join(missing[:5])}"
+                )
+            truths[side] = [load_image(truth[r], cfg.data.channels) for r in rels]
+    return inputs, truths, names
+
+
+def translate_split(
+    gens: Generators, split: str, out: Path, batch_size: int = 8
+) -> dict[str, Path]:
+    """Write every folder the protocols compare under `out`; returns them by name:
+    real_A, real_B (inputs), truth_B, truth_A (ground truth), fake_B, rec_A, fake_A, rec_B."""
+    inputs, truths, names = held_out_inputs(gens.config, split)
+    folders: dict[str, Path] = {}
+
+    def write(kind: str, side_names: list[str], images: list[np.ndarray]) -> None:
+        for name, image in zip(side_names, images, strict=True):
+            save_image(image, out / kind / f"{name}.png")
+        folders[kind] = out / kind
+
+    for side, forward, backward, fake_name, rec_name in SIDES:
+        other = "B" if side == "A" else "A"
+        if side not in inputs:
+            continue
+        write(f"real_{side}", names[side], inputs[side])
+        if side in truths:
+            write(f"truth_{other}", names[side], truths[side])
+        generator = getattr(gens, forward)
+        if generator is None:
+            continue
+        fakes = translate_images(generator, inputs[side], gens.multiple, batch_size)
+        write(fake_name, names[side], fakes)
+        back = getattr(gens, backward)
+        if back is not None and gens.config.model.name == "cycle_gan":
+            # The reconstruction starts from the 8-bit translation, exactly as saved.
+            write(rec_name, names[side], translate_images(back, fakes, gens.multiple, batch_size))
+    if "real_B" not in folders and "truth_B" in folders:  # paired data: targets are B's reals
+        folders["real_B"] = folders["truth_B"]
     return folders
 
 
@@ -57,7 +109,8 @@ def distribution_metrics(
     """FID and KID of each translation against the real images of its target domain."""
     model = distribution.load_inception(weights).to(device)
     out: dict[str, dict] = {"fid": {}, "kid": {}}
-    for direction, fake, real in (("AtoB", "fake_B", "real_B"), ("BtoA", "fake_A", "real_A")):
+    directions = (("AtoB", "fake_B", "real_B"), ("BtoA", "fake_A", "real_A"))
+    for direction, fake, real in [d for d in directions if d[1] in folders and d[2] in folders]:
         feats = [
             distribution.features(model, [load_image(p) for p in find_images(folders[name])])
             for name in (fake, real)
@@ -83,31 +136,31 @@ def evaluate(
         raise EvaluationError(
             f"unknown protocol '{protocol}'; choose {', '.join(PROTOCOLS)} or all"
         )
-    root = Path(gens.config.data.root)
-    folders = translate_split(gens, root, split, out / "images", batch_size)
+    folders = translate_split(gens, split, out / "images", batch_size)
     protocols = PROTOCOLS if protocol == "all" else (protocol,)
     notes: list[str] = []
     scores: list[ImageScore] = []
-    if "paired" in protocols:
-        candidates = (("AtoB", "fake_B", "B"), ("BtoA", "fake_A", "A"))
-        truths = [(d, fake, root / f"{split}{side}_paired") for d, fake, side in candidates]
-        found = [(d, fake, truth) for d, fake, truth in truths if truth.is_dir()]
-        if not found:
-            message = (
-                f"paired protocol needs ground truth in {root}/{split}B_paired/ (or "
-                f"{split}A_paired/), named like the {split}A/ images"
-            )
-            if protocol == "paired":
+    checks = {
+        "paired": (("AtoB", "fake_B", "truth_B"), ("BtoA", "fake_A", "truth_A")),
+        "cycle": (("ABA", "real_A", "rec_A"), ("BAB", "real_B", "rec_B")),
+        "content": (("AtoB", "real_A", "fake_B"), ("BtoA", "real_B", "fake_A")),
+    }
+    for name in protocols:
+        runs = [(d, a, b) for d, a, b in checks[name] if a in folders and b in folders]
+        if not runs:
+            root, data = gens.config.data.root, gens.config.data.dataset_mode
+            needs = {
+                "paired": f"ground truth: paired data, or {split}B_paired/ (named like "
+                f"{split}A/) under {root} (data {data})",
+                "cycle": "a CycleGAN checkpoint with both generators",
+                "content": "a translation",
+            }[name]
+            message = f"{name} protocol needs {needs}"
+            if protocol == name:
                 raise EvaluationError(message)
             notes.append(f"skipped: {message}")
-        for direction, fake, truth in found:
-            scores += score_folders("paired", direction, folders[fake], truth)
-    if "cycle" in protocols:
-        scores += score_folders("cycle", "ABA", folders["real_A"], folders["rec_A"])
-        scores += score_folders("cycle", "BAB", folders["real_B"], folders["rec_B"])
-    if "content" in protocols:
-        scores += score_folders("content", "AtoB", folders["real_A"], folders["fake_B"])
-        scores += score_folders("content", "BtoA", folders["real_B"], folders["fake_A"])
+        for direction, a, b in runs:
+            scores += score_folders(name, direction, folders[a], folders[b])
 
     metrics: dict = summarize_scores(scores)
     if fid and protocol == "all":
@@ -132,55 +185,48 @@ def evaluate(
 class HeldOutSet:
     """A fixed subset of held-out images, loaded once, scored during training in memory."""
 
-    def __init__(self, root: Path, n: int, channels: int = 3, split: str = "test") -> None:
-        self.images: dict[str, list[np.ndarray]] = {}
-        self.truth: dict[str, list[np.ndarray]] = {}
-        self.names: dict[str, list[str]] = {}
-        for side in ("A", "B"):
-            paths = split_images(root, f"{split}{side}")[:n]
-            self.names[side] = [p.stem for p in paths]
-            self.images[side] = [load_image(p, channels) for p in paths]
-            other = "B" if side == "A" else "A"
-            truth_dir = root / f"{split}{other}_paired"
-            if truth_dir.is_dir():
-                truth = {
-                    p.relative_to(truth_dir).with_suffix("").as_posix(): p
-                    for p in find_images(truth_dir)
-                }
-                rels = [
-                    p.relative_to(root / f"{split}{side}").with_suffix("").as_posix() for p in paths
-                ]
-                missing = [r for r in rels if r not in truth]
-                if missing:
-                    raise EvaluationError(
-                        f"{truth_dir} lacks ground truth for {', '.join(missing[:5])}"
-                    )
-                self.truth[side] = [load_image(truth[r], channels) for r in rels]
+    def __init__(self, inputs: dict, truths: dict, names: dict, cycle: bool = True) -> None:
+        self.images, self.truth, self.names, self.cycle = inputs, truths, names, cycle
+
+    @classmethod
+    def from_config(cls, cfg: Config, n: int, split: str = "test") -> HeldOutSet:
+        inputs, truths, names = held_out_inputs(cfg, split)
+        cut = {side: values[:n] for side, values in inputs.items()}
+        return cls(
+            cut,
+            {side: values[:n] for side, values in truths.items()},
+            {side: values[:n] for side, values in names.items()},
+            cycle=cfg.model.name == "cycle_gan",
+        )
 
     @property
     def metrics(self) -> tuple[str, ...]:
         """The training metric keys this set can compute (paired ones need ground truth)."""
         paired = {"A": ("ssim_AB", "psnr_AB"), "B": ("ssim_BA", "psnr_BA")}
         keys = [k for side in self.truth for k in paired[side]]
-        return (*keys, "cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B")
+        if self.cycle:
+            keys += ["cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B"]
+        return tuple(keys)
 
     def score(self, gens: Generators) -> dict[str, float]:
         """Mean of each metric in `metrics`, on 8-bit outputs as they would be saved."""
         out: dict[str, float] = {}
         for side, forward, backward, _, _ in SIDES:
+            generator, back = getattr(gens, forward), getattr(gens, backward)
+            if side not in self.images or generator is None:
+                continue
             suffix = "AB" if side == "A" else "BA"
             reals = self.images[side]
-            fakes = translate_images(getattr(gens, forward), reals, gens.multiple)
-            recs = translate_images(getattr(gens, backward), fakes, gens.multiple)
-            cycle = [
-                score_arrays("cycle", side, n, r, c)
-                for n, r, c in zip(self.names[side], reals, recs, strict=True)
-            ]
-            out[f"cycle_ssim_{side}"] = float(np.mean([s.ssim for s in cycle]))
-            out[f"cycle_psnr_{side}"] = float(np.mean([s.psnr for s in cycle]))
+            fakes = translate_images(generator, reals, gens.multiple)
             if side in self.truth:
                 triples = zip(self.names[side], fakes, self.truth[side], strict=True)
                 paired = [score_arrays("paired", suffix, n, f, t) for n, f, t in triples]
                 out[f"ssim_{suffix}"] = float(np.mean([s.ssim for s in paired]))
                 out[f"psnr_{suffix}"] = float(np.mean([s.psnr for s in paired]))
+            if self.cycle and back is not None:
+                recs = translate_images(back, fakes, gens.multiple)
+                triples = zip(self.names[side], reals, recs, strict=True)
+                cycle = [score_arrays("cycle", side, n, r, c) for n, r, c in triples]
+                out[f"cycle_ssim_{side}"] = float(np.mean([s.ssim for s in cycle]))
+                out[f"cycle_psnr_{side}"] = float(np.mean([s.psnr for s in cycle]))
         return out

@@ -83,6 +83,10 @@ class CycleGAN(nn.Module):
         )  # fmt: skip
 
     @property
+    def named_generators(self) -> dict[str, nn.Module]:
+        return {"G_AB": self.G_AB, "G_BA": self.G_BA}
+
+    @property
     def generators(self) -> list[nn.Module]:
         return [self.G_AB, self.G_BA]
 
@@ -99,6 +103,12 @@ class CycleGAN(nn.Module):
             "fake_A": fake_A,
             "rec_B": self.G_AB(fake_A),
         }
+
+    def sample_columns(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Sample-grid columns, in order: real_A | fake_B | rec_A | real_B | fake_A | rec_B."""
+        out = self.translate(real_A, real_B)
+        return {"real_A": real_A, "fake_B": out["fake_B"], "rec_A": out["rec_A"],
+                "real_B": real_B, "fake_A": out["fake_A"], "rec_B": out["rec_B"]}  # fmt: skip
 
     def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         real_A, real_B = batch["A"], batch["B"]

@@ -11,11 +11,10 @@ from torch.utils.tensorboard.summary import hparams
 from torchvision.utils import make_grid, save_image
 
 from gan_style.config import Config, flatten, to_dict
+from gan_style.data.paired import PairedDataset, split_folder
 from gan_style.data.transforms import build_transforms
 from gan_style.data.unaligned import domain_images
 from gan_style.image_io import load_image
-
-SAMPLE_COLUMNS = ("real_A", "fake_B", "rec_A", "real_B", "fake_A", "rec_B")
 
 
 def hparam_value(value: object) -> int | float | str | bool:
@@ -44,11 +43,11 @@ class RunLogger:
             self.writer.file_writer.add_summary(summary)
 
     def samples(self, step: int, images: dict[str, torch.Tensor]) -> Path:
-        """One row per fixed input: real_A | fake_B | rec_A | real_B | fake_A | rec_B."""
-        columns = [images[name].float().cpu() for name in SAMPLE_COLUMNS]
-        rows = torch.stack(columns, dim=1).flatten(0, 1)  # (n*6, C, H, W), row-major
-        grid = make_grid(rows, nrow=len(SAMPLE_COLUMNS), normalize=True, value_range=(-1, 1))
-        self.writer.add_image("Samples/real_A|fake_B|rec_A|real_B|fake_A|rec_B", grid, step)
+        """One row per fixed input; columns in the dict's order (real_A | fake_B | ...)."""
+        columns = [image.float().cpu() for image in images.values()]
+        rows = torch.stack(columns, dim=1).flatten(0, 1)  # (n * columns, C, H, W), row-major
+        grid = make_grid(rows, nrow=len(columns), normalize=True, value_range=(-1, 1))
+        self.writer.add_image(f"Samples/{'|'.join(images)}", grid, step)
         path = self.run_dir / "samples" / f"step_{step:07d}.png"
         path.parent.mkdir(exist_ok=True)
         save_image(grid, path)
@@ -65,6 +64,15 @@ def fixed_samples(cfg: Config, n: int, multiple: int) -> dict[str, torch.Tensor]
     """The first `n` held-out images of each domain (train images if there is no test split)."""
     root = Path(cfg.data.root)
     data = cfg.data
+    if data.dataset_mode != "unaligned":  # pairs: input and target side by side
+        phase = (
+            "test"
+            if (root / split_folder(root, "test")).is_dir() or (root / "testA").is_dir()
+            else "train"
+        )
+        dataset = PairedDataset(data, phase, train=False, multiple=multiple, verify=False)
+        items = [dataset[i] for i in range(min(n, len(dataset)))]
+        return {side: torch.stack([item[side] for item in items]) for side in ("A", "B")}
     if data.preprocess == "none":  # sizes may differ; a grid needs one size
         data = dataclasses.replace(data, preprocess="resize_and_crop")
     transform = build_transforms(data, train=False, multiple=multiple)

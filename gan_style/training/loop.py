@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from gan_style.config import Config, dump, flatten, from_dict, to_dict
-from gan_style.data.unaligned import EpochSampler, UnalignedDataset
+from gan_style.data import EpochSampler, build_dataset
 from gan_style.errors import ConfigError
 from gan_style.evaluation.report import write_json
 from gan_style.evaluation.runner import HeldOutSet
@@ -128,9 +128,7 @@ def train(cfg: Config, run: str = "default") -> Path:
 
     # Data.
     multiple = size_multiple(cfg.model.generator)
-    dataset = UnalignedDataset(
-        cfg.data, "train", train=True, seed=cfg.train.seed, multiple=multiple
-    )
+    dataset = build_dataset(cfg.data, "train", train=True, seed=cfg.train.seed, multiple=multiple)
     sampler = EpochSampler(len(dataset), seed=cfg.train.seed)
     workers = cfg.data.num_workers
     loader = DataLoader(
@@ -224,7 +222,7 @@ def train(cfg: Config, run: str = "default") -> Path:
         ckpt.save_atomic(snapshot, latest)
         ckpt.save_atomic(snapshot, run_dir / f"step_{progress.step:07d}.pt")
         ckpt.prune(run_dir, cfg.train.keep_checkpoints)
-        generators = {"G_AB": model.G_AB.state_dict(), "G_BA": model.G_BA.state_dict()}
+        generators = {name: g.state_dict() for name, g in model.named_generators.items()}
         ckpt.save_atomic(
             {"format": 1, "config": to_dict(cfg), "step": progress.step, **generators},
             run_dir / ckpt.GENERATOR,
@@ -233,15 +231,15 @@ def train(cfg: Config, run: str = "default") -> Path:
     def write_samples() -> None:
         model.eval()
         with torch.inference_mode():
-            images = {"real_A": samples["A"], "real_B": samples["B"]}
-            images |= model.translate(samples["A"], samples["B"])
+            images = model.sample_columns(samples["A"], samples["B"])
         model.train()
         logger.samples(progress.step, images)
 
     def evaluate() -> None:
         """Score the held-out subset, log it, keep best.pt by eval.metric."""
         model.eval()
-        gens = Generators(model.G_AB, model.G_BA, cfg, progress.step, run_dir, multiple)
+        named = model.named_generators
+        gens = Generators(named["G_AB"], named.get("G_BA"), cfg, progress.step, run_dir, multiple)
         scores = held_out.score(gens)
         model.train()
         logger.scalars(progress.step, {f"Eval/{k}": v for k, v in scores.items()})
@@ -339,11 +337,11 @@ def saved_arch(config: dict) -> str:
 
 def held_out_set(cfg: Config) -> HeldOutSet:
     """The fixed held-out images scored during training; checks eval.metric is computable."""
-    held_out = HeldOutSet(Path(cfg.data.root), cfg.eval.num_images, cfg.data.channels)
+    held_out = HeldOutSet.from_config(cfg, cfg.eval.num_images)
     if cfg.eval.metric not in held_out.metrics:
         raise ConfigError(
-            f"eval.metric={cfg.eval.metric} needs ground truth that {cfg.data.root} lacks "
-            f"(testB_paired/ for *_AB, testA_paired/ for *_BA); "
+            f"eval.metric={cfg.eval.metric} cannot be computed for this model and data "
+            f"(*_AB needs paired data or testB_paired/, *_BA testA_paired/, cycle_* CycleGAN); "
             f"use one of {', '.join(held_out.metrics)}"
         )
     return held_out

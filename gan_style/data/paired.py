@@ -1,0 +1,101 @@
+"""Paired data for conditional GANs: the pix2pix A|B format, or two folders matched by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from torch.utils.data import Dataset
+
+from gan_style.config import DataConfig
+from gan_style.data.transforms import build_transforms
+from gan_style.data.unaligned import SampleKey, domain_images, fetch_hint
+from gan_style.errors import DataError
+from gan_style.image_io import find_images, load_image, verify_images
+
+Pair = tuple[Path, Path | None]  # (A|B file, None) for aligned data, (A file, B file) for paired
+
+
+def split_folder(root: Path, phase: str) -> str:
+    """Aligned datasets ship train/ and test/ or val/ (facades has both, maps only val/)."""
+    if phase == "test" and not (root / "test").is_dir() and (root / "val").is_dir():
+        return "val"
+    return phase
+
+
+def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
+    root = Path(cfg.root)
+    if cfg.dataset_mode == "aligned":
+        folder = root / split_folder(root, phase)
+        if not folder.is_dir():
+            raise DataError(f"dataset folder {folder} not found; {fetch_hint(root, cfg.dataset, 'pix2pix')}")
+        paths = find_images(folder)
+        if not paths:
+            raise DataError(f"no images in {folder}; aligned data holds A|B pairs side by side")
+        for path in paths:
+            with Image.open(path) as img:
+                width = img.size[0]
+            if width % 2:
+                raise DataError(
+                    f"{path} is not an A|B pair: its width {width} is odd; aligned data holds "
+                    f"A and B side by side, each half the width (pix2pix format)"
+                )
+        return [(p, None) for p in paths]
+    a_dir, b_dir = f"{phase}A", f"{phase}B"
+    a = {p.relative_to(root / a_dir).with_suffix("").as_posix(): p for p in domain_images(root, a_dir, cfg.dataset)}
+    b = {p.relative_to(root / b_dir).with_suffix("").as_posix(): p for p in domain_images(root, b_dir, cfg.dataset)}
+    missing = sorted(set(a) ^ set(b))
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise DataError(
+            f"paired data needs the same file names in {root / a_dir} and {root / b_dir}; "
+            f"unmatched: {', '.join(missing[:5])}{more}"
+        )
+    return [(a[name], b[name]) for name in sorted(a)]
+
+
+def load_pair(pair: Pair, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(input, target) as 8-bit arrays at full size, after `data.direction`."""
+    first, second = pair
+    if second is None:
+        image = load_image(first, cfg.channels)
+        half = image.shape[1] // 2
+        a, b = image[:, :half], image[:, half:]
+    else:
+        a, b = load_image(first, cfg.channels), load_image(second, cfg.channels)
+        if a.shape != b.shape:
+            raise DataError(f"{first} and {second} differ in size; a pair must be aligned pixel for pixel")
+    return (b, a) if cfg.direction == "BtoA" else (a, b)
+
+
+class PairedDataset(Dataset):
+    """Items are {"A", "B", "A_paths", "B_paths"}: an input and its target, cropped alike."""
+
+    def __init__(
+        self,
+        cfg: DataConfig,
+        phase: str = "train",
+        train: bool = True,
+        seed: int = 0,
+        multiple: int = 4,
+        verify: bool = True,
+    ) -> None:
+        self.cfg, self.seed = cfg, seed
+        self.pairs = find_pairs(cfg, phase)
+        if verify:
+            verify_images([p for pair in self.pairs for p in pair if p is not None])
+        self.transform = build_transforms(cfg, train, multiple, paired=True)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, key: SampleKey) -> dict:
+        epoch, index = key if isinstance(key, tuple) else (0, key)
+        rng = np.random.default_rng([self.seed, epoch, index])
+        pair = self.pairs[index]
+        a, b = load_pair(pair, self.cfg)
+        self.transform.set_random_seed(int(rng.integers(2**31)))
+        out = self.transform(image=a, target=b)
+        path = str(pair[0])
+        return {"A": out["image"], "B": out["target"], "A_paths": path, "B_paths": str(pair[1] or path)}

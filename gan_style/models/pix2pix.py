@@ -1,0 +1,98 @@
+"""pix2pix: a conditional GAN for paired translation (Isola et al. 2017).
+
+| paper                  | code                                  |
+|------------------------|---------------------------------------|
+| x, y                   | real_A (input), real_B (target)       |
+| G(x)                   | G_AB(real_A) = fake_B                 |
+| D(x, y)                | D(cat(real_A, real_B)): a conditional PatchGAN |
+| lambda (L1 weight 100) | lambda_l1                             |
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gan_style.config import Config
+from gan_style.losses import GANLoss, gradient_penalty, l1_loss
+from gan_style.networks import build_discriminator, build_generator, init_weights
+
+
+class Pix2Pix(nn.Module):
+    """One generator A -> B; the discriminator judges (input, output) pairs, so it learns what a
+    plausible output *for this input* looks like."""
+
+    def __init__(
+        self,
+        G_AB: nn.Module,
+        D: nn.Module,
+        gan_mode: str = "vanilla",
+        lambda_l1: float = 100.0,
+        lambda_gp: float = 10.0,
+    ) -> None:
+        super().__init__()
+        self.G_AB, self.D = G_AB, D
+        self.gan_loss = GANLoss(gan_mode)
+        self.lambda_l1, self.lambda_gp = lambda_l1, lambda_gp
+        self._fake_B: torch.Tensor | None = None
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Pix2Pix:
+        m, ch = cfg.model, cfg.data.channels
+        G = init_weights(
+            build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout), m.init, m.init_gain
+        )
+        D = build_discriminator(m.discriminator, 2 * ch, m.ndf, m.n_layers_d, m.norm)
+        D = init_weights(D, m.init, m.init_gain)
+        return cls(G, D, cfg.loss.gan_mode, cfg.loss.lambda_l1, cfg.loss.lambda_gp)
+
+    @property
+    def named_generators(self) -> dict[str, nn.Module]:
+        return {"G_AB": self.G_AB}
+
+    @property
+    def generators(self) -> list[nn.Module]:
+        return [self.G_AB]
+
+    @property
+    def discriminators(self) -> list[nn.Module]:
+        return [self.D]
+
+    def sample_columns(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"real_A": real_A, "fake_B": self.G_AB(real_A), "real_B": real_B}
+
+    def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        real_A, real_B = batch["A"], batch["B"]
+        fake_B = self.G_AB(real_A)
+        losses = {
+            "G/gan": self.gan_loss(
+                self.D(torch.cat([real_A, fake_B], 1)), True, for_discriminator=False
+            ),
+            "G/l1": l1_loss(fake_B, real_B) * self.lambda_l1,
+        }
+        losses["G/total"] = losses["G/gan"] + losses["G/l1"]
+        self._fake_B = fake_B.detach()
+        return losses
+
+    def discriminator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self._fake_B is None:
+            raise RuntimeError("discriminator_step needs the fakes of a generator_step first")
+        real_A, real_B = batch["A"], batch["B"]
+        real = torch.cat([real_A, real_B], 1)
+        fake = torch.cat([real_A, self._fake_B], 1)
+        losses = {
+            "D/real": self.gan_loss(self.D(real), True),
+            "D/fake": self.gan_loss(self.D(fake), False),
+        }
+        if self.gan_loss.mode == "wgangp":
+            losses["D/gp"] = gradient_penalty(self.D, real, fake) * self.lambda_gp
+            losses["D/total"] = losses["D/real"] + losses["D/fake"] + losses["D/gp"]
+        else:
+            losses["D/total"] = 0.5 * (losses["D/real"] + losses["D/fake"])
+        return losses
+
+    def pools_state_dict(self) -> dict:
+        return {}  # pix2pix uses no image pool
+
+    def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
+        pass
