@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gan_style.errors import GanStyleError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -34,6 +38,13 @@ def cmd_data_download(args: argparse.Namespace) -> None:
     print(f"dataset ready: {folder}")
 
 
+def cmd_data_painters(args: argparse.Namespace) -> None:
+    from gan_style.data.painters import build_painters_dataset
+
+    folder = build_painters_dataset(args.root)
+    print(f"painters dataset ready: {folder} (photos in trainA/, paintings in trainB/<style>/)")
+
+
 def cmd_data_demo(args: argparse.Namespace) -> None:
     from gan_style.data.demo import build_demo_dataset
 
@@ -51,9 +62,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     source = resolve_checkpoint(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
     gens = load_generators(source, device)
+    if args.style and args.style not in gens.styles:
+        gens.style_code(args.style)  # raises the one-line error naming the known styles
     summary = evaluate(
         gens, out, args.split, args.protocol, not args.no_fid, args.inception_weights,
-        str(device), args.batch_size,
+        str(device), args.batch_size, args.style,
     )  # fmt: skip
     print(f"{gens.config.name} step {gens.step} on {args.split} ({source})")
     print(render_table(SUMMARY_HEADERS, summary_rows(summary["metrics"])), end="")
@@ -78,10 +91,24 @@ def cmd_translate(args: argparse.Namespace) -> None:
     from gan_style.translate import translate_paths
 
     gens = load_generators(args.checkpoint, pick_device(args.device))
+    style = gens.style_code(args.style, _style_image(args))
     written = translate_paths(
-        gens, args.inputs, args.out, args.direction, args.batch_size, args.tile
+        gens, args.inputs, args.out, args.direction, args.batch_size, args.tile, style
     )
     print(f"wrote {len(written)} image(s) to {args.out}")
+
+
+def _style_image(args: argparse.Namespace) -> np.ndarray | None:
+    from gan_style.image_io import load_image
+
+    return load_image(args.style_image) if getattr(args, "style_image", None) else None
+
+
+def _add_style_options(p: argparse.ArgumentParser, blend: bool = True) -> None:
+    what = "NAME or a blend NAME:W,NAME:W" if blend else "NAME"
+    p.add_argument("--style", help=f"multistyle models: the style, {what}")
+    if blend:
+        p.add_argument("--style-image", type=Path, help="multistyle: use this painting's style")
 
 
 def cmd_gallery(args: argparse.Namespace) -> None:
@@ -92,7 +119,7 @@ def cmd_gallery(args: argparse.Namespace) -> None:
     out = args.out or (first if first.is_dir() else first.parent) / "gallery"
     index = build_gallery(
         args.sources, out, args.images, args.n, args.checkpoints, args.direction,
-        str(pick_device(args.device)),
+        str(pick_device(args.device)), args.style, _style_image(args),
     )  # fmt: skip
     print(f"gallery: {index} (open it in a browser; works offline)")
     print(f"contact sheet: {out / 'contact_sheet.png'}")
@@ -192,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--batch-size", type=int, default=8)
+    _add_style_options(p, blend=False)
     p.set_defaults(func=cmd_evaluate)
 
     p = commands.add_parser("compare", help="one table of metrics and differing config keys")
@@ -209,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--tile", type=int, default=0, help="translate large images in NxN tiles")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    _add_style_options(p)
     p.set_defaults(func=cmd_translate)
 
     p = commands.add_parser("gallery", help="HTML gallery of checkpoints or runs side by side")
@@ -221,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
     p.add_argument("--out", type=Path, help="output folder (default <run>/gallery)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    _add_style_options(p)
     p.set_defaults(func=cmd_gallery)
 
     pretrained = commands.add_parser("pretrained", help="published CycleGAN generators")
@@ -278,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--root", type=Path, default=Path("data"), help="parent folder (default data)")
     p.set_defaults(func=cmd_data_download)
+    p = data_commands.add_parser("painters", help="link the four painter sets for multistyle")
+    p.add_argument("--root", type=Path, default=Path("data"), help="holds <style>2photo/ (data)")
+    p.set_defaults(func=cmd_data_painters)
     p = data_commands.add_parser("demo", help="build the offline demo dataset")
     p.add_argument("--root", type=Path, default=Path("data/demo"), help="default data/demo")
     p.set_defaults(func=cmd_data_demo)

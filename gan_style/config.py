@@ -38,6 +38,7 @@ class DataConfig:
     dataset: str = ""  # official dataset name, used to say which download command fetches it
     dataset_mode: DatasetMode = "unaligned"  # unaligned | aligned (A|B in one file) | paired
     direction: Direction = "AtoB"  # aligned/paired data: BtoA swaps the sides
+    styles: list[str] = field(default_factory=list)  # multistyle: trainB/<style>/; [] = all
     load_size: int = 286  # px; images are resized to this before cropping
     crop_size: int = 256  # px; the square size the networks train on
     preprocess: Preprocess = "resize_and_crop"
@@ -48,7 +49,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: Literal["cycle_gan", "pix2pix"] = "cycle_gan"
+    name: Literal["cycle_gan", "pix2pix", "multistyle"] = "cycle_gan"
     generator: Generator = "resnet_9blocks"
     discriminator: Discriminator = "basic"  # basic = 70x70 PatchGAN (3 layers)
     n_layers_d: int = 3  # layers of the `n_layers` discriminator
@@ -58,6 +59,7 @@ class ModelConfig:
     dropout: bool = False  # dropout in the generator's residual blocks / U-Net inner layers
     init: Init = "normal"
     init_gain: float = 0.02  # scale of the normal/xavier/orthogonal initialisation
+    style_dim: int = 64  # multistyle: size of the style code that modulates the generators
 
 
 @dataclass
@@ -67,6 +69,7 @@ class LossConfig:
     lambda_identity: float = 0.5  # identity L1 weight, relative to lambda_cycle (as in the paper)
     lambda_gp: float = 10.0  # gradient penalty weight for wgangp
     lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
+    lambda_style_encoder: float = 1.0  # multistyle: weight of the style encoder's code regression
     lambda_perceptual: float = 0.0  # VGG-19 conv4_2 content loss between input and translation
     vgg_weights: str = ""  # VGG-19 weights file for lambda_perceptual; "" = torchvision's
 
@@ -156,6 +159,13 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         return value
     if origin in (typing.Union, types.UnionType):
         return value  # no unions in the schema today
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if isinstance(value, str):  # `data.styles=monet,ukiyoe` on the command line
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return [_coerce(f"{key}[{i}]", v, item) for i, v in enumerate(value)]
     if tp is float and isinstance(value, str):
         try:  # PyYAML (YAML 1.1) reads `1e-4` as a string; people write it anyway
             return float(value)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from gan_style.errors import CheckpointError, DataError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
-from gan_style.evaluation.runner import held_out_inputs
+from gan_style.evaluation.runner import CYCLE_MODELS, held_out_inputs
 from gan_style.image_io import find_images, load_image, save_image
 from gan_style.inference import (
     Generators,
@@ -105,10 +105,22 @@ def build_gallery(
     spec: str = "all",
     direction: str = "AtoB",
     device: str = "cpu",
+    style: str | None = None,
+    style_image: np.ndarray | None = None,
 ) -> Path:
-    """Render the gallery into `out`; returns the index.html path."""
+    """Render the gallery into `out`; returns the index.html path.
+
+    A multistyle model without `style`/`style_image` gets one column per style.
+    """
     columns = gallery_columns(sources, spec)
     loaded: list[Generators] = [load_generators(c.path, device) for c in columns]
+    given = style is not None or style_image is not None
+    codes = [g.style_code(style, style_image) if g.styles and given else None for g in loaded]
+    if loaded[-1].styles and not given:  # one column per style, from the last checkpoint
+        last, label = loaded[-1], columns[-1].label
+        columns = [Column(f"{label} · {name}", columns[-1].path) for name in last.styles]
+        loaded = [last] * len(columns)
+        codes = [last.style_code(name) for name in last.styles]
     first = loaded[0].config
     side = "A" if direction == "AtoB" else "B"
     truths: list[np.ndarray] = []
@@ -130,11 +142,10 @@ def build_gallery(
     for name, image in zip(names, inputs, strict=True):
         save_image(image, out / "images" / "input" / name)
     outputs: list[list[np.ndarray]] = []
-    for i, (column, gens) in enumerate(
-        tqdm(list(zip(columns, loaded, strict=True)), desc="gallery")
-    ):
+    entries = list(zip(columns, loaded, codes, strict=True))
+    for i, (column, gens, code) in enumerate(tqdm(entries, desc="gallery")):
         generator = pick(gens, direction)
-        fakes = translate_images(generator, inputs, gens.multiple)
+        fakes = translate_images(generator, inputs, gens.multiple, style=code)
         outputs.append(fakes)
         sub = f"{i:02d}_{_slug(column.label)}"
         for j, (row, name, image, fake) in enumerate(zip(rows, names, inputs, fakes, strict=True)):
@@ -146,9 +157,9 @@ def build_gallery(
             row.append(Cell(f"images/{sub}/{name}", caption))
     headers = ["input", *(c.label for c in columns)]
     last = loaded[-1]
-    if last.G_BA is not None and last.config.model.name == "cycle_gan":
+    if last.G_BA is not None and last.config.model.name in CYCLE_MODELS:
         back = last.G_AB if direction == "BtoA" else last.G_BA
-        recs = translate_images(back, outputs[-1], last.multiple)
+        recs = translate_images(back, outputs[-1], last.multiple, style=codes[-1])
         for row, name, image, rec in zip(rows, names, inputs, recs, strict=True):
             save_image(rec, out / "images" / "cycle" / name)
             row.append(Cell(f"images/cycle/{name}", _caption("cycle", image, rec)))

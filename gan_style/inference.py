@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ from torch import nn
 from gan_style.config import Config, from_dict
 from gan_style.errors import CheckpointError, ConfigError
 from gan_style.networks import build_generator, size_multiple
+from gan_style.networks.generators import StyleEncoder
 from gan_style.reference_weights import is_reference_state, load_reference_generator
 from gan_style.training import checkpoint as ckpt
 
@@ -25,6 +26,55 @@ class Generators:
     step: int  # training iterations behind these weights
     source: Path  # the file they came from
     multiple: int  # input sides are padded to a multiple of this
+    styles: list[str] = field(default_factory=list)  # multistyle models: the style names
+    style_embedding: nn.Module | None = None
+    style_encoder: nn.Module | None = None
+
+    def style_code(
+        self, spec: str | None = None, image: np.ndarray | None = None
+    ) -> torch.Tensor | None:
+        """The style code for `spec` ("monet" or a blend "monet:0.7,ukiyoe:0.3", weights
+        normalised) or for an example painting; None for models without styles."""
+        if not self.styles:
+            if spec or image is not None:
+                raise ConfigError(
+                    f"{self.source} is not a multistyle model; drop --style/--style-image"
+                )
+            return None
+        if (spec is None) == (image is None):
+            raise ConfigError(
+                f"this model needs --style NAME[:weight,...] or --style-image PATH "
+                f"(styles: {', '.join(self.styles)})"
+            )
+        device = next(self.G_AB.parameters()).device
+        with torch.inference_mode():
+            if image is not None:
+                x = (
+                    torch.from_numpy(np.array(image)).to(device).permute(2, 0, 1)[None].float()
+                    / 127.5
+                    - 1
+                )
+                return self.style_encoder(x)
+            weights = parse_blend(spec, self.styles)
+            index = torch.tensor([self.styles.index(n) for n in weights], device=device)
+            w = torch.tensor(list(weights.values()), device=device, dtype=torch.float32)
+            return (self.style_embedding(index) * w[:, None]).sum(0, keepdim=True) / w.sum()
+
+
+def parse_blend(spec: str, styles: list[str]) -> dict[str, float]:
+    """ "monet:0.7,ukiyoe:0.3" -> {"monet": 0.7, "ukiyoe": 0.3}; a bare name weighs 1."""
+    weights: dict[str, float] = {}
+    for part in spec.split(","):
+        name, _, weight = part.strip().partition(":")
+        if name not in styles:
+            raise ConfigError(f"unknown style '{name}'; this model knows {', '.join(styles)}")
+        try:
+            weights[name] = weights.get(name, 0.0) + (float(weight) if weight else 1.0)
+        except ValueError:
+            raise ConfigError(f"style weight '{weight}' of '{name}' is not a number") from None
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ConfigError(f"style weights must be non-negative and not all 0: '{spec}'")
+    return weights
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
@@ -73,9 +123,10 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
         }
         weights = {name: sd for name, sd in weights.items() if sd}
     m, ch = cfg.model, cfg.data.channels
-    nets = {}
+    style_dim = m.style_dim if m.name == "multistyle" else 0
+    nets: dict[str, nn.Module] = {}
     for name, sd in weights.items():
-        net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout)
+        net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, style_dim)
         try:
             net.load_state_dict(sd)
         except RuntimeError:
@@ -84,7 +135,7 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
                 f"norm={m.norm} generator its config describes; the file is damaged or edited"
             ) from None
         nets[name] = net.to(device).eval()
-    return Generators(
+    gens = Generators(
         nets["G_AB"],
         nets.get("G_BA"),
         cfg,
@@ -92,6 +143,20 @@ def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Gen
         source,
         size_multiple(m.generator),
     )
+    if style_dim:
+        gens.styles = list(cfg.data.styles)
+        gens.style_embedding = nn.Embedding(len(gens.styles), style_dim)
+        gens.style_encoder = StyleEncoder(ch, style_dim)
+        for name in ("style_embedding", "style_encoder"):
+            module = getattr(gens, name)
+            sd = state[name] if name in state else _prefixed(state.get("model", {}), name)
+            module.load_state_dict(sd)
+            module.to(device).eval()
+    return gens
+
+
+def _prefixed(model: dict, name: str) -> dict:
+    return {k.removeprefix(f"{name}."): v for k, v in model.items() if k.startswith(f"{name}.")}
 
 
 def pick(gens: Generators, direction: str) -> nn.Module:
@@ -121,7 +186,11 @@ def _batches(images: list[np.ndarray], batch_size: int) -> list[list[int]]:
 
 @torch.inference_mode()
 def translate_images(
-    generator: nn.Module, images: list[np.ndarray], multiple: int = 4, batch_size: int = 8
+    generator: nn.Module,
+    images: list[np.ndarray],
+    multiple: int = 4,
+    batch_size: int = 8,
+    style: torch.Tensor | None = None,
 ) -> list[np.ndarray]:
     """Translate HxWxC uint8 images; each output has its input's size.
 
@@ -136,7 +205,8 @@ def translate_images(
         h, w = x.shape[-2:]
         pad_h, pad_w = -h % multiple, -w % multiple
         mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-        y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode))[..., :h, :w]
+        code = None if style is None else style.expand(len(group), -1)
+        y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w]
         y = y.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
         for i, image in zip(group, y.numpy(), strict=True):
             out[i] = image
@@ -167,6 +237,7 @@ def translate_tiled(
     tile: int,
     multiple: int = 4,
     overlap: int | None = None,
+    style: torch.Tensor | None = None,
 ) -> np.ndarray:
     """Translate a large image through overlapping `tile` x `tile` windows blended linearly.
 
@@ -176,7 +247,7 @@ def translate_tiled(
     """
     h, w = image.shape[:2]
     if h <= tile and w <= tile:
-        return translate_images(generator, [image], multiple)[0]
+        return translate_images(generator, [image], multiple, style=style)[0]
     overlap = overlap if overlap is not None else tile // 4
     stride = tile - overlap
     acc = np.zeros((h, w, image.shape[2]), np.float32)
@@ -185,7 +256,7 @@ def translate_tiled(
     for y in ys:
         for x in xs:
             crop = image[y : y + tile, x : x + tile]
-            out = translate_images(generator, [crop], multiple)[0].astype(np.float32)
+            out = translate_images(generator, [crop], multiple, style=style)[0].astype(np.float32)
             ch, cw = crop.shape[:2]
             wy = _ramp(ch, min(overlap, ch), y == 0, y + ch >= h)
             wx = _ramp(cw, min(overlap, cw), x == 0, x + cw >= w)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 from tqdm import tqdm
 
@@ -53,6 +54,7 @@ def translate_paths(
     direction: str = "AtoB",
     batch_size: int = 4,
     tile: int = 0,
+    style: torch.Tensor | None = None,
 ) -> list[Path]:
     """Translate every input image into `out`; each output has its input's size and name."""
     generator = pick(gens, direction)
@@ -64,9 +66,12 @@ def translate_paths(
             chunk = files[start : start + batch_size]
             images = [load_image(path, channels) for path, _ in chunk]
             if tile:
-                outputs = [translate_tiled(generator, im, tile, gens.multiple) for im in images]
+                outputs = [
+                    translate_tiled(generator, im, tile, gens.multiple, style=style)
+                    for im in images
+                ]
             else:
-                outputs = translate_images(generator, images, gens.multiple, batch_size)
+                outputs = translate_images(generator, images, gens.multiple, batch_size, style)
             for (_, name), image in zip(chunk, outputs, strict=True):
                 save_like(image, out / name)
                 written.append(out / name)

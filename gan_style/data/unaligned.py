@@ -22,6 +22,8 @@ def fetch_hint(root: Path, dataset: str = "", kind: str = "cyclegan") -> str:
     name = dataset or root.name
     if name == "demo":
         return "build it with `gan-style data demo` (or `make demo`)"
+    if name == "painters":
+        return "download the four <painter>2photo sets, then run `gan-style data painters`"
     flag, make_flag = (" --kind pix2pix", " KIND=pix2pix") if kind == "pix2pix" else ("", "")
     return (
         f"fetch it with `gan-style data download {name}{flag}` "

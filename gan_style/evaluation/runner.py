@@ -17,6 +17,7 @@ from gan_style.inference import Generators, translate_images
 
 # (real side, forward generator, backward generator, translated name, reconstruction name)
 SIDES = (("A", "G_AB", "G_BA", "fake_B", "rec_A"), ("B", "G_BA", "G_AB", "fake_A", "rec_B"))
+CYCLE_MODELS = ("cycle_gan", "multistyle")  # models with two generators and cycle losses
 # Metric keys logged during training, `Eval/<key>`; all are better when higher.
 TRAINING_METRICS = (
     "ssim_AB", "psnr_AB", "ssim_BA", "psnr_BA",
@@ -32,13 +33,14 @@ def split_images(root: Path, folder: str) -> list[Path]:
     return paths
 
 
-def held_out_inputs(cfg: Config, split: str) -> tuple[dict, dict, dict]:
+def held_out_inputs(cfg: Config, split: str, style: str | None = None) -> tuple[dict, dict, dict]:
     """(inputs, truths, names) per side "A"/"B" of a held-out split, as 8-bit arrays.
 
     Unaligned data: each side's images, with ground truth from <split>B_paired/ (for A inputs)
     or <split>A_paired/ where those exist. Paired data: the inputs of each pair, their targets
-    as ground truth.
+    as ground truth. With a multistyle `style`, B images and truths come from <...>/<style>/.
     """
+    sub = f"/{style}" if style else ""
     root = Path(cfg.data.root)
     inputs: dict[str, list[np.ndarray]] = {}
     truths: dict[str, list[np.ndarray]] = {}
@@ -50,11 +52,12 @@ def held_out_inputs(cfg: Config, split: str) -> tuple[dict, dict, dict]:
         inputs["A"], truths["A"] = [a for a, _ in pairs], [b for _, b in pairs]
         return inputs, truths, names
     for side, other in (("A", "B"), ("B", "A")):
-        paths = split_images(root, f"{split}{side}")
-        rels = [p.relative_to(root / f"{split}{side}").with_suffix("").as_posix() for p in paths]
+        folder = f"{split}{side}{sub if side == 'B' else ''}"
+        paths = split_images(root, folder)
+        rels = [p.relative_to(root / folder).with_suffix("").as_posix() for p in paths]
         names[side] = rels
         inputs[side] = [load_image(p, cfg.data.channels) for p in paths]
-        truth_dir = root / f"{split}{other}_paired"
+        truth_dir = root / f"{split}{other}_paired{sub}"
         if truth_dir.is_dir():
             truth = {
                 p.relative_to(truth_dir).with_suffix("").as_posix(): p
@@ -70,11 +73,12 @@ def held_out_inputs(cfg: Config, split: str) -> tuple[dict, dict, dict]:
 
 
 def translate_split(
-    gens: Generators, split: str, out: Path, batch_size: int = 8
+    gens: Generators, split: str, out: Path, batch_size: int = 8, style: str | None = None
 ) -> dict[str, Path]:
     """Write every folder the protocols compare under `out`; returns them by name:
     real_A, real_B (inputs), truth_B, truth_A (ground truth), fake_B, rec_A, fake_A, rec_B."""
-    inputs, truths, names = held_out_inputs(gens.config, split)
+    inputs, truths, names = held_out_inputs(gens.config, split, style)
+    code = gens.style_code(style) if style else None
     folders: dict[str, Path] = {}
 
     def write(kind: str, side_names: list[str], images: list[np.ndarray]) -> None:
@@ -92,15 +96,53 @@ def translate_split(
         generator = getattr(gens, forward)
         if generator is None:
             continue
-        fakes = translate_images(generator, inputs[side], gens.multiple, batch_size)
+        fakes = translate_images(generator, inputs[side], gens.multiple, batch_size, code)
         write(fake_name, names[side], fakes)
         back = getattr(gens, backward)
-        if back is not None and gens.config.model.name == "cycle_gan":
+        if back is not None and gens.config.model.name in CYCLE_MODELS:
             # The reconstruction starts from the 8-bit translation, exactly as saved.
-            write(rec_name, names[side], translate_images(back, fakes, gens.multiple, batch_size))
+            recs = translate_images(back, fakes, gens.multiple, batch_size, code)
+            write(rec_name, names[side], recs)
     if "real_B" not in folders and "truth_B" in folders:  # paired data: targets are B's reals
         folders["real_B"] = folders["truth_B"]
     return folders
+
+
+def score_protocols(
+    gens: Generators,
+    folders: dict[str, Path],
+    protocol: str,
+    split: str,
+    notes: list[str],
+    style: str | None = None,
+) -> list[ImageScore]:
+    """Run the protocols that the available folders allow; note or refuse the others."""
+    protocols = PROTOCOLS if protocol == "all" else (protocol,)
+    suffix = f":{style}" if style else ""
+    scores: list[ImageScore] = []
+    checks = {
+        "paired": (("AtoB", "fake_B", "truth_B"), ("BtoA", "fake_A", "truth_A")),
+        "cycle": (("ABA", "real_A", "rec_A"), ("BAB", "real_B", "rec_B")),
+        "content": (("AtoB", "real_A", "fake_B"), ("BtoA", "real_B", "fake_A")),
+    }
+    for name in protocols:
+        runs = [(d, a, b) for d, a, b in checks[name] if a in folders and b in folders]
+        if not runs:
+            root, data = gens.config.data.root, gens.config.data.dataset_mode
+            needs = {
+                "paired": f"ground truth: paired data, or {split}B_paired/ (named like "
+                f"{split}A/) under {root} (data {data})",
+                "cycle": "a CycleGAN checkpoint with both generators",
+                "content": "a translation",
+            }[name]
+            message = f"{name} protocol needs {needs}"
+            if protocol == name:
+                raise EvaluationError(message)
+            if f"skipped: {message}" not in notes:
+                notes.append(f"skipped: {message}")
+        for direction, a, b in runs:
+            scores += score_folders(name, f"{direction}{suffix}", folders[a], folders[b])
+    return scores
 
 
 def distribution_metrics(
@@ -130,42 +172,36 @@ def evaluate(
     inception_weights: str | Path | None = None,
     device: str = "cpu",
     batch_size: int = 8,
+    style: str | None = None,
 ) -> dict:
-    """Translate `split`, score it, write per_image.csv and summary.json under `out`."""
+    """Translate `split`, score it, write per_image.csv and summary.json under `out`.
+
+    A multistyle model is scored per style (directions like `AtoB:monet`), or for `style` only.
+    """
     if protocol not in (*PROTOCOLS, "all"):
         raise EvaluationError(
             f"unknown protocol '{protocol}'; choose {', '.join(PROTOCOLS)} or all"
         )
-    folders = translate_split(gens, split, out / "images", batch_size)
-    protocols = PROTOCOLS if protocol == "all" else (protocol,)
+    styles = [style] if style else (gens.styles or [None])
     notes: list[str] = []
     scores: list[ImageScore] = []
-    checks = {
-        "paired": (("AtoB", "fake_B", "truth_B"), ("BtoA", "fake_A", "truth_A")),
-        "cycle": (("ABA", "real_A", "rec_A"), ("BAB", "real_B", "rec_B")),
-        "content": (("AtoB", "real_A", "fake_B"), ("BtoA", "real_B", "fake_A")),
-    }
-    for name in protocols:
-        runs = [(d, a, b) for d, a, b in checks[name] if a in folders and b in folders]
-        if not runs:
-            root, data = gens.config.data.root, gens.config.data.dataset_mode
-            needs = {
-                "paired": f"ground truth: paired data, or {split}B_paired/ (named like "
-                f"{split}A/) under {root} (data {data})",
-                "cycle": "a CycleGAN checkpoint with both generators",
-                "content": "a translation",
-            }[name]
-            message = f"{name} protocol needs {needs}"
-            if protocol == name:
-                raise EvaluationError(message)
-            notes.append(f"skipped: {message}")
-        for direction, a, b in runs:
-            scores += score_folders(name, direction, folders[a], folders[b])
-
+    all_folders: dict[str, dict[str, Path]] = {}
+    for current in styles:
+        images = out / "images" / current if current else out / "images"
+        folders = translate_split(gens, split, images, batch_size, current)
+        all_folders[current or ""] = folders
+        scores += score_protocols(gens, folders, protocol, split, notes, current)
     metrics: dict = summarize_scores(scores)
     if fid and protocol == "all":
         try:
-            metrics |= distribution_metrics(folders, inception_weights, device)
+            for current, folders in all_folders.items():
+                suffix = f":{current}" if current else ""
+                for name, values in distribution_metrics(
+                    folders, inception_weights, device
+                ).items():
+                    metrics.setdefault(name, {}).update(
+                        {f"{k}{suffix}": v for k, v in values.items()}
+                    )
         except EvaluationError as e:
             notes.append(f"FID/KID skipped: {e}")
     summary = {
@@ -185,18 +221,23 @@ def evaluate(
 class HeldOutSet:
     """A fixed subset of held-out images, loaded once, scored during training in memory."""
 
-    def __init__(self, inputs: dict, truths: dict, names: dict, cycle: bool = True) -> None:
+    def __init__(
+        self, inputs: dict, truths: dict, names: dict, cycle: bool = True, style: str | None = None
+    ) -> None:
         self.images, self.truth, self.names, self.cycle = inputs, truths, names, cycle
+        self.style = style  # multistyle: the style scored (the first one)
 
     @classmethod
     def from_config(cls, cfg: Config, n: int, split: str = "test") -> HeldOutSet:
-        inputs, truths, names = held_out_inputs(cfg, split)
+        style = cfg.data.styles[0] if cfg.model.name == "multistyle" else None
+        inputs, truths, names = held_out_inputs(cfg, split, style)
         cut = {side: values[:n] for side, values in inputs.items()}
         return cls(
             cut,
             {side: values[:n] for side, values in truths.items()},
             {side: values[:n] for side, values in names.items()},
-            cycle=cfg.model.name == "cycle_gan",
+            cycle=cfg.model.name in CYCLE_MODELS,
+            style=style,
         )
 
     @property
@@ -211,20 +252,21 @@ class HeldOutSet:
     def score(self, gens: Generators) -> dict[str, float]:
         """Mean of each metric in `metrics`, on 8-bit outputs as they would be saved."""
         out: dict[str, float] = {}
+        code = gens.style_code(self.style) if self.style else None
         for side, forward, backward, _, _ in SIDES:
             generator, back = getattr(gens, forward), getattr(gens, backward)
             if side not in self.images or generator is None:
                 continue
             suffix = "AB" if side == "A" else "BA"
             reals = self.images[side]
-            fakes = translate_images(generator, reals, gens.multiple)
+            fakes = translate_images(generator, reals, gens.multiple, style=code)
             if side in self.truth:
                 triples = zip(self.names[side], fakes, self.truth[side], strict=True)
                 paired = [score_arrays("paired", suffix, n, f, t) for n, f, t in triples]
                 out[f"ssim_{suffix}"] = float(np.mean([s.ssim for s in paired]))
                 out[f"psnr_{suffix}"] = float(np.mean([s.psnr for s in paired]))
             if self.cycle and back is not None:
-                recs = translate_images(back, fakes, gens.multiple)
+                recs = translate_images(back, fakes, gens.multiple, style=code)
                 triples = zip(self.names[side], reals, recs, strict=True)
                 cycle = [score_arrays("cycle", side, n, r, c) for n, r, c in triples]
                 out[f"cycle_ssim_{side}"] = float(np.mean([s.ssim for s in cycle]))

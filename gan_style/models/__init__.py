@@ -9,11 +9,13 @@ from torch import nn
 from gan_style.config import Config
 from gan_style.models.cycle_gan import CycleGAN
 from gan_style.models.image_pool import ImagePool
+from gan_style.models.multistyle import MultiStyleCycleGAN
 from gan_style.models.pix2pix import Pix2Pix
 
 MODELS: dict[str, Callable[[Config], nn.Module]] = {
     "cycle_gan": CycleGAN.from_config,
     "pix2pix": Pix2Pix.from_config,
+    "multistyle": MultiStyleCycleGAN.from_config,
 }
 
 
@@ -23,4 +25,4 @@ def build_model(cfg: Config) -> nn.Module:
     return MODELS[cfg.model.name](cfg)
 
 
-__all__ = ["MODELS", "CycleGAN", "ImagePool", "Pix2Pix", "build_model"]
+__all__ = ["MODELS", "CycleGAN", "ImagePool", "MultiStyleCycleGAN", "Pix2Pix", "build_model"]

@@ -32,16 +32,32 @@ def conv_bias(norm: str) -> bool:
     return norm != "batch"
 
 
+class AdaIN(nn.Module):
+    """Adaptive instance norm (Huang & Belongie 2017): normalise, then scale and shift by
+    amounts computed from a style code, so one network renders many styles."""
+
+    def __init__(self, channels: int, style_dim: int) -> None:
+        super().__init__()
+        self.norm = nn.InstanceNorm2d(channels, affine=False)
+        self.affine = nn.Linear(style_dim, 2 * channels)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        # Scale 1 + gamma: small initial weights start close to plain instance norm.
+        gamma, beta = self.affine(style).unsqueeze(-1).unsqueeze(-1).chunk(2, dim=1)
+        return self.norm(x) * (1 + gamma) + beta
+
+
 class ResnetBlock(nn.Module):
     """Two 3x3 convs with reflect padding and a skip connection (He et al. 2016).
 
-    `forward` takes an optional `style` code so that a conditional generator can modulate the
-    block later without changing the parameter layout `conv_block.N` of the reference code.
+    With `style_dim` > 0 its norms are AdaIN layers driven by the `style` code passed to
+    `forward`; the conv layout `conv_block.N` stays that of the reference code.
     """
 
-    def __init__(self, dim: int, norm: str, dropout: bool) -> None:
+    def __init__(self, dim: int, norm: str, dropout: bool, style_dim: int = 0) -> None:
         super().__init__()
-        make_norm, bias = norm_factory(norm), conv_bias(norm)
+        bias = conv_bias(norm)
+        make_norm = (lambda ch: AdaIN(ch, style_dim)) if style_dim else norm_factory(norm)
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(1),
             nn.Conv2d(dim, dim, kernel_size=3, bias=bias),
@@ -58,4 +74,7 @@ class ResnetBlock(nn.Module):
         self.conv_block = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
-        return x + self.conv_block(x)
+        y = x
+        for layer in self.conv_block:
+            y = layer(y, style) if isinstance(layer, AdaIN) else layer(y)
+        return x + y

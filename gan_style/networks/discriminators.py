@@ -57,6 +57,25 @@ class PixelDiscriminator(nn.Module):
         return self.net(x)
 
 
+class MultiHeadDiscriminator(nn.Module):
+    """A PatchGAN trunk with one output head per style: each style is judged against its own
+    paintings while the trunk's texture features are shared."""
+
+    def __init__(self, n_styles: int, in_channels: int = 3, ndf: int = 64, n_layers: int = 3,
+                 norm: str = "instance") -> None:  # fmt: skip
+        super().__init__()
+        trunk = NLayerDiscriminator(in_channels, ndf, n_layers, norm)
+        last = trunk.model[-1]
+        self.trunk = nn.Sequential(*list(trunk.model.children())[:-1])
+        self.heads = nn.Conv2d(last.in_channels, n_styles, kernel_size=4, stride=1, padding=1)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """`style`: N style indices; returns each image's score map from its style's head."""
+        scores = self.heads(self.trunk(x))
+        index = style.view(-1, 1, 1, 1).expand(-1, 1, *scores.shape[-2:])
+        return scores.gather(1, index)
+
+
 DISCRIMINATORS = {
     "basic": lambda n_layers, **kw: NLayerDiscriminator(n_layers=3, **kw),
     "n_layers": lambda n_layers, **kw: NLayerDiscriminator(n_layers=n_layers, **kw),

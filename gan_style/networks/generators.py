@@ -23,6 +23,7 @@ class ResnetGenerator(nn.Module):
         n_blocks: int = 9,
         norm: str = "instance",
         dropout: bool = False,
+        style_dim: int = 0,
     ) -> None:
         super().__init__()
         make_norm, bias = norm_factory(norm), conv_bias(norm)
@@ -39,7 +40,7 @@ class ResnetGenerator(nn.Module):
                 make_norm(ch * 2),
                 nn.ReLU(True),
             ]
-        layers += [ResnetBlock(ngf * 4, norm, dropout) for _ in range(n_blocks)]
+        layers += [ResnetBlock(ngf * 4, norm, dropout, style_dim) for _ in range(n_blocks)]
         for i in range(2):
             ch = ngf * 2 ** (2 - i)
             layers += [
@@ -147,12 +148,33 @@ def build_generator(
     ngf: int = 64,
     norm: str = "instance",
     dropout: bool = False,
+    style_dim: int = 0,
 ) -> nn.Module:
+    """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks)."""
     if name not in GENERATORS:
         raise ValueError(f"unknown generator '{name}'; choose one of {', '.join(GENERATORS)}")
-    return GENERATORS[name](
-        in_channels=in_channels, out_channels=out_channels, ngf=ngf, norm=norm, dropout=dropout
-    )
+    kwargs = {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf, "norm": norm,
+              "dropout": dropout}  # fmt: skip
+    if style_dim:
+        if not name.startswith("resnet"):
+            raise ValueError(f"style conditioning needs a resnet generator, not {name}")
+        kwargs["style_dim"] = style_dim
+    return GENERATORS[name](**kwargs)
+
+
+class StyleEncoder(nn.Module):
+    """Maps an example painting to a style code: strided convs, global average pool, linear."""
+
+    def __init__(self, in_channels: int = 3, style_dim: int = 64, nf: int = 32) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, nf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        for i in range(3):
+            layers += [nn.Conv2d(nf * 2**i, nf * 2 ** (i + 1), 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(nf * 8, style_dim)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(image))
 
 
 def size_multiple(generator: str) -> int:

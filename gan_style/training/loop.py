@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -19,7 +20,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from gan_style.config import Config, dump, flatten, from_dict, to_dict
-from gan_style.data import EpochSampler, build_dataset
+from gan_style.data import EpochSampler, build_dataset, style_names
 from gan_style.errors import ConfigError
 from gan_style.evaluation.report import write_json
 from gan_style.evaluation.runner import HeldOutSet
@@ -33,7 +34,7 @@ from gan_style.training.schedules import build_scheduler
 METRICS = "metrics.json"  # the latest held-out scores and the best so far
 
 # Changing these would build other networks than the checkpoint holds.
-ARCHITECTURE_KEYS = ("model.", "data.channels")
+ARCHITECTURE_KEYS = ("model.", "data.channels", "data.styles")
 
 
 def say(message: str) -> None:
@@ -123,12 +124,17 @@ def check_resume_config(saved: dict, cfg: Config, run_dir: Path) -> list[str]:
 def train(cfg: Config, run: str = "default") -> Path:
     """Train `cfg` in runs/<experiment>/<run>/, resuming from its latest.pt if there is one."""
     run_dir = run_dir_for(cfg, run)
+    if cfg.model.name == "multistyle" and not cfg.data.styles:  # the config records them
+        cfg = dataclasses.replace(
+            cfg, data=dataclasses.replace(cfg.data, styles=style_names(cfg.data))
+        )
     device = pick_device(cfg.train.device)
     seed_everything(cfg.train.seed)
 
     # Data.
     multiple = size_multiple(cfg.model.generator)
-    dataset = build_dataset(cfg.data, "train", train=True, seed=cfg.train.seed, multiple=multiple)
+    styled = cfg.model.name == "multistyle"
+    dataset = build_dataset(cfg.data, "train", True, cfg.train.seed, multiple, styled=styled)
     sampler = EpochSampler(len(dataset), seed=cfg.train.seed)
     workers = cfg.data.num_workers
     loader = DataLoader(
@@ -239,7 +245,11 @@ def train(cfg: Config, run: str = "default") -> Path:
         """Score the held-out subset, log it, keep best.pt by eval.metric."""
         model.eval()
         named = model.named_generators
-        gens = Generators(named["G_AB"], named.get("G_BA"), cfg, progress.step, run_dir, multiple)
+        gens = Generators(
+            named["G_AB"], named.get("G_BA"), cfg, progress.step, run_dir, multiple,
+            styles=list(cfg.data.styles) if "style_embedding" in named else [],
+            style_embedding=named.get("style_embedding"), style_encoder=named.get("style_encoder"),
+        )  # fmt: skip
         scores = held_out.score(gens)
         model.train()
         logger.scalars(progress.step, {f"Eval/{k}": v for k, v in scores.items()})
@@ -265,7 +275,9 @@ def train(cfg: Config, run: str = "default") -> Path:
             sampler.set_epoch(progress.epoch, skip=progress.epoch_step * cfg.train.batch_size)
             for batch in loader:
                 batch = {
-                    k: v.to(device, non_blocking=True) for k, v in batch.items() if k in ("A", "B")
+                    k: v.to(device, non_blocking=True)
+                    for k, v in batch.items()
+                    if k in ("A", "B", "style")
                 }
 
                 # Generators, with the discriminators frozen.

@@ -1,0 +1,72 @@
+"""Unpaired data with several styles: photos in trainA/, paintings in trainB/<style>/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from gan_style.config import DataConfig
+from gan_style.data.transforms import build_transforms
+from gan_style.data.unaligned import SampleKey, domain_images
+from gan_style.errors import DataError
+from gan_style.image_io import load_image, verify_images
+
+
+def style_names(cfg: DataConfig, phase: str = "train") -> list[str]:
+    """`data.styles`, checked against the trainB/<style>/ folders; [] means every folder."""
+    folder = Path(cfg.root) / f"{phase}B"
+    found = sorted(d.name for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
+    if not found:
+        raise DataError(f"multistyle data needs one folder per style in {folder} (e.g. {folder}/monet/)")
+    unknown = [s for s in cfg.styles if s not in found]
+    if unknown:
+        raise DataError(f"no style folder {', '.join(unknown)} in {folder}; styles there: {', '.join(found)}")
+    return list(cfg.styles) or found
+
+
+class StyledDataset(Dataset):
+    """Items are {"A", "B", "style", "A_paths", "B_paths"}: a photo, and a painting of a style
+    drawn at random (uniformly over styles, so a small style is not drowned by a big one)."""
+
+    def __init__(
+        self,
+        cfg: DataConfig,
+        phase: str = "train",
+        train: bool = True,
+        seed: int = 0,
+        multiple: int = 4,
+        verify: bool = True,
+        styles: list[str] | None = None,
+    ) -> None:
+        self.cfg, self.seed = cfg, seed
+        self.styles = styles or style_names(cfg, phase)
+        self.paths_A = domain_images(cfg.root, f"{phase}A", cfg.dataset)
+        self.paths_B = [domain_images(cfg.root, f"{phase}B/{s}", cfg.dataset) for s in self.styles]
+        if verify:
+            verify_images(self.paths_A + [p for paths in self.paths_B for p in paths])
+        self.transform = build_transforms(cfg, train, multiple)
+
+    def __len__(self) -> int:
+        return len(self.paths_A)
+
+    def _load(self, path: Path, seed: int) -> torch.Tensor:
+        self.transform.set_random_seed(seed)
+        return self.transform(image=load_image(path, self.cfg.channels))["image"]
+
+    def __getitem__(self, key: SampleKey) -> dict:
+        epoch, index = key if isinstance(key, tuple) else (0, key)
+        rng = np.random.default_rng([self.seed, epoch, index])
+        style = int(rng.integers(len(self.styles)))
+        paths = self.paths_B[style]
+        path_A, path_B = self.paths_A[index], paths[int(rng.integers(len(paths)))]
+        seed_A, seed_B = (int(s) for s in rng.integers(2**31, size=2))
+        return {
+            "A": self._load(path_A, seed_A),
+            "B": self._load(path_B, seed_B),
+            "style": style,
+            "A_paths": str(path_A),
+            "B_paths": str(path_B),
+        }

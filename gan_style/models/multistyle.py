@@ -1,0 +1,158 @@
+"""One CycleGAN for many painters: style-conditioned generators (AdaIN) and a style encoder.
+
+| idea                                  | code                                    |
+|---------------------------------------|-----------------------------------------|
+| photo -> painting in style s          | G_AB(real_A, code_s)                    |
+| painting of style s -> photo          | G_BA(real_B, code_s)                    |
+| learned style codes                   | style_embedding (one row per style)     |
+| example painting -> style code        | style_encoder                           |
+| D_Y, one per style                    | D_B: a shared PatchGAN trunk, one head per style |
+| D_X                                   | D_A                                     |
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_style.config import Config
+from gan_style.losses import GANLoss, gradient_penalty, l1_loss
+from gan_style.models.image_pool import ImagePool
+from gan_style.networks import build_discriminator, build_generator, init_weights
+from gan_style.networks.discriminators import MultiHeadDiscriminator
+from gan_style.networks.generators import StyleEncoder
+
+
+class MultiStyleCycleGAN(nn.Module):
+    """CycleGAN losses, with the painting side's style as a condition of both generators."""
+
+    def __init__(
+        self,
+        G_AB: nn.Module,
+        G_BA: nn.Module,
+        D_A: nn.Module,
+        D_B: MultiHeadDiscriminator,
+        styles: list[str],
+        style_dim: int = 64,
+        gan_mode: str = "lsgan",
+        lambda_cycle: float = 10.0,
+        lambda_identity: float = 0.5,
+        lambda_gp: float = 10.0,
+        lambda_style_encoder: float = 1.0,
+        pool_size: int = 50,
+        seed: int = 0,
+        in_channels: int = 3,
+    ) -> None:
+        super().__init__()
+        self.G_AB, self.G_BA, self.D_A, self.D_B = G_AB, G_BA, D_A, D_B
+        self.styles = list(styles)
+        self.style_embedding = nn.Embedding(len(styles), style_dim)
+        self.style_encoder = StyleEncoder(in_channels, style_dim)
+        self.gan_loss = GANLoss(gan_mode)
+        self.lambda_cycle, self.lambda_identity = lambda_cycle, lambda_identity
+        self.lambda_gp, self.lambda_style_encoder = lambda_gp, lambda_style_encoder
+        # Fakes for D_A go through a history pool; D_B judges each fake with its own style's
+        # head, so its fakes are used fresh (a pool would mix styles).
+        self.pool_A = ImagePool(pool_size, seed=seed + 1)
+        self._fakes: dict[str, torch.Tensor] = {}
+
+    @classmethod
+    def from_config(cls, cfg: Config, styles: list[str] | None = None) -> MultiStyleCycleGAN:
+        from gan_style.data.styled import style_names
+
+        m, ch = cfg.model, cfg.data.channels
+        styles = styles or style_names(cfg.data)
+        G_AB = build_generator(m.generator, ch, ch, m.ngf, "instance", m.dropout, m.style_dim)
+        G_BA = build_generator(m.generator, ch, ch, m.ngf, "instance", m.dropout, m.style_dim)
+        D_A = build_discriminator(m.discriminator, ch, m.ndf, m.n_layers_d, m.norm)
+        n_layers = 3 if m.discriminator == "basic" else m.n_layers_d
+        D_B = MultiHeadDiscriminator(len(styles), ch, m.ndf, n_layers, m.norm)
+        nets = [init_weights(n, m.init, m.init_gain) for n in (G_AB, G_BA, D_A, D_B)]
+        return cls(
+            *nets, styles=styles, style_dim=m.style_dim, gan_mode=cfg.loss.gan_mode,
+            lambda_cycle=cfg.loss.lambda_cycle, lambda_identity=cfg.loss.lambda_identity,
+            lambda_gp=cfg.loss.lambda_gp, lambda_style_encoder=cfg.loss.lambda_style_encoder,
+            pool_size=cfg.train.pool_size, seed=cfg.train.seed, in_channels=ch,
+        )  # fmt: skip
+
+    @property
+    def named_generators(self) -> dict[str, nn.Module]:
+        return {"G_AB": self.G_AB, "G_BA": self.G_BA, "style_embedding": self.style_embedding,
+                "style_encoder": self.style_encoder}  # fmt: skip
+
+    @property
+    def generators(self) -> list[nn.Module]:
+        return list(self.named_generators.values())
+
+    @property
+    def discriminators(self) -> list[nn.Module]:
+        return [self.D_A, self.D_B]
+
+    def code(self, style: torch.Tensor) -> torch.Tensor:
+        return self.style_embedding(style)
+
+    def sample_columns(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        """real_A, then its translation into every style."""
+        columns = {"real_A": real_A}
+        for i, name in enumerate(self.styles):
+            index = torch.full((len(real_A),), i, dtype=torch.long, device=real_A.device)
+            columns[f"fake_B:{name}"] = self.G_AB(real_A, self.code(index))
+        return columns
+
+    def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        real_A, real_B, style = batch["A"], batch["B"], batch["style"]
+        code = self.code(style)
+        fake_B, fake_A = self.G_AB(real_A, code), self.G_BA(real_B, code)
+        rec_A, rec_B = self.G_BA(fake_B, code), self.G_AB(fake_A, code)
+        losses = {
+            "G/gan_B": self.gan_loss(self.D_B(fake_B, style), True, for_discriminator=False),
+            "G/gan_A": self.gan_loss(self.D_A(fake_A), True, for_discriminator=False),
+            "G/cycle_A": l1_loss(rec_A, real_A) * self.lambda_cycle,
+            "G/cycle_B": l1_loss(rec_B, real_B) * self.lambda_cycle,
+            # The encoder learns to find a painting's style code from the painting alone.
+            "G/style_encoder": F.mse_loss(self.style_encoder(real_B), code.detach())
+            * self.lambda_style_encoder,
+        }
+        if self.lambda_identity > 0:
+            weight = self.lambda_identity * self.lambda_cycle
+            losses["G/idt_A"] = l1_loss(self.G_BA(real_A, code), real_A) * weight
+            losses["G/idt_B"] = l1_loss(self.G_AB(real_B, code), real_B) * weight
+        losses["G/total"] = sum(losses.values())
+        self._fakes = {"A": fake_A.detach(), "B": fake_B.detach(), "style": style}
+        return losses
+
+    def discriminator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if not self._fakes:
+            raise RuntimeError("discriminator_step needs the fakes of a generator_step first")
+        style = self._fakes["style"]
+        fake_A = self.pool_A.query(self._fakes["A"])
+        losses = {
+            "D_A/real": self.gan_loss(self.D_A(batch["A"]), True),
+            "D_A/fake": self.gan_loss(self.D_A(fake_A), False),
+            "D_B/real": self.gan_loss(self.D_B(batch["B"], batch["style"]), True),
+            "D_B/fake": self.gan_loss(self.D_B(self._fakes["B"], style), False),
+        }
+        for name, D, real, fake, extra in (
+            ("D_A", self.D_A, batch["A"], fake_A, ()),
+            ("D_B", self.D_B, batch["B"], self._fakes["B"], (style,)),
+        ):
+            if self.gan_loss.mode == "wgangp":
+
+                def critic(x: torch.Tensor, D: nn.Module = D, extra: tuple = extra) -> torch.Tensor:
+                    return D(x, *extra)
+
+                losses[f"{name}/gp"] = gradient_penalty(critic, real, fake) * self.lambda_gp
+                losses[f"{name}/total"] = (
+                    losses[f"{name}/real"] + losses[f"{name}/fake"] + losses[f"{name}/gp"]
+                )
+            else:
+                losses[f"{name}/total"] = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
+        losses["D/total"] = losses["D_A/total"] + losses["D_B/total"]
+        return losses
+
+    def pools_state_dict(self) -> dict:
+        return {"A": self.pool_A.state_dict()}
+
+    def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
+        self.pool_A.load_state_dict(state["A"], device)
