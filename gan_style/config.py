@@ -26,6 +26,7 @@ DatasetMode = Literal["unaligned", "aligned", "paired"]
 Direction = Literal["AtoB", "BtoA"]
 LrPolicy = Literal["linear", "step", "cosine"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 EvalMetric = Literal[
     "ssim_AB", "psnr_AB", "ssim_BA", "psnr_BA",
     "cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B",
@@ -45,6 +46,7 @@ class DataConfig:
     flip: bool = True  # random horizontal flip while training
     channels: int = 3  # 3 = RGB, 1 = grayscale; every image is converted to this
     num_workers: int = 2  # data loader worker processes; 0 loads in the main process
+    prefetch: int = 2  # batches each worker loads ahead
 
 
 @dataclass
@@ -89,6 +91,9 @@ class TrainConfig:
     max_steps: int = 0  # stop after this many iterations; 0 = no limit
     seed: int = 0  # seeds data order, augmentation, initialisation and the image pool
     device: Device = "auto"
+    precision: Precision = "auto"  # autocast dtype; auto = fp32 on CPU, bf16 on CUDA
+    channels_last: bool = False  # NHWC memory layout for the networks and batches
+    compile: bool = False  # torch.compile the networks (slow first iterations)
     save_every: int = 1000  # iterations between checkpoints (one is also written each epoch)
     keep_checkpoints: int = 3  # step checkpoints kept besides latest.pt
 

@@ -52,8 +52,10 @@ def gradient_penalty(
 
 
 def l1_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Cycle and identity losses are both mean absolute error (Zhu et al. 2017, eq. 2 and 6)."""
-    return (output - target).abs().mean()
+    """Cycle and identity losses are both mean absolute error (Zhu et al. 2017, eq. 2 and 6).
+
+    F.l1_loss rather than abs().mean(): autocast runs it in fp32 under bf16/fp16."""
+    return F.l1_loss(output, target)
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:

@@ -28,6 +28,7 @@ from gan_style.inference import Generators
 from gan_style.models import build_model
 from gan_style.networks import size_multiple
 from gan_style.training import checkpoint as ckpt
+from gan_style.training import speed
 from gan_style.training.logger import RunLogger, fixed_samples
 from gan_style.training.schedules import build_scheduler
 
@@ -144,6 +145,7 @@ def train(cfg: Config, run: str = "default") -> Path:
         num_workers=workers,
         persistent_workers=workers > 0,
         pin_memory=device.type == "cuda",
+        prefetch_factor=cfg.data.prefetch if workers > 0 else None,
         generator=torch.Generator().manual_seed(cfg.train.seed),  # keeps the global RNG untouched
     )
     steps_per_epoch = math.ceil(len(dataset) / cfg.train.batch_size)
@@ -157,8 +159,14 @@ def train(cfg: Config, run: str = "default") -> Path:
     generator_params = itertools.chain(*(g.parameters() for g in model.generators))
     discriminator_params = itertools.chain(*(d.parameters() for d in model.discriminators))
     betas = (cfg.train.beta1, cfg.train.beta2)
-    opt_G = torch.optim.Adam(generator_params, lr=cfg.train.lr, betas=betas)
-    opt_D = torch.optim.Adam(discriminator_params, lr=cfg.train.lr, betas=betas)
+    opt_G = speed.adam(generator_params, cfg.train.lr, betas, device)
+    opt_D = speed.adam(discriminator_params, cfg.train.lr, betas, device)
+    precision = speed.resolve_precision(cfg.train.precision, device)
+    scaler = speed.grad_scaler(precision, device)
+    speed.prepare_networks(
+        [*model.generators, *model.discriminators], cfg.train.channels_last, cfg.train.compile
+    )
+    layout = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
     sched_G, sched_D = build_scheduler(opt_G, cfg.train), build_scheduler(opt_D, cfg.train)
     progress = Progress()
 
@@ -172,6 +180,7 @@ def train(cfg: Config, run: str = "default") -> Path:
             "scheduler_G": sched_G.state_dict(),
             "scheduler_D": sched_D.state_dict(),
             "pools": model.pools_state_dict(),
+            "scaler": scaler.state_dict(),
             "epoch": progress.epoch,
             "epoch_step": progress.epoch_step,
             "step": progress.step,
@@ -198,6 +207,8 @@ def train(cfg: Config, run: str = "default") -> Path:
         sched_G.load_state_dict(saved["scheduler_G"])
         sched_D.load_state_dict(saved["scheduler_D"])
         model.load_pools_state_dict(saved["pools"], device)
+        if saved.get("scaler"):
+            scaler.load_state_dict(saved["scaler"])
         best = saved.get("best", {"value": -math.inf, "step": -1})
         progress = Progress(
             saved["epoch"], saved["epoch_step"], saved["step"], best["value"], best["step"]
@@ -280,19 +291,24 @@ def train(cfg: Config, run: str = "default") -> Path:
                     if k in ("A", "B", "style")
                 }
 
+                batch |= {k: batch[k].contiguous(memory_format=layout) for k in ("A", "B")}
+
                 # Generators, with the discriminators frozen.
                 set_requires_grad(model.discriminators, False)
                 opt_G.zero_grad(set_to_none=True)
-                g_losses = model.generator_step(batch)
-                g_losses["G/total"].backward()
-                opt_G.step()
+                with speed.autocast(precision, device):
+                    g_losses = model.generator_step(batch)
+                scaler.scale(g_losses["G/total"]).backward()
+                scaler.step(opt_G)
 
                 # Discriminators, on fakes from the image pools.
                 set_requires_grad(model.discriminators, True)
                 opt_D.zero_grad(set_to_none=True)
-                d_losses = model.discriminator_step(batch)
-                d_losses["D/total"].backward()
-                opt_D.step()
+                with speed.autocast(precision, device):
+                    d_losses = model.discriminator_step(batch)
+                scaler.scale(d_losses["D/total"]).backward()
+                scaler.step(opt_D)
+                scaler.update()
 
                 progress.step += 1
                 progress.epoch_step += 1
