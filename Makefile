@@ -8,6 +8,7 @@ ARGS   ?=
 DATASET ?= monet2photo
 PORT   ?= 6006
 FORMAT ?= text
+GPUS   ?=
 
 .PHONY: install demo train data eval compare gallery tensorboard test lint format clean help
 
@@ -26,8 +27,12 @@ demo: install  ## build the demo data, train the demo experiment (~10 min on 2 C
 	$(BIN)/gan-style data demo
 	$(BIN)/gan-style train demo --run $(RUN) $(ARGS)
 
-train: install  ## train EXP (experiments/EXP.yaml) in run RUN with overrides ARGS="k=v ..."
+train: install  ## train EXP in run RUN, overrides ARGS="k=v ...", on GPUS=N processes (torchrun)
+ifeq ($(GPUS),)
 	$(BIN)/gan-style train $(EXP) --run $(RUN) $(ARGS)
+else
+	$(BIN)/torchrun --standalone --nproc_per_node=$(GPUS) -m gan_style.cli -- train $(EXP) --run $(RUN) $(ARGS)
+endif
 
 data: install  ## fetch an official dataset: make data DATASET=monet2photo [KIND=pix2pix]
 	$(BIN)/gan-style data download $(DATASET) $(if $(KIND),--kind $(KIND))

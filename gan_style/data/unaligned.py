@@ -107,6 +107,8 @@ class EpochSampler(Sampler[tuple[int, int]]):
             order = torch.randperm(self.size, generator=g).tolist()
         else:
             order = list(range(self.size))
+        if self.world_size > 1:  # every rank gets as many samples: pad with the first ones
+            order += order[: -len(order) % self.world_size]
         return order[self.rank :: self.world_size]
 
     def __iter__(self) -> Iterator[tuple[int, int]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import random
 import signal
@@ -28,7 +27,7 @@ from gan_style.inference import Generators
 from gan_style.models import build_model
 from gan_style.networks import size_multiple
 from gan_style.training import checkpoint as ckpt
-from gan_style.training import speed
+from gan_style.training import distributed, speed
 from gan_style.training.logger import RunLogger, fixed_samples
 from gan_style.training.schedules import build_scheduler
 
@@ -44,6 +43,8 @@ def say(message: str) -> None:
 
 
 def pick_device(name: str) -> torch.device:
+    if name.startswith("cuda:"):  # a distributed rank's own GPU
+        return torch.device(name)
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -125,18 +126,22 @@ def check_resume_config(saved: dict, cfg: Config, run_dir: Path) -> list[str]:
 def train(cfg: Config, run: str = "default") -> Path:
     """Train `cfg` in runs/<experiment>/<run>/, resuming from its latest.pt if there is one."""
     run_dir = run_dir_for(cfg, run)
+    group, device_name = distributed.setup(cfg.train.device)
+    main = group.main  # rank 0 alone writes logs, samples and checkpoints
     if cfg.model.name == "multistyle" and not cfg.data.styles:  # the config records them
         cfg = dataclasses.replace(
             cfg, data=dataclasses.replace(cfg.data, styles=style_names(cfg.data))
         )
-    device = pick_device(cfg.train.device)
+    device = pick_device(device_name)
     seed_everything(cfg.train.seed)
 
     # Data.
     multiple = size_multiple(cfg.model.generator)
     styled = cfg.model.name == "multistyle"
     dataset = build_dataset(cfg.data, "train", True, cfg.train.seed, multiple, styled=styled)
-    sampler = EpochSampler(len(dataset), seed=cfg.train.seed)
+    sampler = EpochSampler(
+        len(dataset), cfg.train.seed, rank=group.rank, world_size=group.world_size
+    )
     workers = cfg.data.num_workers
     loader = DataLoader(
         dataset,
@@ -148,16 +153,19 @@ def train(cfg: Config, run: str = "default") -> Path:
         prefetch_factor=cfg.data.prefetch if workers > 0 else None,
         generator=torch.Generator().manual_seed(cfg.train.seed),  # keeps the global RNG untouched
     )
-    steps_per_epoch = math.ceil(len(dataset) / cfg.train.batch_size)
+    steps_per_epoch = math.ceil(math.ceil(len(dataset) / group.world_size) / cfg.train.batch_size)
     total_epochs = cfg.train.epochs + cfg.train.epochs_decay
     total_steps = total_epochs * steps_per_epoch
     if cfg.train.max_steps:
         total_steps = min(total_steps, cfg.train.max_steps)
 
     # Networks and optimizers.
-    model = build_model(cfg).to(device)
-    generator_params = itertools.chain(*(g.parameters() for g in model.generators))
-    discriminator_params = itertools.chain(*(d.parameters() for d in model.discriminators))
+    model = distributed.sync_batchnorm(build_model(cfg), device, group).to(device)
+    distributed.broadcast_parameters([model], group)
+    if group.enabled:  # dropout and the like differ per rank; the data shards already do
+        torch.manual_seed(cfg.train.seed + 1000 * group.rank)
+    generator_params = [p for g in model.generators for p in g.parameters()]
+    discriminator_params = [p for d in model.discriminators for p in d.parameters()]
     betas = (cfg.train.beta1, cfg.train.beta2)
     opt_G = speed.adam(generator_params, cfg.train.lr, betas, device)
     opt_D = speed.adam(discriminator_params, cfg.train.lr, betas, device)
@@ -194,7 +202,8 @@ def train(cfg: Config, run: str = "default") -> Path:
     if not fresh:
         saved = ckpt.load(latest, map_location=device)
         for change in check_resume_config(saved["config"], cfg, run_dir):
-            say(f"resuming with a changed setting: {change}")
+            if main:
+                say(f"resuming with a changed setting: {change}")
         ckpt.load_state_dict_checked(
             model,
             saved["model"],
@@ -214,20 +223,24 @@ def train(cfg: Config, run: str = "default") -> Path:
             saved["epoch"], saved["epoch_step"], saved["step"], best["value"], best["step"]
         )
         ckpt.set_rng_state(saved["rng"])
-        say(f"resuming {run_dir} at step {progress.step} (epoch {progress.epoch + 1})")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(dump(cfg))
+        if main:
+            say(f"resuming {run_dir} at step {progress.step} (epoch {progress.epoch + 1})")
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(dump(cfg))
 
     # Log.
-    held_out = held_out_set(cfg) if cfg.eval.every else None
-    logger = RunLogger(run_dir)
-    if fresh:
+    held_out = held_out_set(cfg) if cfg.eval.every and main else None
+    logger = RunLogger(run_dir) if main else None
+    if fresh and logger:
         metric_tags = ["Loss/G/total", "Loss/D/total"]
         metric_tags += [f"Eval/{k}" for k in (held_out.metrics if held_out else ())]
         logger.hparams(cfg, dict.fromkeys(metric_tags, 0.0))
-    samples = {
-        k: v.to(device) for k, v in fixed_samples(cfg, cfg.log.num_samples, multiple).items()
-    }
+    samples = (
+        {k: v.to(device) for k, v in fixed_samples(cfg, cfg.log.num_samples, multiple).items()}
+        if main
+        else {}
+    )
 
     last_saved = {"step": -1}
 
@@ -235,7 +248,10 @@ def train(cfg: Config, run: str = "default") -> Path:
         if last_saved["step"] == progress.step:
             return
         last_saved["step"] = progress.step
-        snapshot = state()
+        digests = distributed.weight_digests([model], group)  # every rank takes part
+        if not main:
+            return
+        snapshot = state() | {"rank_weight_digests": digests}
         ckpt.save_atomic(snapshot, latest)
         ckpt.save_atomic(snapshot, run_dir / f"step_{progress.step:07d}.pt")
         ckpt.prune(run_dir, cfg.train.keep_checkpoints)
@@ -277,9 +293,17 @@ def train(cfg: Config, run: str = "default") -> Path:
             f"{run_dir} already finished at step {progress.step}; "
             f"raise train.max_steps or train.epochs to train further"
         )
-        logger.close()
+        if logger:
+            logger.close()
+        distributed.teardown(group)
         return run_dir
-    bar = tqdm(total=total_steps, initial=progress.step, desc=f"{cfg.name}/{run}", unit="it")
+    bar = tqdm(
+        total=total_steps,
+        initial=progress.step,
+        desc=f"{cfg.name}/{run}",
+        unit="it",
+        disable=not main,
+    )
     last_log_time, last_log_step = time.perf_counter(), progress.step
     with StopRequest() as stop:
         while progress.epoch < total_epochs and progress.step < total_steps and not stop.requested:
@@ -299,6 +323,7 @@ def train(cfg: Config, run: str = "default") -> Path:
                 with speed.autocast(precision, device):
                     g_losses = model.generator_step(batch)
                 scaler.scale(g_losses["G/total"]).backward()
+                distributed.average_gradients(generator_params, group)
                 scaler.step(opt_G)
 
                 # Discriminators, on fakes from the image pools.
@@ -307,6 +332,7 @@ def train(cfg: Config, run: str = "default") -> Path:
                 with speed.autocast(precision, device):
                     d_losses = model.discriminator_step(batch)
                 scaler.scale(d_losses["D/total"]).backward()
+                distributed.average_gradients(discriminator_params, group)
                 scaler.step(opt_D)
                 scaler.update()
 
@@ -315,7 +341,7 @@ def train(cfg: Config, run: str = "default") -> Path:
                 bar.update(1)
 
                 # Log. Reading loss values syncs with the device, so only at log steps.
-                if progress.step % cfg.log.every == 0 or progress.step == total_steps:
+                if main and (progress.step % cfg.log.every == 0 or progress.step == total_steps):
                     now = time.perf_counter()
                     values = {f"Loss/{k}": v.item() for k, v in (g_losses | d_losses).items()}
                     values["LR/G"] = opt_G.param_groups[0]["lr"]
@@ -328,7 +354,9 @@ def train(cfg: Config, run: str = "default") -> Path:
                     bar.set_postfix(
                         G=f"{values['Loss/G/total']:.3f}", D=f"{values['Loss/D/total']:.3f}"
                     )
-                if progress.step % cfg.log.sample_every == 0 or progress.step == total_steps:
+                if main and (
+                    progress.step % cfg.log.sample_every == 0 or progress.step == total_steps
+                ):
                     write_samples()
                 if held_out and (
                     progress.step % cfg.eval.every == 0 or progress.step == total_steps
@@ -338,6 +366,7 @@ def train(cfg: Config, run: str = "default") -> Path:
                 # Checkpoint.
                 if progress.step % cfg.train.save_every == 0:
                     save_checkpoint()
+                stop.requested = distributed.any_rank(stop.requested, group)
                 if stop.requested or progress.step >= total_steps:
                     break
             else:
@@ -348,8 +377,10 @@ def train(cfg: Config, run: str = "default") -> Path:
                 save_checkpoint()
         save_checkpoint()
     bar.close()
-    logger.close()
-    if stop.requested:
+    if logger:
+        logger.close()
+    distributed.teardown(group)
+    if stop.requested and main:
         say(f"stopped at step {progress.step}; run the same command again to resume")
     return run_dir
 
