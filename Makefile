@@ -10,7 +10,7 @@ PORT   ?= 6006
 FORMAT ?= text
 GPUS   ?=
 
-.PHONY: install demo train data eval compare gallery tensorboard test lint format clean help
+.PHONY: install demo train data eval compare gallery bench tensorboard test lint format clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ compare: install  ## compare every run of EXP: make compare EXP=demo [FORMAT=mar
 
 gallery: install  ## HTML gallery of runs/EXP/RUN's checkpoints: make gallery EXP=demo [RUN=name]
 	$(BIN)/gan-style gallery runs/$(EXP)/$(RUN) $(ARGS)
+
+bench: install  ## speed benchmark, JSON on stdout: make bench [ARGS=--quick]
+	$(BIN)/gan-style bench $(ARGS)
 
 tensorboard: install  ## serve every run under runs/ at http://localhost:$(PORT)
 	$(BIN)/tensorboard --logdir runs --port $(PORT)

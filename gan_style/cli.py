@@ -88,9 +88,12 @@ def cmd_compare(args: argparse.Namespace) -> None:
 def cmd_translate(args: argparse.Namespace) -> None:
     from gan_style.inference import load_generators
     from gan_style.training.loop import pick_device
+    from gan_style.training.speed import resolve_precision
     from gan_style.translate import translate_paths
 
-    gens = load_generators(args.checkpoint, pick_device(args.device))
+    device = pick_device(args.device)
+    gens = load_generators(args.checkpoint, device)
+    gens.precision = resolve_precision(args.precision, device)
     style = gens.style_code(args.style, _style_image(args))
     written = translate_paths(
         gens, args.inputs, args.out, args.direction, args.batch_size, args.tile, style
@@ -236,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--tile", type=int, default=0, help="translate large images in NxN tiles")
+    p.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="autocast dtype (auto: bf16 on CUDA, fp32 on CPU)")  # fmt: skip
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     _add_style_options(p)
     p.set_defaults(func=cmd_translate)
@@ -261,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", type=Path, default=Path("pretrained"), help="folder (default pretrained)"
     )
     p.set_defaults(func=cmd_pretrained_download)
+
+    commands.add_parser("bench", help="speed benchmark as JSON (gan-style bench --help)")
 
     p = commands.add_parser("export", help="export a generator to ONNX or TorchScript")
     p.add_argument("checkpoint", type=Path, help="run folder, checkpoint or generator file")
@@ -318,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # the benchmark has its own options
+        from gan_style.benchmark import main as bench
+
+        bench(argv[1:])
+        return 0
     parser = build_parser()
     # Overrides may come after options (`train demo --run a k=v`), which argparse's
     # positional nargs="*" cannot collect by itself.

@@ -16,6 +16,7 @@ from gan_style.networks import build_generator, size_multiple
 from gan_style.networks.generators import StyleEncoder
 from gan_style.reference_weights import is_reference_state, load_reference_generator
 from gan_style.training import checkpoint as ckpt
+from gan_style.training import speed
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Generators:
     styles: list[str] = field(default_factory=list)  # multistyle models: the style names
     style_embedding: nn.Module | None = None
     style_encoder: nn.Module | None = None
+    precision: str = "fp32"  # autocast dtype for translation: fp32, bf16 or fp16 (CUDA)
 
     def style_code(
         self, spec: str | None = None, image: np.ndarray | None = None
@@ -191,6 +193,7 @@ def translate_images(
     multiple: int = 4,
     batch_size: int = 8,
     style: torch.Tensor | None = None,
+    precision: str = "fp32",
 ) -> list[np.ndarray]:
     """Translate HxWxC uint8 images; each output has its input's size.
 
@@ -206,7 +209,8 @@ def translate_images(
         pad_h, pad_w = -h % multiple, -w % multiple
         mode = "reflect" if pad_h < h and pad_w < w else "replicate"
         code = None if style is None else style.expand(len(group), -1)
-        y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w]
+        with speed.autocast(precision, device):
+            y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w].float()
         y = y.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
         for i, image in zip(group, y.numpy(), strict=True):
             out[i] = image

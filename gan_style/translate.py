@@ -55,13 +55,15 @@ def translate_paths(
     batch_size: int = 4,
     tile: int = 0,
     style: torch.Tensor | None = None,
+    progress: bool = True,
 ) -> list[Path]:
     """Translate every input image into `out`; each output has its input's size and name."""
     generator = pick(gens, direction)
     files = input_files(inputs)
     channels = gens.config.data.channels
     written = []
-    with tqdm(total=len(files), unit="img", desc=f"translate {direction}") as bar:
+    bar = tqdm(total=len(files), unit="img", desc=f"translate {direction}", disable=not progress)
+    with bar:
         for start in range(0, len(files), batch_size):
             chunk = files[start : start + batch_size]
             images = [load_image(path, channels) for path, _ in chunk]
@@ -71,7 +73,9 @@ def translate_paths(
                     for im in images
                 ]
             else:
-                outputs = translate_images(generator, images, gens.multiple, batch_size, style)
+                outputs = translate_images(
+                    generator, images, gens.multiple, batch_size, style, gens.precision
+                )
             for (_, name), image in zip(chunk, outputs, strict=True):
                 save_like(image, out / name)
                 written.append(out / name)

@@ -32,7 +32,15 @@ def test_bf16_autocast_runs_convolutions_in_bf16() -> None:
         assert conv(torch.rand(1, 3, 8, 8)).dtype == torch.bfloat16
 
 
+def test_bf16_without_cpu_support_warns() -> None:
+    if speed.cpu_bf16_supported():
+        pytest.skip("this CPU has fast bf16 kernels")
+    with pytest.warns(UserWarning, match="no fast bf16 kernels"):
+        speed.resolve_precision("bf16", torch.device("cpu"))
+
+
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:this CPU has no fast bf16 kernels")
 def test_bf16_training_tracks_fp32(make_config) -> None:
     """The CPU twin of fp16 on CUDA: a bf16 autocast run trains, with finite losses, and its
     weights stay close to the fp32 run's after a few steps."""

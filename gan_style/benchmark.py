@@ -1,0 +1,319 @@
+"""`make bench`: training and inference speed of the CycleGAN paper model, printed as JSON.
+
+Each measured configuration runs in a fresh process so that its peak memory (RSS on CPU,
+peak allocated on CUDA) is its own. Times exclude warm-up and are medians of repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from gan_style.config import Config
+from gan_style.models import build_model
+from gan_style.training import speed
+
+
+def paper_config(size: int, batch: int, precision: str, channels_last: bool) -> Config:
+    cfg = Config(name="bench")
+    cfg.data.crop_size, cfg.data.load_size = size, size
+    cfg.train.batch_size, cfg.train.precision, cfg.train.channels_last = (
+        batch,
+        precision,
+        channels_last,
+    )
+    return cfg
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _timed(
+    fn: Callable[[], object], device: torch.device, warmup: int, repeats: int
+) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _peak_memory(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated() / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux -> GiB
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
+    """GFLOP/s of an n x n matrix product: the machine's reference rate."""
+    a, b = (
+        torch.randn(n, n, device=device, dtype=dtype),
+        torch.randn(n, n, device=device, dtype=dtype),
+    )
+    times = _timed(lambda: a @ b, device, 2, repeats)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def conv_rate(device: torch.device, dtype: torch.dtype, repeats: int = 5) -> float:
+    """GFLOP/s of a 3x3 256-channel convolution at 64x64: the generator's main layer."""
+    conv = torch.nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, dtype)
+    x = torch.randn(1, 256, 64, 64, device=device, dtype=dtype)
+    with torch.no_grad():
+        times = _timed(lambda: conv(x), device, 2, repeats)
+    return 2 * 256 * 256 * 9 * 64 * 64 / statistics.median(times) / 1e9
+
+
+def one_train(
+    size: int,
+    batch: int,
+    precision: str,
+    channels_last: bool,
+    device: torch.device,
+    warmup: int,
+    repeats: int,
+) -> dict:
+    """One configuration of a full CycleGAN iteration: both generator and discriminator steps."""
+    torch.manual_seed(0)
+    cfg = paper_config(size, batch, precision, channels_last)
+    precision = speed.resolve_precision(precision, device)
+    model = build_model(cfg).to(device)
+    speed.prepare_networks([*model.generators, *model.discriminators], channels_last, False)
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    g_params = [p for g in model.generators for p in g.parameters()]
+    d_params = [p for d in model.discriminators for p in d.parameters()]
+    opt_G = speed.adam(g_params, 2e-4, (0.5, 0.999), device)
+    opt_D = speed.adam(d_params, 2e-4, (0.5, 0.999), device)
+    scaler = speed.grad_scaler(precision, device)
+    batch_data = {
+        k: (torch.rand(batch, 3, size, size, device=device) * 2 - 1).contiguous(
+            memory_format=layout
+        )
+        for k in ("A", "B")
+    }
+
+    def step() -> None:
+        for p in d_params:
+            p.requires_grad_(False)
+        opt_G.zero_grad(set_to_none=True)
+        with speed.autocast(precision, device):
+            g = model.generator_step(batch_data)
+        scaler.scale(g["G/total"]).backward()
+        scaler.step(opt_G)
+        for p in d_params:
+            p.requires_grad_(True)
+        opt_D.zero_grad(set_to_none=True)
+        with speed.autocast(precision, device):
+            d = model.discriminator_step(batch_data)
+        scaler.scale(d["D/total"]).backward()
+        scaler.step(opt_D)
+        scaler.update()
+
+    with FlopCounterMode(display=False) as counter:
+        step()
+    flops = counter.get_total_flops()
+    times = _timed(step, device, max(0, warmup - 1), repeats)
+    sec = statistics.median(times)
+    return {
+        "kind": "train",
+        "size": size,
+        "batch": batch,
+        "precision": precision,
+        "channels_last": channels_last,
+        "sec_per_iter": sec,
+        "images_per_sec": batch / sec,
+        "flops_per_iter": flops,
+        "gflops_per_sec": flops / sec / 1e9,
+        "peak_memory_gib": _peak_memory(device),
+        "repeats": repeats,
+    }
+
+
+def one_infer(
+    size: int, precision: str, channels_last: bool, device: torch.device, repeats: int
+) -> dict:
+    """End-to-end folder translation (read JPEG, translate, write JPEG),."""
+    from gan_style.inference import Generators
+    from gan_style.translate import translate_paths
+
+    torch.manual_seed(0)
+    cfg = paper_config(size, 4, precision, channels_last)
+    model = build_model(cfg).to(device).eval()
+    precision = speed.resolve_precision(precision, device)
+    gens = Generators(model.G_AB, model.G_BA, cfg, 0, Path("bench"), 4, precision=precision)
+    speed.prepare_networks([model.G_AB], channels_last, False)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, out = Path(tmp) / "in", Path(tmp) / "out"
+        folder.mkdir()
+        rng = np.random.default_rng(0)
+        from PIL import Image
+
+        n = 8
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
+                folder / f"{i}.jpg"
+            )
+        times = _timed(
+            lambda: translate_paths(gens, [folder], out, batch_size=4, progress=False),
+            device,
+            1,
+            repeats,
+        )
+    sec = statistics.median(times)
+    return {
+        "kind": "translate_folder",
+        "size": size,
+        "images": n,
+        "precision": precision,
+        "channels_last": channels_last,
+        "images_per_sec": n / sec,
+        "peak_memory_gib": _peak_memory(device),
+        "repeats": repeats,
+    }
+
+
+def quality_row(steps: int) -> dict:
+    """bf16 must not cost quality: demo paired SSIM after `steps` iterations, fp32 vs bf16."""
+    from gan_style.config import load_config
+    from gan_style.data.demo import build_demo_dataset
+    from gan_style.evaluation.runner import HeldOutSet
+    from gan_style.inference import load_generators
+    from gan_style.training.loop import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = (
+            Path("data/demo")
+            if Path("data/demo/testB_paired").is_dir()
+            else build_demo_dataset(Path(tmp) / "demo")
+        )
+        scores = {}
+        for precision in ("fp32", "bf16"):
+            overrides = [
+                f"data.root={root}",
+                f"log.runs_dir={tmp}/runs",
+                f"train.max_steps={steps}",
+                f"train.precision={precision}",
+                "eval.every=0",
+            ]
+            cfg = load_config("demo", overrides)
+            run_dir = train(cfg, run=precision)
+            held_out = HeldOutSet.from_config(cfg, 24)
+            scores[precision] = held_out.score(load_generators(run_dir))["ssim_AB"]
+    return {
+        "kind": "bf16_quality",
+        "experiment": "demo",
+        "steps": steps,
+        "ssim_AB_fp32": scores["fp32"],
+        "ssim_AB_bf16": scores["bf16"],
+        "difference": scores["bf16"] - scores["fp32"],
+    }
+
+
+def machine(device: torch.device) -> dict:
+    cpu = platform.processor()
+    if Path("/proc/cpuinfo").is_file():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return {
+        "device": str(device),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None,
+        "torch": torch.__version__,
+    }
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "gan_style.benchmark", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gan-style bench", description=__doc__)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--quick", action="store_true", help="128 px and batch 1 only; fewer repeats"
+    )
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--quality-steps", type=int, default=600, help="0 skips the bf16 quality row"
+    )
+    parser.add_argument(
+        "--one", nargs="*", help=argparse.SUPPRESS
+    )  # internal: one config per process
+    args = parser.parse_args(argv)
+    from gan_style.training.loop import pick_device
+
+    device = pick_device(args.device)
+    if args.one:
+        kind, size, batch, precision, channels_last = args.one
+        if kind == "train":
+            row = one_train(
+                int(size), int(batch), precision, channels_last == "1", device, 1, args.repeats
+            )
+        else:
+            row = one_infer(int(size), precision, channels_last == "1", device, args.repeats)
+        print(json.dumps(row))
+        return
+
+    bf16 = device.type != "cpu" or speed.cpu_bf16_supported()
+    dtypes = (("fp32", torch.float32), ("bf16", torch.bfloat16))[: 2 if bf16 else 1]
+    rates = {f"matmul_gflops_{name}": matmul_rate(device, dtype) for name, dtype in dtypes}
+    rates |= {f"conv3x3_gflops_{name}": conv_rate(device, dtype) for name, dtype in dtypes}
+    sizes, batches = ((128,), (1,)) if args.quick else ((128, 256), (1, 4))
+    precisions = ("fp32", "bf16", "fp16") if device.type == "cuda" else ("fp32", "bf16")[: 1 + bf16]
+    common = ["--device", args.device, "--repeats", str(1 if args.quick else args.repeats)]
+    rows = []
+    for size in sizes:
+        for batch in batches:
+            for precision in precisions:
+                row = _child(["--one", "train", str(size), str(batch), precision, "0", *common])
+                row["fraction_of_matmul_rate"] = (
+                    row["gflops_per_sec"]
+                    / rates[f"matmul_gflops_{'bf16' if row['precision'] != 'fp32' else 'fp32'}"]
+                )
+                rows.append(row)
+    for size in (256,) if args.quick else (256, 512):
+        for precision in precisions:
+            rows.append(_child(["--one", "infer", str(size), "1", precision, "0", *common]))
+    if args.quality_steps and bf16:
+        rows.append(quality_row(args.quality_steps))
+    notes = (
+        [] if bf16 else ["bf16 rows skipped: this CPU has no fast bf16 kernels (AVX-512 BF16/AMX)"]
+    )
+    result = {"machine": machine(device) | {"bf16_kernels": bf16}, "rates": rates, "results": rows}
+    print(json.dumps(result | {"notes": notes}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
