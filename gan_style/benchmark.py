@@ -26,6 +26,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from gan_style.config import Config
 from gan_style.models import build_model
 from gan_style.training import speed
+from gan_style.training.distributed import Group
+from gan_style.training.iteration import GanIteration
 
 
 def paper_config(size: int, batch: int, precision: str, channels_last: bool) -> Config:
@@ -112,22 +114,12 @@ def one_train(
         for k in ("A", "B")
     }
 
+    iteration = GanIteration(
+        model, opt_G, opt_D, scaler, precision, device, Group(), g_params, d_params
+    )
+
     def step() -> None:
-        for p in d_params:
-            p.requires_grad_(False)
-        opt_G.zero_grad(set_to_none=True)
-        with speed.autocast(precision, device):
-            g = model.generator_step(batch_data)
-        scaler.scale(g["G/total"]).backward()
-        scaler.step(opt_G)
-        for p in d_params:
-            p.requires_grad_(True)
-        opt_D.zero_grad(set_to_none=True)
-        with speed.autocast(precision, device):
-            d = model.discriminator_step(batch_data)
-        scaler.scale(d["D/total"]).backward()
-        scaler.step(opt_D)
-        scaler.update()
+        iteration(batch_data)
 
     with FlopCounterMode(display=False) as counter:
         step()

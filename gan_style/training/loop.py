@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
@@ -28,6 +27,7 @@ from gan_style.models import build_model
 from gan_style.networks import size_multiple
 from gan_style.training import checkpoint as ckpt
 from gan_style.training import distributed, speed
+from gan_style.training.iteration import GanIteration
 from gan_style.training.logger import RunLogger, fixed_samples
 from gan_style.training.schedules import build_scheduler
 
@@ -65,13 +65,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
-    """Freeze the discriminators during the generator step: no wasted weight gradients."""
-    for net in nets:
-        for p in net.parameters():
-            p.requires_grad_(flag)
 
 
 class StopRequest:
@@ -175,6 +168,17 @@ def train(cfg: Config, run: str = "default") -> Path:
         [*model.generators, *model.discriminators], cfg.train.channels_last, cfg.train.compile
     )
     layout = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
+    iteration = GanIteration(
+        model,
+        opt_G,
+        opt_D,
+        scaler,
+        precision,
+        device,
+        group,
+        generator_params,
+        discriminator_params,
+    )
     sched_G, sched_D = build_scheduler(opt_G, cfg.train), build_scheduler(opt_D, cfg.train)
     progress = Progress()
 
@@ -314,27 +318,8 @@ def train(cfg: Config, run: str = "default") -> Path:
                     for k, v in batch.items()
                     if k in ("A", "B", "style")
                 }
-
                 batch |= {k: batch[k].contiguous(memory_format=layout) for k in ("A", "B")}
-
-                # Generators, with the discriminators frozen.
-                set_requires_grad(model.discriminators, False)
-                opt_G.zero_grad(set_to_none=True)
-                with speed.autocast(precision, device):
-                    g_losses = model.generator_step(batch)
-                scaler.scale(g_losses["G/total"]).backward()
-                distributed.average_gradients(generator_params, group)
-                scaler.step(opt_G)
-
-                # Discriminators, on fakes from the image pools.
-                set_requires_grad(model.discriminators, True)
-                opt_D.zero_grad(set_to_none=True)
-                with speed.autocast(precision, device):
-                    d_losses = model.discriminator_step(batch)
-                scaler.scale(d_losses["D/total"]).backward()
-                distributed.average_gradients(discriminator_params, group)
-                scaler.step(opt_D)
-                scaler.update()
+                g_losses, d_losses = iteration(batch)
 
                 progress.step += 1
                 progress.epoch_step += 1
