@@ -227,6 +227,8 @@ def train(cfg: Config, run: str = "default") -> Path:
             saved["epoch"], saved["epoch_step"], saved["step"], best["value"], best["step"]
         )
         ckpt.set_rng_state(saved["rng"])
+        if group.enabled:  # the file holds rank 0's state; keep each rank's stream its own
+            torch.manual_seed(cfg.train.seed + 1000 * group.rank + progress.step)
         if main:
             say(f"resuming {run_dir} at step {progress.step} (epoch {progress.epoch + 1})")
     if main:
