@@ -62,8 +62,6 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     source = resolve_checkpoint(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
     gens = load_generators(source, device)
-    if args.style and args.style not in gens.styles:
-        gens.style_code(args.style)  # raises the one-line error naming the known styles
     summary = evaluate(
         gens, out, args.split, args.protocol, not args.no_fid, args.inception_weights,
         str(device), args.batch_size, args.style,

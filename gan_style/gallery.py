@@ -125,12 +125,12 @@ def build_gallery(
     side = "A" if direction == "AtoB" else "B"
     truths: list[np.ndarray] = []
     if images is None:  # the held-out split, with its ground truth where there is one
-        held_inputs, held_truths, held_names = held_out_inputs(first, "test")
+        held_inputs, held_truths, held_names = held_out_inputs(first, "test", limit=n)
         if side not in held_inputs:
             raise DataError(f"{first.data.root} has no held-out {side} images; pass --images DIR")
-        inputs = held_inputs[side][:n]
-        names = [f"{name}.png" for name in held_names[side][:n]]
-        truths = held_truths.get(side, [])[:n]
+        inputs = held_inputs[side]
+        names = [f"{name}.png" for name in held_names[side]]
+        truths = held_truths.get(side, [])
     else:
         paths = find_images(images)[:n] if images.is_dir() else []
         if not paths:

@@ -138,3 +138,21 @@ def test_painters_dataset_links_the_four_sets(tmp_path: Path) -> None:
 def test_painters_dataset_names_missing_downloads(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="gan-style data download monet2photo"):
         build_painters_dataset(tmp_path)
+
+
+@pytest.mark.slow
+def test_batch_norm_run_loads_for_inference(styled_root: Path, tmp_path: Path) -> None:
+    """Training and inference build the generators with the same norm (here batch)."""
+    cfg = styled_config(
+        styled_root, tmp_path / "runs", model={"norm": "batch"}, train={"max_steps": 1}
+    )
+    gens = load_generators(train(cfg, run="bn"))
+    assert gens.config.model.norm == "batch" and gens.style_code("ukiyoe") is not None
+
+
+@pytest.mark.slow
+def test_evaluate_takes_one_style_by_name(run_dir: Path, capsys) -> None:
+    assert main(["evaluate", str(run_dir), "--style", "monet:0.5,ukiyoe:0.5", "--no-fid"]) == 2
+    assert (
+        "evaluate scores one style by name, not 'monet:0.5,ukiyoe:0.5'" in capsys.readouterr().err
+    )

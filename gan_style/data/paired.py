@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 
 from gan_style.config import DataConfig
 from gan_style.data.transforms import build_transforms
-from gan_style.data.unaligned import SampleKey, domain_images, fetch_hint
+from gan_style.data.unaligned import SampleKey, domain_images, item_rng, fetch_hint
 from gan_style.errors import DataError
 from gan_style.image_io import find_images, load_image, verify_images
 
@@ -91,8 +91,7 @@ class PairedDataset(Dataset):
         return len(self.pairs)
 
     def __getitem__(self, key: SampleKey) -> dict:
-        epoch, index = key if isinstance(key, tuple) else (0, key)
-        rng = np.random.default_rng([self.seed, epoch, index])
+        index, rng = item_rng(self.seed, key)
         pair = self.pairs[index]
         a, b = load_pair(pair, self.cfg)
         self.transform.set_random_seed(int(rng.integers(2**31)))

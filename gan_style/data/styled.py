@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 
 from gan_style.config import DataConfig
 from gan_style.data.transforms import build_transforms
-from gan_style.data.unaligned import SampleKey, domain_images
+from gan_style.data.unaligned import SampleKey, domain_images, item_rng
 from gan_style.errors import DataError
 from gan_style.image_io import load_image, verify_images
 
@@ -57,8 +57,7 @@ class StyledDataset(Dataset):
         return self.transform(image=load_image(path, self.cfg.channels))["image"]
 
     def __getitem__(self, key: SampleKey) -> dict:
-        epoch, index = key if isinstance(key, tuple) else (0, key)
-        rng = np.random.default_rng([self.seed, epoch, index])
+        index, rng = item_rng(self.seed, key)
         style = int(rng.integers(len(self.styles)))
         paths = self.paths_B[style]
         path_A, path_B = self.paths_A[index], paths[int(rng.integers(len(paths)))]

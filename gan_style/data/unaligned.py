@@ -17,6 +17,13 @@ from gan_style.errors import DataError
 SampleKey = int | tuple[int, int]  # an index, or (epoch, index) from EpochSampler
 
 
+def item_rng(seed: int, key: SampleKey) -> tuple[int, np.random.Generator]:
+    """The item's index and its own generator: randomness fixed by (seed, epoch, index), not by
+    process state, so loader workers and resumed runs draw the same items."""
+    epoch, index = key if isinstance(key, tuple) else (0, key)
+    return index, np.random.default_rng([seed, epoch, index])
+
+
 def fetch_hint(root: Path, dataset: str = "", kind: str = "cyclegan") -> str:
     """The command that puts data at `root`, for error messages."""
     name = dataset or root.name
@@ -72,8 +79,7 @@ class UnalignedDataset(Dataset):
         return self.transform(image=load_image(path, self.cfg.channels))["image"]
 
     def __getitem__(self, key: SampleKey) -> dict:
-        epoch, index = key if isinstance(key, tuple) else (0, key)
-        rng = np.random.default_rng([self.seed, epoch, index])
+        index, rng = item_rng(self.seed, key)
         path_A = self.paths_A[index % len(self.paths_A)]
         path_B = self.paths_B[int(rng.integers(len(self.paths_B)))]
         seed_A, seed_B = (int(s) for s in rng.integers(2**31, size=2))

@@ -18,11 +18,6 @@ from gan_style.inference import Generators, translate_images
 # (real side, forward generator, backward generator, translated name, reconstruction name)
 SIDES = (("A", "G_AB", "G_BA", "fake_B", "rec_A"), ("B", "G_BA", "G_AB", "fake_A", "rec_B"))
 CYCLE_MODELS = ("cycle_gan", "multistyle")  # models with two generators and cycle losses
-# Metric keys logged during training, `Eval/<key>`; all are better when higher.
-TRAINING_METRICS = (
-    "ssim_AB", "psnr_AB", "ssim_BA", "psnr_BA",
-    "cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B",
-)  # fmt: skip
 
 
 def split_images(root: Path, folder: str) -> list[Path]:
@@ -33,12 +28,15 @@ def split_images(root: Path, folder: str) -> list[Path]:
     return paths
 
 
-def held_out_inputs(cfg: Config, split: str, style: str | None = None) -> tuple[dict, dict, dict]:
+def held_out_inputs(
+    cfg: Config, split: str, style: str | None = None, limit: int | None = None
+) -> tuple[dict, dict, dict]:
     """(inputs, truths, names) per side "A"/"B" of a held-out split, as 8-bit arrays.
 
     Unaligned data: each side's images, with ground truth from <split>B_paired/ (for A inputs)
     or <split>A_paired/ where those exist. Paired data: the inputs of each pair, their targets
     as ground truth. With a multistyle `style`, B images and truths come from <...>/<style>/.
+    `limit` reads only the first images of each side (training-time scoring, galleries).
     """
     sub = f"/{style}" if style else ""
     root = Path(cfg.data.root)
@@ -46,14 +44,14 @@ def held_out_inputs(cfg: Config, split: str, style: str | None = None) -> tuple[
     truths: dict[str, list[np.ndarray]] = {}
     names: dict[str, list[str]] = {}
     if cfg.data.dataset_mode != "unaligned":
-        pair_files = find_pairs(cfg.data, split)
+        pair_files = find_pairs(cfg.data, split)[:limit]
         pairs = [load_pair(pair, cfg.data) for pair in pair_files]
         names["A"] = [first.stem for first, _ in pair_files]
         inputs["A"], truths["A"] = [a for a, _ in pairs], [b for _, b in pairs]
         return inputs, truths, names
     for side, other in (("A", "B"), ("B", "A")):
         folder = f"{split}{side}{sub if side == 'B' else ''}"
-        paths = split_images(root, folder)
+        paths = split_images(root, folder)[:limit]
         rels = [p.relative_to(root / folder).with_suffix("").as_posix() for p in paths]
         names[side] = rels
         inputs[side] = [load_image(p, cfg.data.channels) for p in paths]
@@ -182,6 +180,9 @@ def evaluate(
         raise EvaluationError(
             f"unknown protocol '{protocol}'; choose {', '.join(PROTOCOLS)} or all"
         )
+    if style is not None and style not in gens.styles:
+        known = ", ".join(gens.styles) or "none: not a multistyle model"
+        raise EvaluationError(f"evaluate scores one style by name, not '{style}'; styles: {known}")
     styles = [style] if style else (gens.styles or [None])
     notes: list[str] = []
     scores: list[ImageScore] = []
@@ -230,12 +231,11 @@ class HeldOutSet:
     @classmethod
     def from_config(cls, cfg: Config, n: int, split: str = "test") -> HeldOutSet:
         style = cfg.data.styles[0] if cfg.model.name == "multistyle" else None
-        inputs, truths, names = held_out_inputs(cfg, split, style)
-        cut = {side: values[:n] for side, values in inputs.items()}
+        inputs, truths, names = held_out_inputs(cfg, split, style, limit=n)
         return cls(
-            cut,
-            {side: values[:n] for side, values in truths.items()},
-            {side: values[:n] for side, values in names.items()},
+            inputs,
+            truths,
+            names,
             cycle=cfg.model.name in CYCLE_MODELS,
             style=style,
         )

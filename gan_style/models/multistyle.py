@@ -63,8 +63,8 @@ class MultiStyleCycleGAN(nn.Module):
 
         m, ch = cfg.model, cfg.data.channels
         styles = styles or style_names(cfg.data)
-        G_AB = build_generator(m.generator, ch, ch, m.ngf, "instance", m.dropout, m.style_dim)
-        G_BA = build_generator(m.generator, ch, ch, m.ngf, "instance", m.dropout, m.style_dim)
+        G_AB = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim)
+        G_BA = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim)
         D_A = build_discriminator(m.discriminator, ch, m.ndf, m.n_layers_d, m.norm)
         n_layers = 3 if m.discriminator == "basic" else m.n_layers_d
         D_B = MultiHeadDiscriminator(len(styles), ch, m.ndf, n_layers, m.norm)

@@ -101,11 +101,6 @@ def sync_batchnorm(model: nn.Module, device: torch.device, group: Group) -> nn.M
     return nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
 
-def barrier(group: Group) -> None:
-    if group.enabled:
-        dist.barrier()
-
-
 def teardown(group: Group) -> None:
     if group.enabled and dist.is_initialized():
         dist.barrier()

@@ -53,9 +53,6 @@ class RunLogger:
         save_image(grid, path)
         return path
 
-    def flush(self) -> None:
-        self.writer.flush()
-
     def close(self) -> None:
         self.writer.close()
 

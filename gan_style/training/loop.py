@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from gan_style.config import Config, dump, flatten, from_dict, to_dict
+from gan_style.config import Config, dump, flatten, to_dict
 from gan_style.data import EpochSampler, build_dataset, style_names
 from gan_style.errors import ConfigError
 from gan_style.evaluation.report import write_json
@@ -391,11 +390,3 @@ def held_out_set(cfg: Config) -> HeldOutSet:
             f"use one of {', '.join(held_out.metrics)}"
         )
     return held_out
-
-
-def load_run_config(run_dir: Path) -> Config:
-    """The resolved config a run was trained with (its config.yaml)."""
-    path = run_dir / "config.yaml"
-    if not path.is_file():
-        raise ConfigError(f"{run_dir} has no config.yaml; is it a run folder?")
-    return from_dict(yaml.safe_load(path.read_text()))
