@@ -25,6 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from gan_style.config import Config
 from gan_style.models import build_model
+from gan_style.networks import nnpack
 from gan_style.training import speed
 from gan_style.training.distributed import Group
 from gan_style.training.iteration import GanIteration
@@ -91,6 +92,7 @@ def one_train(
     batch: int,
     precision: str,
     channels_last: bool,
+    conv_backend: str,
     device: torch.device,
     warmup: int,
     repeats: int,
@@ -100,7 +102,6 @@ def one_train(
     cfg = paper_config(size, batch, precision, channels_last)
     precision = speed.resolve_precision(precision, device)
     model = build_model(cfg).to(device)
-    speed.prepare_networks([*model.generators, *model.discriminators], channels_last, False)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     g_params = [p for g in model.generators for p in g.parameters()]
     d_params = [p for d in model.discriminators for p in d.parameters()]
@@ -121,10 +122,14 @@ def one_train(
     def step() -> None:
         iteration(batch_data)
 
+    # Counted with direct convolutions: Winograd/FFT rates are then effective rates.
     with FlopCounterMode(display=False) as counter:
         step()
     flops = counter.get_total_flops()
-    times = _timed(step, device, max(0, warmup - 1), repeats)
+    conv_backend = speed.prepare_networks(
+        [*model.generators, *model.discriminators], channels_last, False, conv_backend, device
+    )
+    times = _timed(step, device, warmup, repeats)
     sec = statistics.median(times)
     return {
         "kind": "train",
@@ -132,6 +137,7 @@ def one_train(
         "batch": batch,
         "precision": precision,
         "channels_last": channels_last,
+        "conv_backend": conv_backend,
         "sec_per_iter": sec,
         "images_per_sec": batch / sec,
         "flops_per_iter": flops,
@@ -142,7 +148,12 @@ def one_train(
 
 
 def one_infer(
-    size: int, precision: str, channels_last: bool, device: torch.device, repeats: int
+    size: int,
+    precision: str,
+    channels_last: bool,
+    conv_backend: str,
+    device: torch.device,
+    repeats: int,
 ) -> dict:
     """End-to-end folder translation (read JPEG, translate, write JPEG),."""
     from gan_style.inference import Generators
@@ -153,7 +164,7 @@ def one_infer(
     model = build_model(cfg).to(device).eval()
     precision = speed.resolve_precision(precision, device)
     gens = Generators(model.G_AB, model.G_BA, cfg, 0, Path("bench"), 4, precision=precision)
-    speed.prepare_networks([model.G_AB], channels_last, False)
+    conv_backend = speed.prepare_networks([model.G_AB], channels_last, False, conv_backend, device)
     with tempfile.TemporaryDirectory() as tmp:
         folder, out = Path(tmp) / "in", Path(tmp) / "out"
         folder.mkdir()
@@ -178,14 +189,16 @@ def one_infer(
         "images": n,
         "precision": precision,
         "channels_last": channels_last,
+        "conv_backend": conv_backend,
         "images_per_sec": n / sec,
         "peak_memory_gib": _peak_memory(device),
         "repeats": repeats,
     }
 
 
-def quality_row(steps: int) -> dict:
-    """bf16 must not cost quality: demo paired SSIM after `steps` iterations, fp32 vs bf16."""
+def quality_row(steps: int, setting: str, values: tuple[str, str]) -> dict:
+    """A speed option must not cost quality: the demo's held-out paired SSIM after `steps`
+    iterations with each of two values of `setting` (e.g. train.precision fp32 vs bf16)."""
     from gan_style.config import load_config
     from gan_style.data.demo import build_demo_dataset
     from gan_style.evaluation.runner import HeldOutSet
@@ -199,25 +212,25 @@ def quality_row(steps: int) -> dict:
             else build_demo_dataset(Path(tmp) / "demo")
         )
         scores = {}
-        for precision in ("fp32", "bf16"):
+        for value in values:
             overrides = [
                 f"data.root={root}",
                 f"log.runs_dir={tmp}/runs",
                 f"train.max_steps={steps}",
-                f"train.precision={precision}",
+                f"{setting}={value}",
                 "eval.every=0",
             ]
             cfg = load_config("demo", overrides)
-            run_dir = train(cfg, run=precision)
+            run_dir = train(cfg, run=value)
             held_out = HeldOutSet.from_config(cfg, 24)
-            scores[precision] = held_out.score(load_generators(run_dir))["ssim_AB"]
+            scores[value] = held_out.score(load_generators(run_dir))["ssim_AB"]
     return {
-        "kind": "bf16_quality",
+        "kind": "quality",
         "experiment": "demo",
+        "setting": setting,
         "steps": steps,
-        "ssim_AB_fp32": scores["fp32"],
-        "ssim_AB_bf16": scores["bf16"],
-        "difference": scores["bf16"] - scores["fp32"],
+        **{f"ssim_AB_{value}": scores[value] for value in values},
+        "difference": scores[values[1]] - scores[values[0]],
     }
 
 
@@ -257,9 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         "--quick", action="store_true", help="128 px and batch 1 only; fewer repeats"
     )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--quality-steps", type=int, default=600, help="0 skips the bf16 quality row"
-    )
+    parser.add_argument("--quality-steps", type=int, default=600, help="0 skips the quality rows")
     parser.add_argument(
         "--one", nargs="*", help=argparse.SUPPRESS
     )  # internal: one config per process
@@ -268,13 +279,16 @@ def main(argv: list[str] | None = None) -> None:
 
     device = pick_device(args.device)
     if args.one:
-        kind, size, batch, precision, channels_last = args.one
+        kind, size, batch, precision, channels_last, conv_backend = args.one
         if kind == "train":
             row = one_train(
-                int(size), int(batch), precision, channels_last == "1", device, 1, args.repeats
-            )
+                int(size), int(batch), precision, channels_last == "1", conv_backend, device, 1,
+                args.repeats,
+            )  # fmt: skip
         else:
-            row = one_infer(int(size), precision, channels_last == "1", device, args.repeats)
+            row = one_infer(
+                int(size), precision, channels_last == "1", conv_backend, device, args.repeats
+            )
         print(json.dumps(row))
         return
 
@@ -284,25 +298,41 @@ def main(argv: list[str] | None = None) -> None:
     rates |= {f"conv3x3_gflops_{name}": conv_rate(device, dtype) for name, dtype in dtypes}
     sizes, batches = ((128,), (1,)) if args.quick else ((128, 256), (1, 4))
     precisions = ("fp32", "bf16", "fp16") if device.type == "cuda" else ("fp32", "bf16")[: 1 + bf16]
+    # NNPACK rows where it can run: fp32 on CPU.
+    nnpack_too = device.type == "cpu" and nnpack.available()
+    variants = [(p, "native") for p in precisions] + [("fp32", "nnpack")] * nnpack_too
     common = ["--device", args.device, "--repeats", str(1 if args.quick else args.repeats)]
     rows = []
     for size in sizes:
         for batch in batches:
-            for precision in precisions:
-                row = _child(["--one", "train", str(size), str(batch), precision, "0", *common])
-                row["fraction_of_matmul_rate"] = (
+            for precision, backend in variants:
+                row = _child(
+                    ["--one", "train", str(size), str(batch), precision, "0", backend, *common]
+                )
+                rate = rates[f"matmul_gflops_{'bf16' if row['precision'] != 'fp32' else 'fp32'}"]
+                row["fraction_of_matmul_rate"] = row["gflops_per_sec"] / rate
+                row["fraction_of_conv_rate"] = (
                     row["gflops_per_sec"]
-                    / rates[f"matmul_gflops_{'bf16' if row['precision'] != 'fp32' else 'fp32'}"]
+                    / rates[f"conv3x3_gflops_{'bf16' if row['precision'] != 'fp32' else 'fp32'}"]
                 )
                 rows.append(row)
     for size in (256,) if args.quick else (256, 512):
-        for precision in precisions:
-            rows.append(_child(["--one", "infer", str(size), "1", precision, "0", *common]))
+        for precision, backend in variants:
+            rows.append(
+                _child(["--one", "infer", str(size), "1", precision, "0", backend, *common])
+            )
     if args.quality_steps and bf16:
-        rows.append(quality_row(args.quality_steps))
+        rows.append(quality_row(args.quality_steps, "train.precision", ("fp32", "bf16")))
+    if args.quality_steps and nnpack_too:
+        rows.append(quality_row(args.quality_steps, "train.conv_backend", ("native", "nnpack")))
     notes = (
         [] if bf16 else ["bf16 rows skipped: this CPU has no fast bf16 kernels (AVX-512 BF16/AMX)"]
     )
+    if nnpack_too:
+        notes.append(
+            "nnpack rows: FLOPs are those of direct convolution, so their GFLOP/s and fractions "
+            "are effective rates (Winograd/FFT do fewer multiplications)"
+        )
     result = {"machine": machine(device) | {"bf16_kernels": bf16}, "rates": rates, "results": rows}
     print(json.dumps(result | {"notes": notes}, indent=2))
 

@@ -90,7 +90,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
     from gan_style.translate import translate_paths
 
     device = pick_device(args.device)
-    gens = load_generators(args.checkpoint, device)
+    gens = load_generators(args.checkpoint, device, args.conv_backend)
     gens.precision = resolve_precision(args.precision, device)
     style = gens.style_code(args.style, _style_image(args))
     written = translate_paths(
@@ -239,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tile", type=int, default=0, help="translate large images in NxN tiles")
     p.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"],
                    help="autocast dtype (auto: bf16 on CUDA, fp32 on CPU)")  # fmt: skip
+    p.add_argument("--conv-backend", default="auto", choices=["auto", "native", "nnpack"],
+                   help="auto: NNPACK (Winograd/FFT) convolutions for fp32 on CPU")  # fmt: skip
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     _add_style_options(p)
     p.set_defaults(func=cmd_translate)

@@ -27,6 +27,7 @@ Direction = Literal["AtoB", "BtoA"]
 LrPolicy = Literal["linear", "step", "cosine"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
+ConvBackend = Literal["auto", "native", "nnpack"]
 EvalMetric = Literal[
     "ssim_AB", "psnr_AB", "ssim_BA", "psnr_BA",
     "cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B",
@@ -94,6 +95,7 @@ class TrainConfig:
     precision: Precision = "auto"  # autocast dtype; auto = fp32 on CPU, bf16 on CUDA
     channels_last: bool = False  # NHWC memory layout for the networks and batches
     compile: bool = False  # torch.compile the networks (slow first iterations)
+    conv_backend: ConvBackend = "auto"  # auto = NNPACK (Winograd/FFT) for fp32 on CPU, else native
     save_every: int = 1000  # iterations between checkpoints (one is also written each epoch)
     keep_checkpoints: int = 3  # step checkpoints kept besides latest.pt
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from gan_style.config import Config, from_dict
 from gan_style.errors import CheckpointError, ConfigError
-from gan_style.networks import build_generator, size_multiple
+from gan_style.networks import build_generator, nnpack, size_multiple
 from gan_style.networks.generators import StyleEncoder
 from gan_style.reference_weights import is_reference_state, load_reference_generator
 from gan_style.training import checkpoint as ckpt
@@ -92,8 +92,18 @@ def resolve_checkpoint(path: str | Path) -> Path:
     return path
 
 
-def load_generators(path: str | Path, device: str | torch.device = "cpu") -> Generators:
-    """Both generators of a training checkpoint or a generator-only file, in eval mode."""
+def load_generators(
+    path: str | Path, device: str | torch.device = "cpu", conv_backend: str = "auto"
+) -> Generators:
+    """Both generators of a training checkpoint or a generator-only file, in eval mode, with
+    their convolutions on `conv_backend` (auto: NNPACK for fp32 on CPU; see networks/nnpack)."""
+    gens = _read_generators(path, device)
+    nets = [gens.G_AB, gens.G_BA, gens.style_encoder]
+    nnpack.apply_backend([net for net in nets if net is not None], conv_backend, device)
+    return gens
+
+
+def _read_generators(path: str | Path, device: str | torch.device) -> Generators:
     source = resolve_checkpoint(path)
     state = ckpt.load(source)
     if is_reference_state(state):

@@ -164,7 +164,11 @@ def train(cfg: Config, run: str = "default") -> Path:
     precision = speed.resolve_precision(cfg.train.precision, device)
     scaler = speed.grad_scaler(precision, device)
     speed.prepare_networks(
-        [*model.generators, *model.discriminators], cfg.train.channels_last, cfg.train.compile
+        [*model.generators, *model.discriminators],
+        cfg.train.channels_last,
+        cfg.train.compile,
+        cfg.train.conv_backend,
+        device,
     )
     layout = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
     iteration = GanIteration(

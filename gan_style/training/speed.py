@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from gan_style.errors import ConfigError
+from gan_style.networks import nnpack
 
 DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -51,13 +52,23 @@ def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler:
     return torch.amp.GradScaler(device.type, enabled=precision == "fp16")
 
 
-def prepare_networks(nets: Iterable[nn.Module], channels_last: bool, compile: bool) -> None:
-    """In place, so parameter names (and checkpoints) stay as they are."""
+def prepare_networks(
+    nets: Iterable[nn.Module],
+    channels_last: bool,
+    compile: bool,
+    conv_backend: str = "native",
+    device: torch.device | str = "cpu",
+) -> str:
+    """In place, so parameter names (and checkpoints) stay as they are; returns the resolved
+    convolution backend."""
+    nets = list(nets)
+    resolved = nnpack.apply_backend(nets, conv_backend, device)
     for net in nets:
         if channels_last:
             net.to(memory_format=torch.channels_last)
         if compile:
             net.compile()
+    return resolved
 
 
 def adam(
