@@ -178,6 +178,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
         iterations=args.iterations, lr=args.lr, lr_decay=args.lr_decay, init=args.init,
         size=args.size, scales=args.scales, pooling=args.pooling,
         preserve_colours=args.preserve_colors, snapshot_every=args.snapshot_every, seed=args.seed,
+        conv_backend=args.conv_backend,
     )  # fmt: skip
     vgg = VGGFeatures(
         [*options.content_layers, *options.style_layers], args.vgg_weights, args.pooling
@@ -303,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot-every", type=int, default=0, help="save every k iterations")
     p.add_argument("--vgg-weights", type=Path, help="local VGG-19 weights (torchvision layout)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--conv-backend", default="auto", choices=["auto", "native", "nnpack"],
+                   help="auto: NNPACK (Winograd) VGG convolutions on CPU")  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_stylize)
 

@@ -116,6 +116,20 @@ class TestStylize:
             np.abs(rgb2yiq(out / 255.0)[..., 0] - rgb2yiq(content / 255.0)[..., 0]).mean() > 0.001
         )
 
+    def test_nnpack_convolutions_give_the_native_result(self, vgg: VGGFeatures) -> None:
+        """At 64 px the first VGG block runs through NNPACK (forward and image gradient)."""
+        content, style = picture(0, 64, 64), picture(1, 64, 64)
+        images = {
+            backend: stylize(
+                content, [style], options=quick(size=64, conv_backend=backend), vgg=vgg
+            )
+            for backend in ("native", "nnpack")
+        }
+        assert any(type(m).__name__ == "NnpackConv2d" for m in vgg.modules())
+        native, fast = (images[k].image.astype(float) for k in ("native", "nnpack"))
+        change = np.abs(native - content).mean()  # what stylising did
+        assert np.abs(native - fast).mean() < 0.02 * change
+
     def test_blend_weight_one_equals_single_style(self, vgg: VGGFeatures) -> None:
         content, a, b = picture(0), picture(1), picture(2)
         single = stylize(content, [a], options=quick(), vgg=vgg).image

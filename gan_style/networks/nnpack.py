@@ -115,9 +115,10 @@ class NnpackConv2d(nn.Conv2d):
                 for n, p, k in zip(x.shape[-2:], self.padding, self.kernel_size, strict=True)
             ]
             if _fast_enough(out_size):
-                return _NnpackConvolution.apply(
-                    x.contiguous(), self.weight.contiguous(), self.bias, tuple(self.padding)
-                )
+                args = (x.contiguous(), self.weight.contiguous(), self.bias, tuple(self.padding))
+                if torch.is_grad_enabled():
+                    return _NnpackConvolution.apply(*args)
+                return _convolve(*args)
         return super().forward(x)
 
 

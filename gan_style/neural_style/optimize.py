@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from gan_style.errors import ConfigError
 from gan_style.losses import content_loss, gram_matrix, style_loss, total_variation
+from gan_style.networks import nnpack
 from gan_style.neural_style import colour
 from gan_style.neural_style.vgg import VGGFeatures
 
@@ -39,6 +40,7 @@ class StyleOptions:
     preserve_colours: str = "none"  # none, luminance (YIQ) or histogram
     snapshot_every: int = 0  # save the image every k iterations; 0 = never
     seed: int = 0
+    conv_backend: str = "auto"  # auto = NNPACK (Winograd) VGG convolutions on CPU
 
 
 @dataclass
@@ -99,6 +101,7 @@ def stylize(
     vgg = (vgg or VGGFeatures([*opt.content_layers, *opt.style_layers], pooling=opt.pooling)).to(
         device
     )
+    nnpack.apply_backend([vgg], opt.conv_backend, device)
     torch.manual_seed(opt.seed)
 
     content_f = content.astype(np.float64) / 255

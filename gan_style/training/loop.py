@@ -163,8 +163,9 @@ def train(cfg: Config, run: str = "default") -> Path:
     opt_D = speed.adam(discriminator_params, cfg.train.lr, betas, device)
     precision = speed.resolve_precision(cfg.train.precision, device)
     scaler = speed.grad_scaler(precision, device)
+    perceptual = [model.vgg] if getattr(model, "vgg", None) is not None else []
     speed.prepare_networks(
-        [*model.generators, *model.discriminators],
+        [*model.generators, *model.discriminators, *perceptual],
         cfg.train.channels_last,
         cfg.train.compile,
         cfg.train.conv_backend,
