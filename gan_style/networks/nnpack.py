@@ -163,5 +163,8 @@ def apply_backend(nets: list[nn.Module], backend: str, device: torch.device | st
     """Resolve `backend` for `device` and set every network to it; returns the resolved name."""
     resolved = resolve_backend(backend, device)
     for net in nets:
-        use_nnpack(net) if resolved == "nnpack" else use_native(net)
+        if resolved == "nnpack":
+            use_nnpack(net)
+        else:
+            use_native(net)
     return resolved
