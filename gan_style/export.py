@@ -9,7 +9,6 @@ import torch
 
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators, pick
-from gan_style.networks import nnpack
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 
@@ -30,7 +29,6 @@ def export_generator(gens: Generators, direction: str, fmt: str, out: Path) -> P
                 "ONNX export needs the onnx package: pip install 'gan-style[export]'"
             ) from None
     generator = pick(gens, direction).cpu().eval()
-    nnpack.use_native(generator)  # exported graphs hold standard convolutions only
     size = max(64, gens.multiple)
     example = torch.rand(1, gens.config.data.channels, size, size) * 2 - 1
     out.parent.mkdir(parents=True, exist_ok=True)

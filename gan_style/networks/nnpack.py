@@ -153,7 +153,7 @@ def use_nnpack(net: nn.Module) -> int:
 
 
 def use_native(net: nn.Module) -> None:
-    """Undo `use_nnpack`, e.g. before exporting a network."""
+    """Undo `use_nnpack` (conv_backend=native on a network switched before)."""
     for module in net.modules():
         if type(module) is NnpackConv2d:
             module.__class__ = nn.Conv2d
