@@ -26,8 +26,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from gan_style.config import Config
 from gan_style.models import build_model
 from gan_style.networks import nnpack
-from gan_style.training import speed
-from gan_style.training.distributed import Group
+from gan_style.runtime import speed
+from gan_style.runtime.device import pick_device
 from gan_style.training.iteration import GanIteration
 
 
@@ -100,24 +100,15 @@ def one_train(
     """One configuration of a full CycleGAN iteration: both generator and discriminator steps."""
     torch.manual_seed(0)
     cfg = paper_config(size, batch, precision, channels_last)
-    precision = speed.resolve_precision(precision, device)
     model = build_model(cfg).to(device)
     layout = torch.channels_last if channels_last else torch.contiguous_format
-    g_params = [p for g in model.generators for p in g.parameters()]
-    d_params = [p for d in model.discriminators for p in d.parameters()]
-    opt_G = speed.adam(g_params, 2e-4, (0.5, 0.999), device)
-    opt_D = speed.adam(d_params, 2e-4, (0.5, 0.999), device)
-    scaler = speed.grad_scaler(precision, device)
+    iteration = GanIteration.build(model, cfg.train, device)
     batch_data = {
         k: (torch.rand(batch, 3, size, size, device=device) * 2 - 1).contiguous(
             memory_format=layout
         )
         for k in ("A", "B")
     }
-
-    iteration = GanIteration(
-        model, opt_G, opt_D, scaler, precision, device, Group(), g_params, d_params
-    )
 
     def step() -> None:
         iteration(batch_data)
@@ -135,7 +126,7 @@ def one_train(
         "kind": "train",
         "size": size,
         "batch": batch,
-        "precision": precision,
+        "precision": iteration.precision,
         "channels_last": channels_last,
         "conv_backend": conv_backend,
         "sec_per_iter": sec,
@@ -157,7 +148,7 @@ def one_infer(
 ) -> dict:
     """End-to-end folder translation (read JPEG, translate, write JPEG),."""
     from gan_style.inference import Generators
-    from gan_style.translate import translate_paths
+    from gan_style.inference.files import translate_paths
 
     torch.manual_seed(0)
     cfg = paper_config(size, 4, precision, channels_last)
@@ -286,8 +277,6 @@ def main(argv: list[str] | None = None) -> None:
         "--one", nargs="*", help=argparse.SUPPRESS
     )  # internal: one config per process
     args = parser.parse_args(argv)
-    from gan_style.training.loop import pick_device
-
     device = pick_device(args.device)
     if args.one:
         kind, size, batch, precision, channels_last, conv_backend = args.one

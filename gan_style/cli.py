@@ -55,11 +55,12 @@ def cmd_data_demo(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from gan_style.evaluation.report import SUMMARY_HEADERS, render_table, summary_rows
     from gan_style.evaluation.runner import evaluate
-    from gan_style.inference import load_generators, resolve_checkpoint
-    from gan_style.training.loop import pick_device
+    from gan_style.inference import load_generators
+    from gan_style.runtime import checkpoint as ckpt
+    from gan_style.runtime.device import pick_device
 
     device = pick_device(args.device)
-    source = resolve_checkpoint(args.source)
+    source = ckpt.resolve(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
     gens = load_generators(source, device)
     summary = evaluate(
@@ -85,9 +86,9 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 def cmd_translate(args: argparse.Namespace) -> None:
     from gan_style.inference import load_generators
-    from gan_style.training.loop import pick_device
-    from gan_style.training.speed import resolve_precision
-    from gan_style.translate import translate_paths
+    from gan_style.runtime.device import pick_device
+    from gan_style.inference.files import translate_paths
+    from gan_style.runtime.speed import resolve_precision
 
     device = pick_device(args.device)
     gens = load_generators(args.checkpoint, device, args.conv_backend)
@@ -114,7 +115,7 @@ def _add_style_options(p: argparse.ArgumentParser, blend: bool = True) -> None:
 
 def cmd_gallery(args: argparse.Namespace) -> None:
     from gan_style.gallery import build_gallery
-    from gan_style.training.loop import pick_device
+    from gan_style.runtime.device import pick_device
 
     first = args.sources[0]
     out = args.out or (first if first.is_dir() else first.parent) / "gallery"
@@ -127,7 +128,7 @@ def cmd_gallery(args: argparse.Namespace) -> None:
 
 
 def cmd_pretrained_download(args: argparse.Namespace) -> None:
-    from gan_style.reference_weights import download_pretrained
+    from gan_style.inference.pretrained import download_pretrained
 
     path = download_pretrained(args.name, args.root)
     print(f"weights ready: {path}  (use it with: gan-style translate {path} IMAGES --out DIR)")
@@ -167,7 +168,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
     from gan_style.image_io import load_image, save_image
     from gan_style.neural_style import StyleOptions, VGGFeatures, stylize
     from gan_style.neural_style.optimize import save_snapshot
-    from gan_style.training.loop import pick_device
+    from gan_style.runtime.device import pick_device
 
     content = load_image(args.content)
     styles = [load_image(p) for p in args.styles]

@@ -17,18 +17,12 @@ from PIL import Image
 from torchvision.utils import make_grid
 from tqdm import tqdm
 
+from gan_style.data.held_out import held_out_images
 from gan_style.errors import CheckpointError, DataError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
-from gan_style.evaluation.runner import CYCLE_MODELS, held_out_inputs
-from gan_style.image_io import find_images, load_image, save_image
-from gan_style.inference import (
-    Generators,
-    load_generators,
-    pick,
-    resolve_checkpoint,
-    translate_images,
-)
-from gan_style.training import checkpoint as ckpt
+from gan_style.image_io import find_images, load_image, save_image, to_pil
+from gan_style.inference import Generators, load_generators, translate_images
+from gan_style.runtime import checkpoint as ckpt
 
 
 @dataclass
@@ -42,7 +36,7 @@ def run_checkpoints(run_dir: Path, spec: str = "all") -> list[Column]:
 
     `all` is every kept step_*.pt in order plus best.pt; `every:K` every K-th of the step files.
     """
-    steps = sorted(run_dir.glob("step_*.pt"))
+    steps = ckpt.step_files(run_dir)
     named = {"latest": run_dir / ckpt.LATEST, "best": run_dir / ckpt.BEST}
     if spec == "all":
         paths = [*steps, *([named["best"]] if named["best"].is_file() else [])]
@@ -73,7 +67,7 @@ def gallery_columns(sources: list[Path], spec: str) -> list[Column]:
             raise CheckpointError(f"{sources[0]} holds no checkpoints; train it first")
         return columns
     return [
-        Column(f"{s.parent.name}/{s.name}" if s.is_dir() else s.stem, resolve_checkpoint(s))
+        Column(f"{s.parent.name}/{s.name}" if s.is_dir() else s.stem, ckpt.resolve(s))
         for s in sources
     ]
 
@@ -125,12 +119,12 @@ def build_gallery(
     side = "A" if direction == "AtoB" else "B"
     truths: list[np.ndarray] = []
     if images is None:  # the held-out split, with its ground truth where there is one
-        held_inputs, held_truths, held_names = held_out_inputs(first, "test", limit=n)
-        if side not in held_inputs:
+        held = held_out_images(first, "test", limit=n)
+        if side not in held.inputs:
             raise DataError(f"{first.data.root} has no held-out {side} images; pass --images DIR")
-        inputs = held_inputs[side]
-        names = [f"{name}.png" for name in held_names[side]]
-        truths = held_truths.get(side, [])
+        inputs = held.inputs[side]
+        names = [f"{name}.png" for name in held.names[side]]
+        truths = held.truths.get(side, [])
     else:
         paths = find_images(images)[:n] if images.is_dir() else []
         if not paths:
@@ -144,7 +138,7 @@ def build_gallery(
     outputs: list[list[np.ndarray]] = []
     entries = list(zip(columns, loaded, codes, strict=True))
     for i, (column, gens, code) in enumerate(tqdm(entries, desc="gallery")):
-        generator = pick(gens, direction)
+        generator = gens.pick(direction)
         fakes = translate_images(generator, inputs, gens.multiple, style=code)
         outputs.append(fakes)
         sub = f"{i:02d}_{_slug(column.label)}"
@@ -157,7 +151,7 @@ def build_gallery(
             row.append(Cell(f"images/{sub}/{name}", caption))
     headers = ["input", *(c.label for c in columns)]
     last = loaded[-1]
-    if last.G_BA is not None and last.config.model.name in CYCLE_MODELS:
+    if last.cycle:
         back = last.G_AB if direction == "BtoA" else last.G_BA
         recs = translate_images(back, outputs[-1], last.multiple, style=codes[-1])
         for row, name, image, rec in zip(rows, names, inputs, recs, strict=True):
@@ -206,10 +200,7 @@ def contact_sheet(columns: list[list[np.ndarray]], path: Path, cell: int = 128) 
     tiles = []
     for row in range(len(columns[0])):
         for column in columns:
-            image = Image.fromarray(
-                column[row][:, :, 0] if column[row].shape[2] == 1 else column[row]
-            )
-            image = image.convert("RGB").resize((cell, cell), Image.BICUBIC)
+            image = to_pil(column[row]).convert("RGB").resize((cell, cell), Image.BICUBIC)
             tiles.append(torch.from_numpy(np.array(image)).permute(2, 0, 1))
     grid = make_grid(torch.stack(tiles), nrow=len(columns), padding=2, pad_value=255)
     Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)

@@ -21,6 +21,18 @@ def find_images(folder: str | Path) -> list[Path]:
     )
 
 
+def image_name(path: Path, folder: Path) -> str:
+    """A file's name below `folder` without extension (`sub/x`): how inputs, translations and
+    ground truth of the same image find each other, whatever their formats."""
+    return path.relative_to(folder).with_suffix("").as_posix()
+
+
+def images_by_name(folder: str | Path) -> dict[str, Path]:
+    """Image files below `folder` by `image_name`."""
+    folder = Path(folder)
+    return {image_name(p, folder): p for p in find_images(folder)}
+
+
 def _to_8bit(img: Image.Image) -> Image.Image:
     """16-bit and float images (PNG/TIFF modes I;16, I, F) are scaled to 0..255."""
     arr = np.asarray(img, dtype=np.float64)
@@ -75,8 +87,13 @@ def verify_images(paths: list[Path], workers: int = 8) -> None:
         )
 
 
+def to_pil(image: np.ndarray) -> Image.Image:
+    """An HxWxC uint8 array as a PIL image: mode L for one channel, RGB for three."""
+    return Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
+
+
 def save_image(image: np.ndarray, path: str | Path) -> None:
     """Write an HxWxC uint8 array; PNG keeps it exactly, so metrics read back what they scored."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image).save(path)
+    to_pil(image).save(path)

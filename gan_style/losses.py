@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -41,7 +43,7 @@ class GANLoss(nn.Module):
 
 
 def gradient_penalty(
-    discriminator: nn.Module, real: torch.Tensor, fake: torch.Tensor
+    discriminator: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor
 ) -> torch.Tensor:
     """WGAN-GP: (||grad_x D(x)||_2 - 1)^2 at random points between real and fake samples."""
     alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device, dtype=real.dtype)
@@ -80,3 +82,23 @@ def total_variation(image: torch.Tensor) -> torch.Tensor:
     dy = (image[..., 1:, :] - image[..., :-1, :]).abs().mean()
     dx = (image[..., :, 1:] - image[..., :, :-1]).abs().mean()
     return dx + dy
+
+
+def discriminator_losses(
+    gan_loss: GANLoss,
+    name: str,
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    lambda_gp: float,
+) -> dict[str, torch.Tensor]:
+    """`name/real`, `name/fake` and `name/total` for one discriminator: the mean of the real and
+    fake terms (the reference code halves D's loss), or for wgangp the critic loss plus its
+    weighted gradient penalty (`name/gp`)."""
+    losses = {f"{name}/real": gan_loss(critic(real), True), f"{name}/fake": gan_loss(critic(fake), False)}
+    if gan_loss.mode == "wgangp":
+        losses[f"{name}/gp"] = gradient_penalty(critic, real, fake) * lambda_gp
+        losses[f"{name}/total"] = sum(losses.values())
+    else:
+        losses[f"{name}/total"] = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
+    return losses

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gan_style.errors import CheckpointError
-from gan_style.training import checkpoint as ckpt
+from gan_style.runtime import checkpoint as ckpt
 
 
 def test_atomic_save_keeps_previous_file_on_failure(

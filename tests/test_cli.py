@@ -7,7 +7,7 @@ import yaml
 
 from gan_style.cli import main
 from gan_style.data import download
-from gan_style.training import checkpoint as ckpt
+from gan_style.runtime import checkpoint as ckpt
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from gan_style.config import dump
-from gan_style.training import checkpoint as ckpt
+from gan_style.runtime import checkpoint as ckpt
 from gan_style.training.loop import train
 from tests.conftest import REPO, tiny_config
 

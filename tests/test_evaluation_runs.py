@@ -17,7 +17,7 @@ from gan_style.data.demo import build_demo_dataset
 from gan_style.evaluation.runner import HeldOutSet
 from gan_style.inference import Generators, load_generators
 from gan_style.models import build_model
-from gan_style.training import checkpoint as ckpt
+from gan_style.runtime import checkpoint as ckpt
 from gan_style.training.loop import train
 from tests.conftest import REPO
 

@@ -9,7 +9,7 @@ import torch
 from gan_style.errors import CheckpointError
 from gan_style.inference import load_generators, pick, translate_images, translate_tiled
 from gan_style.networks import build_generator
-from gan_style.training import checkpoint as ckpt
+from gan_style.runtime import checkpoint as ckpt
 from tests import reference_cyclegan as ref
 
 

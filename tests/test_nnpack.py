@@ -11,7 +11,7 @@ from torch import nn
 
 from gan_style.config import ConfigError
 from gan_style.networks import build_discriminator, build_generator, nnpack
-from gan_style.training import checkpoint as ckpt
+from gan_style.runtime import checkpoint as ckpt
 from gan_style.training.loop import train
 
 pytestmark = pytest.mark.skipif(not nnpack.available(), reason="this torch build has no NNPACK")

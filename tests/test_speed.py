@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from gan_style.config import ConfigError
-from gan_style.training import checkpoint as ckpt
-from gan_style.training import speed
+from gan_style.runtime import checkpoint as ckpt
+from gan_style.runtime import speed
 from gan_style.training.loop import train
 
 

@@ -14,7 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan_style.config import ConfigError, dump
 from gan_style.models import build_model
-from gan_style.training import checkpoint as ckpt
+from gan_style.runtime import checkpoint as ckpt
 from gan_style.training.loop import train
 from tests.conftest import MONET_MINI, REPO, tiny_config
 

@@ -15,7 +15,7 @@ from PIL import Image
 from gan_style.cli import main
 from gan_style.export import export_generator
 from gan_style.inference import load_generators
-from gan_style.reference_weights import PRETRAINED_URL
+from gan_style.inference.pretrained import PRETRAINED_URL
 from gan_style.training.loop import train
 
 pytestmark = pytest.mark.slow
@@ -197,7 +197,7 @@ def test_export_command(run_dir: Path, capsys) -> None:
 
 
 def test_pretrained_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    from gan_style import reference_weights
+    from gan_style.inference import pretrained
     from tests.reference_cyclegan import ResnetGenerator, instance_norm
 
     server = tmp_path / "server"
@@ -206,7 +206,7 @@ def test_pretrained_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
         ResnetGenerator(3, 3, ngf=4, norm_layer=instance_norm(), n_blocks=9).state_dict(),
         server / "style_monet.pth",
     )
-    monkeypatch.setattr(reference_weights, "PRETRAINED_URL", server.as_uri() + "/{name}.pth")
+    monkeypatch.setattr(pretrained, "PRETRAINED_URL", server.as_uri() + "/{name}.pth")
     assert main(["pretrained", "download", "style_monet", "--root", str(tmp_path / "w")]) == 0
     assert (
         load_generators(tmp_path / "w" / "style_monet.pth").config.model.generator

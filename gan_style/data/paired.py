@@ -6,22 +6,15 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from torch.utils.data import Dataset
 
 from gan_style.config import DataConfig
-from gan_style.data.transforms import build_transforms
-from gan_style.data.unaligned import SampleKey, domain_images, item_rng, fetch_hint
+from gan_style.data.base import TranslationDataset
+from gan_style.data.folders import domain_images, fetch_hint, split_folder
+from gan_style.data.sampling import SampleKey, item_rng
 from gan_style.errors import DataError
-from gan_style.image_io import find_images, load_image, verify_images
+from gan_style.image_io import find_images, image_name, load_image
 
 Pair = tuple[Path, Path | None]  # (A|B file, None) for aligned data, (A file, B file) for paired
-
-
-def split_folder(root: Path, phase: str) -> str:
-    """Aligned datasets ship train/ and test/ or val/ (facades has both, maps only val/)."""
-    if phase == "test" and not (root / "test").is_dir() and (root / "val").is_dir():
-        return "val"
-    return phase
 
 
 def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
@@ -29,7 +22,8 @@ def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
     if cfg.dataset_mode == "aligned":
         folder = root / split_folder(root, phase)
         if not folder.is_dir():
-            raise DataError(f"dataset folder {folder} not found; {fetch_hint(root, cfg.dataset, 'pix2pix')}")
+            hint = fetch_hint(root, cfg.dataset, "pix2pix")
+            raise DataError(f"dataset folder {folder} not found; {hint}")
         paths = find_images(folder)
         if not paths:
             raise DataError(f"no images in {folder}; aligned data holds A|B pairs side by side")
@@ -43,8 +37,10 @@ def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
                 )
         return [(p, None) for p in paths]
     a_dir, b_dir = f"{phase}A", f"{phase}B"
-    a = {p.relative_to(root / a_dir).with_suffix("").as_posix(): p for p in domain_images(root, a_dir, cfg.dataset)}
-    b = {p.relative_to(root / b_dir).with_suffix("").as_posix(): p for p in domain_images(root, b_dir, cfg.dataset)}
+    a, b = (
+        {image_name(p, root / d): p for p in domain_images(root, d, cfg.dataset)}
+        for d in (a_dir, b_dir)
+    )
     missing = sorted(set(a) ^ set(b))
     if missing:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
@@ -65,27 +61,20 @@ def load_pair(pair: Pair, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
     else:
         a, b = load_image(first, cfg.channels), load_image(second, cfg.channels)
         if a.shape != b.shape:
-            raise DataError(f"{first} and {second} differ in size; a pair must be aligned pixel for pixel")
+            raise DataError(
+                f"{first} and {second} differ in size; a pair must be aligned pixel for pixel"
+            )
     return (b, a) if cfg.direction == "BtoA" else (a, b)
 
 
-class PairedDataset(Dataset):
+class PairedDataset(TranslationDataset):
     """Items are {"A", "B", "A_paths", "B_paths"}: an input and its target, cropped alike."""
 
-    def __init__(
-        self,
-        cfg: DataConfig,
-        phase: str = "train",
-        train: bool = True,
-        seed: int = 0,
-        multiple: int = 4,
-        verify: bool = True,
-    ) -> None:
-        self.cfg, self.seed = cfg, seed
-        self.pairs = find_pairs(cfg, phase)
-        if verify:
-            verify_images([p for pair in self.pairs for p in pair if p is not None])
-        self.transform = build_transforms(cfg, train, multiple, paired=True)
+    paired = True
+
+    def _find(self, phase: str) -> list[Path]:
+        self.pairs = find_pairs(self.cfg, phase)
+        return [p for pair in self.pairs for p in pair if p is not None]
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -97,4 +86,9 @@ class PairedDataset(Dataset):
         self.transform.set_random_seed(int(rng.integers(2**31)))
         out = self.transform(image=a, target=b)
         path = str(pair[0])
-        return {"A": out["image"], "B": out["target"], "A_paths": path, "B_paths": str(pair[1] or path)}
+        return {
+            "A": out["image"],
+            "B": out["target"],
+            "A_paths": path,
+            "B_paths": str(pair[1] or path),
+        }

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch.utils.data import Dataset
-
 from gan_style.config import DataConfig
-from gan_style.data.transforms import build_transforms
-from gan_style.data.unaligned import SampleKey, domain_images, item_rng
+from gan_style.data.base import TranslationDataset
+from gan_style.data.folders import domain_images
+from gan_style.data.sampling import SampleKey, item_rng
 from gan_style.errors import DataError
-from gan_style.image_io import load_image, verify_images
 
 
 def style_names(cfg: DataConfig, phase: str = "train") -> list[str]:
@@ -20,41 +16,31 @@ def style_names(cfg: DataConfig, phase: str = "train") -> list[str]:
     folder = Path(cfg.root) / f"{phase}B"
     found = sorted(d.name for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
     if not found:
-        raise DataError(f"multistyle data needs one folder per style in {folder} (e.g. {folder}/monet/)")
+        raise DataError(
+            f"multistyle data needs one folder per style in {folder} (e.g. {folder}/monet/)"
+        )
     unknown = [s for s in cfg.styles if s not in found]
     if unknown:
-        raise DataError(f"no style folder {', '.join(unknown)} in {folder}; styles there: {', '.join(found)}")
+        raise DataError(
+            f"no style folder {', '.join(unknown)} in {folder}; styles there: {', '.join(found)}"
+        )
     return list(cfg.styles) or found
 
 
-class StyledDataset(Dataset):
+class StyledDataset(TranslationDataset):
     """Items are {"A", "B", "style", "A_paths", "B_paths"}: a photo, and a painting of a style
     drawn at random (uniformly over styles, so a small style is not drowned by a big one)."""
 
-    def __init__(
-        self,
-        cfg: DataConfig,
-        phase: str = "train",
-        train: bool = True,
-        seed: int = 0,
-        multiple: int = 4,
-        verify: bool = True,
-        styles: list[str] | None = None,
-    ) -> None:
-        self.cfg, self.seed = cfg, seed
-        self.styles = styles or style_names(cfg, phase)
-        self.paths_A = domain_images(cfg.root, f"{phase}A", cfg.dataset)
-        self.paths_B = [domain_images(cfg.root, f"{phase}B/{s}", cfg.dataset) for s in self.styles]
-        if verify:
-            verify_images(self.paths_A + [p for paths in self.paths_B for p in paths])
-        self.transform = build_transforms(cfg, train, multiple)
+    def _find(self, phase: str) -> list[Path]:
+        self.styles = style_names(self.cfg, phase)
+        self.paths_A = domain_images(self.cfg.root, f"{phase}A", self.cfg.dataset)
+        self.paths_B = [
+            domain_images(self.cfg.root, f"{phase}B/{s}", self.cfg.dataset) for s in self.styles
+        ]
+        return self.paths_A + [p for paths in self.paths_B for p in paths]
 
     def __len__(self) -> int:
         return len(self.paths_A)
-
-    def _load(self, path: Path, seed: int) -> torch.Tensor:
-        self.transform.set_random_seed(seed)
-        return self.transform(image=load_image(path, self.cfg.channels))["image"]
 
     def __getitem__(self, key: SampleKey) -> dict:
         index, rng = item_rng(self.seed, key)

@@ -8,15 +8,9 @@ from typing import Any
 
 import yaml
 
+from gan_style.config import flatten
 from gan_style.errors import EvaluationError
 from gan_style.evaluation.report import fmt_number
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        out |= _flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v}
-    return out
 
 
 def _number(value: Any) -> float | None:
@@ -54,7 +48,7 @@ def compare_runs(run_dirs: list[Path]) -> tuple[list[str], list[list[str]]]:
         config = run_dir / "config.yaml"
         if not config.is_file():
             raise EvaluationError(f"{run_dir} has no config.yaml; is it a run folder?")
-        runs.append((run_dir, _flatten(yaml.safe_load(config.read_text())), run_metrics(run_dir)))
+        runs.append((run_dir, flatten(yaml.safe_load(config.read_text())), run_metrics(run_dir)))
     metric_keys = list(dict.fromkeys(k for _, _, m in runs for k in m if k != "step"))
     config_keys = list(dict.fromkeys(k for _, c, _ in runs for k in c))
     differing = [

@@ -16,7 +16,7 @@ import numpy as np
 
 from gan_style.errors import EvaluationError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
-from gan_style.image_io import find_images, load_image
+from gan_style.image_io import images_by_name, load_image
 
 PROTOCOLS = ("paired", "cycle", "content")
 
@@ -44,8 +44,7 @@ def match_by_name(a_dir: Path, b_dir: Path) -> list[tuple[str, Path, Path]]:
     for folder in (a_dir, b_dir):
         if not folder.is_dir():
             raise EvaluationError(f"folder {folder} not found")
-    a = {p.relative_to(a_dir).with_suffix("").as_posix(): p for p in find_images(a_dir)}
-    b = {p.relative_to(b_dir).with_suffix("").as_posix(): p for p in find_images(b_dir)}
+    a, b = images_by_name(a_dir), images_by_name(b_dir)
     missing, extra = sorted(set(a) - set(b)), sorted(set(b) - set(a))
     if missing or extra:
         parts = []

@@ -7,67 +7,18 @@ from pathlib import Path
 import numpy as np
 
 from gan_style.config import Config
-from gan_style.data.paired import find_pairs, load_pair
-from gan_style.errors import DataError, EvaluationError
+from gan_style.data.held_out import held_out_images
+from gan_style.errors import EvaluationError
 from gan_style.evaluation import distribution
 from gan_style.evaluation.protocols import PROTOCOLS, ImageScore, score_arrays, score_folders
 from gan_style.evaluation.report import summarize_scores, write_json, write_scores_csv
 from gan_style.image_io import find_images, load_image, save_image
-from gan_style.inference import Generators, translate_images
+from gan_style.inference.generators import Generators
+from gan_style.inference.translation import translate_images
+from gan_style.models import model_class
 
 # (real side, forward generator, backward generator, translated name, reconstruction name)
 SIDES = (("A", "G_AB", "G_BA", "fake_B", "rec_A"), ("B", "G_BA", "G_AB", "fake_A", "rec_B"))
-CYCLE_MODELS = ("cycle_gan", "multistyle")  # models with two generators and cycle losses
-
-
-def split_images(root: Path, folder: str) -> list[Path]:
-    path = root / folder
-    paths = find_images(path) if path.is_dir() else []
-    if not paths:
-        raise DataError(f"no held-out images in {path}; evaluation needs {folder}/ under data.root")
-    return paths
-
-
-def held_out_inputs(
-    cfg: Config, split: str, style: str | None = None, limit: int | None = None
-) -> tuple[dict, dict, dict]:
-    """(inputs, truths, names) per side "A"/"B" of a held-out split, as 8-bit arrays.
-
-    Unaligned data: each side's images, with ground truth from <split>B_paired/ (for A inputs)
-    or <split>A_paired/ where those exist. Paired data: the inputs of each pair, their targets
-    as ground truth. With a multistyle `style`, B images and truths come from <...>/<style>/.
-    `limit` reads only the first images of each side (training-time scoring, galleries).
-    """
-    sub = f"/{style}" if style else ""
-    root = Path(cfg.data.root)
-    inputs: dict[str, list[np.ndarray]] = {}
-    truths: dict[str, list[np.ndarray]] = {}
-    names: dict[str, list[str]] = {}
-    if cfg.data.dataset_mode != "unaligned":
-        pair_files = find_pairs(cfg.data, split)[:limit]
-        pairs = [load_pair(pair, cfg.data) for pair in pair_files]
-        names["A"] = [first.stem for first, _ in pair_files]
-        inputs["A"], truths["A"] = [a for a, _ in pairs], [b for _, b in pairs]
-        return inputs, truths, names
-    for side, other in (("A", "B"), ("B", "A")):
-        folder = f"{split}{side}{sub if side == 'B' else ''}"
-        paths = split_images(root, folder)[:limit]
-        rels = [p.relative_to(root / folder).with_suffix("").as_posix() for p in paths]
-        names[side] = rels
-        inputs[side] = [load_image(p, cfg.data.channels) for p in paths]
-        truth_dir = root / f"{split}{other}_paired{sub}"
-        if truth_dir.is_dir():
-            truth = {
-                p.relative_to(truth_dir).with_suffix("").as_posix(): p
-                for p in find_images(truth_dir)
-            }
-            missing = [r for r in rels if r not in truth]
-            if missing:
-                raise EvaluationError(
-                    f"{truth_dir} lacks ground truth for {', '.join(missing[:5])}"
-                )
-            truths[side] = [load_image(truth[r], cfg.data.channels) for r in rels]
-    return inputs, truths, names
 
 
 def translate_split(
@@ -75,7 +26,8 @@ def translate_split(
 ) -> dict[str, Path]:
     """Write every folder the protocols compare under `out`; returns them by name:
     real_A, real_B (inputs), truth_B, truth_A (ground truth), fake_B, rec_A, fake_A, rec_B."""
-    inputs, truths, names = held_out_inputs(gens.config, split, style)
+    held = held_out_images(gens.config, split, style)
+    inputs, truths, names = held.inputs, held.truths, held.names
     code = gens.style_code(style) if style else None
     folders: dict[str, Path] = {}
 
@@ -97,7 +49,7 @@ def translate_split(
         fakes = translate_images(generator, inputs[side], gens.multiple, batch_size, code)
         write(fake_name, names[side], fakes)
         back = getattr(gens, backward)
-        if back is not None and gens.config.model.name in CYCLE_MODELS:
+        if back is not None and gens.cycle:
             # The reconstruction starts from the 8-bit translation, exactly as saved.
             recs = translate_images(back, fakes, gens.multiple, batch_size, code)
             write(rec_name, names[side], recs)
@@ -230,15 +182,10 @@ class HeldOutSet:
 
     @classmethod
     def from_config(cls, cfg: Config, n: int, split: str = "test") -> HeldOutSet:
-        style = cfg.data.styles[0] if cfg.model.name == "multistyle" else None
-        inputs, truths, names = held_out_inputs(cfg, split, style, limit=n)
-        return cls(
-            inputs,
-            truths,
-            names,
-            cycle=cfg.model.name in CYCLE_MODELS,
-            style=style,
-        )
+        spec = model_class(cfg.model.name)
+        style = cfg.data.styles[0] if spec.styled else None
+        held = held_out_images(cfg, split, style, limit=n)
+        return cls(held.inputs, held.truths, held.names, cycle=spec.cycle, style=style)
 
     @property
     def metrics(self) -> tuple[str, ...]:

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from torch import nn
-
 from gan_style.config import Config
+from gan_style.errors import ConfigError
+from gan_style.models.contract import Batch, TranslationModel
 from gan_style.models.cycle_gan import CycleGAN
 from gan_style.models.image_pool import ImagePool
 from gan_style.models.multistyle import MultiStyleCycleGAN
 from gan_style.models.pix2pix import Pix2Pix
 
-MODELS: dict[str, Callable[[Config], nn.Module]] = {
-    "cycle_gan": CycleGAN.from_config,
-    "pix2pix": Pix2Pix.from_config,
-    "multistyle": MultiStyleCycleGAN.from_config,
+MODELS: dict[str, type[TranslationModel]] = {
+    "cycle_gan": CycleGAN,
+    "pix2pix": Pix2Pix,
+    "multistyle": MultiStyleCycleGAN,
 }
 
 
-def build_model(cfg: Config) -> nn.Module:
-    if cfg.model.name not in MODELS:
-        raise ValueError(f"unknown model '{cfg.model.name}'; choose one of {', '.join(MODELS)}")
-    return MODELS[cfg.model.name](cfg)
+def model_class(name: str) -> type[TranslationModel]:
+    """The model named by `model.name`; the rest of the code asks it, not its name."""
+    if name not in MODELS:
+        raise ConfigError(f"unknown model '{name}'; choose one of {', '.join(MODELS)}")
+    return MODELS[name]
 
 
-__all__ = ["MODELS", "CycleGAN", "ImagePool", "MultiStyleCycleGAN", "Pix2Pix", "build_model"]
+def build_model(cfg: Config) -> TranslationModel:
+    return model_class(cfg.model.name).from_config(cfg)
+
+
+__all__ = [
+    "MODELS",
+    "Batch",
+    "CycleGAN",
+    "ImagePool",
+    "MultiStyleCycleGAN",
+    "Pix2Pix",
+    "TranslationModel",
+    "build_model",
+    "model_class",
+]

@@ -13,14 +13,50 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.losses import GANLoss, content_loss, gradient_penalty, l1_loss
+from gan_style.losses import GANLoss, content_loss, discriminator_losses, l1_loss
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
+
+Generate = Callable[[torch.Tensor], torch.Tensor]  # a generator, with any condition bound
+
+
+def cycle_losses(
+    real_A: torch.Tensor,
+    real_B: torch.Tensor,
+    rec_A: torch.Tensor,
+    rec_B: torch.Tensor,
+    lambda_cycle: float,
+) -> dict[str, torch.Tensor]:
+    """Cycle consistency, F(G(x)) ~ x and G(F(y)) ~ y (Zhu et al. 2017, eq. 2)."""
+    return {
+        "G/cycle_A": l1_loss(rec_A, real_A) * lambda_cycle,
+        "G/cycle_B": l1_loss(rec_B, real_B) * lambda_cycle,
+    }
+
+
+def identity_losses(
+    G_AB: Generate,
+    G_BA: Generate,
+    real_A: torch.Tensor,
+    real_B: torch.Tensor,
+    lambda_identity: float,
+    lambda_cycle: float,
+) -> dict[str, torch.Tensor]:
+    """Identity, G(y) ~ y and F(x) ~ x (eq. 6); its weight is relative to the cycle weight, as
+    in the reference code. Off (no terms) at weight 0."""
+    if lambda_identity <= 0:
+        return {}
+    weight = lambda_identity * lambda_cycle
+    return {
+        "G/idt_A": l1_loss(G_BA(real_A), real_A) * weight,
+        "G/idt_B": l1_loss(G_AB(real_B), real_B) * weight,
+    }
 
 
 class CycleGAN(nn.Module):
@@ -29,6 +65,9 @@ class CycleGAN(nn.Module):
     `generator_step` computes the generators' losses and keeps the fakes that
     `discriminator_step` then judges, so each step runs the generators once.
     """
+
+    cycle: ClassVar[bool] = True
+    styled: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -59,19 +98,30 @@ class CycleGAN(nn.Module):
         self.__dict__["vgg"] = vgg
 
     @classmethod
+    def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
+        m, ch = cfg.model, cfg.data.channels
+        return {
+            name: init_weights(
+                build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout), m.init, m.init_gain
+            )
+            for name in ("G_AB", "G_BA")
+        }
+
+    @classmethod
+    def prepare_config(cls, cfg: Config) -> Config:
+        return cfg
+
+    @classmethod
     def from_config(cls, cfg: Config) -> CycleGAN:
         m, ch = cfg.model, cfg.data.channels
-
-        def generator() -> nn.Module:
-            net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout)
-            return init_weights(net, m.init, m.init_gain)
 
         def discriminator() -> nn.Module:
             net = build_discriminator(m.discriminator, ch, m.ndf, m.n_layers_d, m.norm)
             return init_weights(net, m.init, m.init_gain)
 
+        generators = cls.inference_networks(cfg)
         return cls(
-            generator(), generator(), discriminator(), discriminator(),
+            generators["G_AB"], generators["G_BA"], discriminator(), discriminator(),
             gan_mode=cfg.loss.gan_mode,
             lambda_cycle=cfg.loss.lambda_cycle,
             lambda_identity=cfg.loss.lambda_identity,
@@ -116,17 +166,14 @@ class CycleGAN(nn.Module):
         losses = {
             "G/gan_B": self.gan_loss(self.D_B(out["fake_B"]), True, for_discriminator=False),
             "G/gan_A": self.gan_loss(self.D_A(out["fake_A"]), True, for_discriminator=False),
-            "G/cycle_A": l1_loss(out["rec_A"], real_A) * self.lambda_cycle,
-            "G/cycle_B": l1_loss(out["rec_B"], real_B) * self.lambda_cycle,
         }
+        losses |= cycle_losses(real_A, real_B, out["rec_A"], out["rec_B"], self.lambda_cycle)
         if self.lambda_perceptual > 0:
             losses["G/perceptual_A"] = self._perceptual(out["fake_B"], real_A)
             losses["G/perceptual_B"] = self._perceptual(out["fake_A"], real_B)
-        if self.lambda_identity > 0:
-            # Identity weight is relative to the cycle weight, as in the reference code.
-            weight = self.lambda_identity * self.lambda_cycle
-            losses["G/idt_A"] = l1_loss(self.G_BA(real_A), real_A) * weight
-            losses["G/idt_B"] = l1_loss(self.G_AB(real_B), real_B) * weight
+        losses |= identity_losses(
+            self.G_AB, self.G_BA, real_A, real_B, self.lambda_identity, self.lambda_cycle
+        )
         losses["G/total"] = sum(losses.values())
         self._fakes = {"A": out["fake_A"].detach(), "B": out["fake_B"].detach()}
         return losses
@@ -145,28 +192,14 @@ class CycleGAN(nn.Module):
             self.vgg._apply(fn)
         return self
 
-    def _discriminator_loss(
-        self, name: str, D: nn.Module, real: torch.Tensor, fake: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
-        losses = {
-            f"{name}/real": self.gan_loss(D(real), True),
-            f"{name}/fake": self.gan_loss(D(fake), False),
-        }
-        if self.gan_loss.mode == "wgangp":
-            losses[f"{name}/gp"] = gradient_penalty(D, real, fake) * self.lambda_gp
-            total = sum(losses.values())
-        else:
-            total = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
-        losses[f"{name}/total"] = total
-        return losses
-
     def discriminator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if not self._fakes:
             raise RuntimeError("discriminator_step needs the fakes of a generator_step first")
         fake_A = self.pool_A.query(self._fakes["A"])
         fake_B = self.pool_B.query(self._fakes["B"])
-        losses = self._discriminator_loss("D_A", self.D_A, batch["A"], fake_A)
-        losses |= self._discriminator_loss("D_B", self.D_B, batch["B"], fake_B)
+        gan, gp = self.gan_loss, self.lambda_gp
+        losses = discriminator_losses(gan, "D_A", self.D_A, batch["A"], fake_A, gp)
+        losses |= discriminator_losses(gan, "D_B", self.D_B, batch["B"], fake_B, gp)
         losses["D/total"] = losses["D_A/total"] + losses["D_B/total"]
         return losses
 

@@ -12,12 +12,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.losses import GANLoss, gradient_penalty, l1_loss
+from gan_style.data.styled import style_names
+from gan_style.losses import GANLoss, discriminator_losses
+from gan_style.models.cycle_gan import cycle_losses, identity_losses
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
 from gan_style.networks.discriminators import MultiHeadDiscriminator
@@ -27,14 +32,18 @@ from gan_style.networks.generators import StyleEncoder
 class MultiStyleCycleGAN(nn.Module):
     """CycleGAN losses, with the painting side's style as a condition of both generators."""
 
+    cycle: ClassVar[bool] = True
+    styled: ClassVar[bool] = True
+
     def __init__(
         self,
         G_AB: nn.Module,
         G_BA: nn.Module,
         D_A: nn.Module,
         D_B: MultiHeadDiscriminator,
+        style_embedding: nn.Embedding,
+        style_encoder: nn.Module,
         styles: list[str],
-        style_dim: int = 64,
         gan_mode: str = "lsgan",
         lambda_cycle: float = 10.0,
         lambda_identity: float = 0.5,
@@ -42,13 +51,11 @@ class MultiStyleCycleGAN(nn.Module):
         lambda_style_encoder: float = 1.0,
         pool_size: int = 50,
         seed: int = 0,
-        in_channels: int = 3,
     ) -> None:
         super().__init__()
         self.G_AB, self.G_BA, self.D_A, self.D_B = G_AB, G_BA, D_A, D_B
+        self.style_embedding, self.style_encoder = style_embedding, style_encoder
         self.styles = list(styles)
-        self.style_embedding = nn.Embedding(len(styles), style_dim)
-        self.style_encoder = StyleEncoder(in_channels, style_dim)
         self.gan_loss = GANLoss(gan_mode)
         self.lambda_cycle, self.lambda_identity = lambda_cycle, lambda_identity
         self.lambda_gp, self.lambda_style_encoder = lambda_gp, lambda_style_encoder
@@ -58,22 +65,45 @@ class MultiStyleCycleGAN(nn.Module):
         self._fakes: dict[str, torch.Tensor] = {}
 
     @classmethod
-    def from_config(cls, cfg: Config, styles: list[str] | None = None) -> MultiStyleCycleGAN:
-        from gan_style.data.styled import style_names
+    def prepare_config(cls, cfg: Config) -> Config:
+        """`data.styles: []` means every style folder: the run records which ones, in order."""
+        if cfg.data.styles:
+            return cfg
+        return dataclasses.replace(
+            cfg, data=dataclasses.replace(cfg.data, styles=style_names(cfg.data))
+        )
 
+    @classmethod
+    def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
         m, ch = cfg.model, cfg.data.channels
-        styles = styles or style_names(cfg.data)
-        G_AB = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim)
-        G_BA = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim)
+        styles = cfg.data.styles or style_names(cfg.data)
+
+        def generator() -> nn.Module:
+            net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim)
+            return init_weights(net, m.init, m.init_gain)
+
+        return {
+            "G_AB": generator(),
+            "G_BA": generator(),
+            "style_embedding": nn.Embedding(len(styles), m.style_dim),
+            "style_encoder": StyleEncoder(ch, m.style_dim),
+        }
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> MultiStyleCycleGAN:
+        m, ch = cfg.model, cfg.data.channels
+        styles = cfg.data.styles or style_names(cfg.data)
+        nets = cls.inference_networks(cfg)
         D_A = build_discriminator(m.discriminator, ch, m.ndf, m.n_layers_d, m.norm)
         n_layers = 3 if m.discriminator == "basic" else m.n_layers_d
         D_B = MultiHeadDiscriminator(len(styles), ch, m.ndf, n_layers, m.norm)
-        nets = [init_weights(n, m.init, m.init_gain) for n in (G_AB, G_BA, D_A, D_B)]
+        D_A, D_B = (init_weights(n, m.init, m.init_gain) for n in (D_A, D_B))
         return cls(
-            *nets, styles=styles, style_dim=m.style_dim, gan_mode=cfg.loss.gan_mode,
-            lambda_cycle=cfg.loss.lambda_cycle, lambda_identity=cfg.loss.lambda_identity,
-            lambda_gp=cfg.loss.lambda_gp, lambda_style_encoder=cfg.loss.lambda_style_encoder,
-            pool_size=cfg.train.pool_size, seed=cfg.train.seed, in_channels=ch,
+            nets["G_AB"], nets["G_BA"], D_A, D_B, nets["style_embedding"], nets["style_encoder"],
+            styles=styles, gan_mode=cfg.loss.gan_mode, lambda_cycle=cfg.loss.lambda_cycle,
+            lambda_identity=cfg.loss.lambda_identity, lambda_gp=cfg.loss.lambda_gp,
+            lambda_style_encoder=cfg.loss.lambda_style_encoder, pool_size=cfg.train.pool_size,
+            seed=cfg.train.seed,
         )  # fmt: skip
 
     @property
@@ -92,6 +122,22 @@ class MultiStyleCycleGAN(nn.Module):
     def code(self, style: torch.Tensor) -> torch.Tensor:
         return self.style_embedding(style)
 
+    def translate(
+        self, real_A: torch.Tensor, real_B: torch.Tensor, style: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Both translations and reconstructions in the styles `style` (indices; default the
+        first style)."""
+        if style is None:
+            style = torch.zeros(len(real_A), dtype=torch.long, device=real_A.device)
+        code = self.code(style)
+        fake_B, fake_A = self.G_AB(real_A, code), self.G_BA(real_B, code)
+        return {
+            "fake_B": fake_B,
+            "rec_A": self.G_BA(fake_B, code),
+            "fake_A": fake_A,
+            "rec_B": self.G_AB(fake_A, code),
+        }
+
     def sample_columns(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         """real_A, then its translation into every style."""
         columns = {"real_A": real_A}
@@ -103,23 +149,22 @@ class MultiStyleCycleGAN(nn.Module):
     def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         real_A, real_B, style = batch["A"], batch["B"], batch["style"]
         code = self.code(style)
-        fake_B, fake_A = self.G_AB(real_A, code), self.G_BA(real_B, code)
-        rec_A, rec_B = self.G_BA(fake_B, code), self.G_AB(fake_A, code)
+        out = self.translate(real_A, real_B, style)
         losses = {
-            "G/gan_B": self.gan_loss(self.D_B(fake_B, style), True, for_discriminator=False),
-            "G/gan_A": self.gan_loss(self.D_A(fake_A), True, for_discriminator=False),
-            "G/cycle_A": l1_loss(rec_A, real_A) * self.lambda_cycle,
-            "G/cycle_B": l1_loss(rec_B, real_B) * self.lambda_cycle,
-            # The encoder learns to find a painting's style code from the painting alone.
-            "G/style_encoder": F.mse_loss(self.style_encoder(real_B), code.detach())
-            * self.lambda_style_encoder,
+            "G/gan_B": self.gan_loss(self.D_B(out["fake_B"], style), True, for_discriminator=False),
+            "G/gan_A": self.gan_loss(self.D_A(out["fake_A"]), True, for_discriminator=False),
         }
-        if self.lambda_identity > 0:
-            weight = self.lambda_identity * self.lambda_cycle
-            losses["G/idt_A"] = l1_loss(self.G_BA(real_A, code), real_A) * weight
-            losses["G/idt_B"] = l1_loss(self.G_AB(real_B, code), real_B) * weight
+        losses |= cycle_losses(real_A, real_B, out["rec_A"], out["rec_B"], self.lambda_cycle)
+        # The encoder learns to find a painting's style code from the painting alone.
+        losses["G/style_encoder"] = (
+            F.mse_loss(self.style_encoder(real_B), code.detach()) * self.lambda_style_encoder
+        )
+        losses |= identity_losses(
+            lambda x: self.G_AB(x, code), lambda x: self.G_BA(x, code), real_A, real_B,
+            self.lambda_identity, self.lambda_cycle,
+        )  # fmt: skip
         losses["G/total"] = sum(losses.values())
-        self._fakes = {"A": fake_A.detach(), "B": fake_B.detach(), "style": style}
+        self._fakes = {"A": out["fake_A"].detach(), "B": out["fake_B"].detach(), "style": style}
         return losses
 
     def discriminator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -127,27 +172,13 @@ class MultiStyleCycleGAN(nn.Module):
             raise RuntimeError("discriminator_step needs the fakes of a generator_step first")
         style = self._fakes["style"]
         fake_A = self.pool_A.query(self._fakes["A"])
-        losses = {
-            "D_A/real": self.gan_loss(self.D_A(batch["A"]), True),
-            "D_A/fake": self.gan_loss(self.D_A(fake_A), False),
-            "D_B/real": self.gan_loss(self.D_B(batch["B"], batch["style"]), True),
-            "D_B/fake": self.gan_loss(self.D_B(self._fakes["B"], style), False),
-        }
-        for name, D, real, fake, extra in (
-            ("D_A", self.D_A, batch["A"], fake_A, ()),
-            ("D_B", self.D_B, batch["B"], self._fakes["B"], (style,)),
-        ):
-            if self.gan_loss.mode == "wgangp":
+        gan, gp = self.gan_loss, self.lambda_gp
+        losses = discriminator_losses(gan, "D_A", self.D_A, batch["A"], fake_A, gp)
 
-                def critic(x: torch.Tensor, D: nn.Module = D, extra: tuple = extra) -> torch.Tensor:
-                    return D(x, *extra)
+        def D_B(x: torch.Tensor) -> torch.Tensor:  # the critic of this batch's styles
+            return self.D_B(x, style)
 
-                losses[f"{name}/gp"] = gradient_penalty(critic, real, fake) * self.lambda_gp
-                losses[f"{name}/total"] = (
-                    losses[f"{name}/real"] + losses[f"{name}/fake"] + losses[f"{name}/gp"]
-                )
-            else:
-                losses[f"{name}/total"] = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
+        losses |= discriminator_losses(gan, "D_B", D_B, batch["B"], self._fakes["B"], gp)
         losses["D/total"] = losses["D_A/total"] + losses["D_B/total"]
         return losses
 

@@ -10,17 +10,22 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.losses import GANLoss, gradient_penalty, l1_loss
+from gan_style.losses import GANLoss, discriminator_losses, l1_loss
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
 
 class Pix2Pix(nn.Module):
     """One generator A -> B; the discriminator judges (input, output) pairs, so it learns what a
     plausible output *for this input* looks like."""
+
+    cycle: ClassVar[bool] = False
+    styled: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -37,11 +42,19 @@ class Pix2Pix(nn.Module):
         self._fake_B: torch.Tensor | None = None
 
     @classmethod
+    def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
+        m, ch = cfg.model, cfg.data.channels
+        G = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout)
+        return {"G_AB": init_weights(G, m.init, m.init_gain)}
+
+    @classmethod
+    def prepare_config(cls, cfg: Config) -> Config:
+        return cfg
+
+    @classmethod
     def from_config(cls, cfg: Config) -> Pix2Pix:
         m, ch = cfg.model, cfg.data.channels
-        G = init_weights(
-            build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout), m.init, m.init_gain
-        )
+        G = cls.inference_networks(cfg)["G_AB"]
         D = build_discriminator(m.discriminator, 2 * ch, m.ndf, m.n_layers_d, m.norm)
         D = init_weights(D, m.init, m.init_gain)
         return cls(G, D, cfg.loss.gan_mode, cfg.loss.lambda_l1, cfg.loss.lambda_gp)
@@ -57,6 +70,10 @@ class Pix2Pix(nn.Module):
     @property
     def discriminators(self) -> list[nn.Module]:
         return [self.D]
+
+    def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The translation of the input; pix2pix has no way back, so B is not used."""
+        return {"fake_B": self.G_AB(real_A)}
 
     def sample_columns(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"real_A": real_A, "fake_B": self.G_AB(real_A), "real_B": real_B}
@@ -80,16 +97,7 @@ class Pix2Pix(nn.Module):
         real_A, real_B = batch["A"], batch["B"]
         real = torch.cat([real_A, real_B], 1)
         fake = torch.cat([real_A, self._fake_B], 1)
-        losses = {
-            "D/real": self.gan_loss(self.D(real), True),
-            "D/fake": self.gan_loss(self.D(fake), False),
-        }
-        if self.gan_loss.mode == "wgangp":
-            losses["D/gp"] = gradient_penalty(self.D, real, fake) * self.lambda_gp
-            losses["D/total"] = losses["D/real"] + losses["D/fake"] + losses["D/gp"]
-        else:
-            losses["D/total"] = 0.5 * (losses["D/real"] + losses["D/fake"])
-        return losses
+        return discriminator_losses(self.gan_loss, "D", self.D, real, fake, self.lambda_gp)
 
     def pools_state_dict(self) -> dict:
         return {}  # pix2pix uses no image pool

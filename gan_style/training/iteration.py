@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_style.training import distributed, speed
+from gan_style.config import TrainConfig
+from gan_style.models import TranslationModel
+from gan_style.runtime import speed
+from gan_style.training import distributed
 
 
 def set_requires_grad(nets: list[nn.Module], flag: bool) -> None:
@@ -22,7 +25,7 @@ class GanIteration:
     """The generator step, then the discriminator step on its fakes; the owner of zero_grad,
     backward, optimizer steps, autocast, loss scaling and gradient averaging over ranks."""
 
-    model: nn.Module
+    model: TranslationModel
     opt_G: torch.optim.Optimizer
     opt_D: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
@@ -31,6 +34,32 @@ class GanIteration:
     group: distributed.Group
     generator_params: list[nn.Parameter]
     discriminator_params: list[nn.Parameter]
+
+    @classmethod
+    def build(
+        cls,
+        model: TranslationModel,
+        cfg: TrainConfig,
+        device: torch.device,
+        group: distributed.Group | None = None,
+    ) -> GanIteration:
+        """Adam for the generators and for the discriminators, and the precision and loss
+        scaler of `train.precision`."""
+        generator_params = [p for g in model.generators for p in g.parameters()]
+        discriminator_params = [p for d in model.discriminators for p in d.parameters()]
+        betas = (cfg.beta1, cfg.beta2)
+        opt_G = speed.adam(generator_params, cfg.lr, betas, device)
+        opt_D = speed.adam(discriminator_params, cfg.lr, betas, device)
+        precision = speed.resolve_precision(cfg.precision, device)
+        scaler = speed.grad_scaler(precision, device)
+        return cls(
+            model, opt_G, opt_D, scaler, precision, device, group or distributed.Group(),
+            generator_params, discriminator_params,
+        )  # fmt: skip
+
+    @property
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"G": self.opt_G, "D": self.opt_D}
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[dict, dict]:
         model, scaler = self.model, self.scaler

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import time
 from pathlib import Path
 
 import torch
@@ -11,10 +11,7 @@ from torch.utils.tensorboard.summary import hparams
 from torchvision.utils import make_grid, save_image
 
 from gan_style.config import Config, flatten, to_dict
-from gan_style.data.paired import PairedDataset, split_folder
-from gan_style.data.transforms import build_transforms
-from gan_style.data.unaligned import domain_images
-from gan_style.image_io import load_image
+from gan_style.models import TranslationModel
 
 
 def hparam_value(value: object) -> int | float | str | bool:
@@ -24,13 +21,27 @@ def hparam_value(value: object) -> int | float | str | bool:
 class RunLogger:
     """Writes to runs/<experiment>/<run>/: events for TensorBoard and samples/*.png."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, step: int = 0) -> None:
         self.run_dir = run_dir
         self.writer = SummaryWriter(log_dir=str(run_dir))
+        self._last_time, self._last_step = time.perf_counter(), step  # for Time/sec_per_iter
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
         for tag, value in values.items():
             self.writer.add_scalar(tag, value, step)
+
+    def training_scalars(
+        self, step: int, losses: dict[str, torch.Tensor], learning_rates: dict[str, float]
+    ) -> dict[str, float]:
+        """Losses (`Loss/G/total`, ...), learning rates (`LR/G`) and the time per iteration
+        since the last call; reading the losses waits for the device."""
+        now = time.perf_counter()
+        values = {f"Loss/{k}": v.item() for k, v in losses.items()}
+        values |= {f"LR/{k}": lr for k, lr in learning_rates.items()}
+        values["Time/sec_per_iter"] = (now - self._last_time) / max(1, step - self._last_step)
+        self._last_time, self._last_step = now, step
+        self.scalars(step, values)
+        return values
 
     def hparams(self, cfg: Config, metrics: dict[str, float]) -> None:
         """Config as hparams in this run's own folder, so the HParams view lists every run once.
@@ -53,31 +64,15 @@ class RunLogger:
         save_image(grid, path)
         return path
 
+    def model_samples(
+        self, step: int, model: TranslationModel, inputs: dict[str, torch.Tensor]
+    ) -> Path:
+        """The model's sample columns for the fixed `inputs` ("A", "B"), in eval mode."""
+        model.eval()
+        with torch.inference_mode():
+            images = model.sample_columns(inputs["A"], inputs["B"])
+        model.train()
+        return self.samples(step, images)
+
     def close(self) -> None:
         self.writer.close()
-
-
-def fixed_samples(cfg: Config, n: int, multiple: int) -> dict[str, torch.Tensor]:
-    """The first `n` held-out images of each domain (train images if there is no test split)."""
-    root = Path(cfg.data.root)
-    data = cfg.data
-    if data.dataset_mode != "unaligned":  # pairs: input and target side by side
-        phase = (
-            "test"
-            if (root / split_folder(root, "test")).is_dir() or (root / "testA").is_dir()
-            else "train"
-        )
-        dataset = PairedDataset(data, phase, train=False, multiple=multiple, verify=False)
-        items = [dataset[i] for i in range(min(n, len(dataset)))]
-        return {side: torch.stack([item[side] for item in items]) for side in ("A", "B")}
-    if data.preprocess == "none":  # sizes may differ; a grid needs one size
-        data = dataclasses.replace(data, preprocess="resize_and_crop")
-    transform = build_transforms(data, train=False, multiple=multiple)
-    out = {}
-    for side in ("A", "B"):
-        phase = "test" if (root / f"test{side}").is_dir() else "train"
-        paths = domain_images(root, f"{phase}{side}", cfg.data.dataset)[:n]
-        images = [transform(image=load_image(p, cfg.data.channels))["image"] for p in paths]
-        out[side] = torch.stack(images)
-    k = min(len(out["A"]), len(out["B"]))
-    return {"A": out["A"][:k], "B": out["B"][:k]}

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from tqdm import tqdm
 
 from gan_style.errors import DataError
-from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image
-from gan_style.inference import Generators, pick, translate_images, translate_tiled
+from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image, to_pil
+from gan_style.inference.generators import Generators
+from gan_style.inference.translation import translate_images, translate_tiled
 
 
 def input_files(inputs: list[Path]) -> list[tuple[Path, Path]]:
@@ -40,7 +40,7 @@ def input_files(inputs: list[Path]) -> list[tuple[Path, Path]]:
 def save_like(image: np.ndarray, path: Path) -> None:
     """Save under the input's own file name and format (JPEG at quality 95)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pil = Image.fromarray(image[:, :, 0] if image.shape[2] == 1 else image)
+    pil = to_pil(image)
     if path.suffix.lower() in (".jpg", ".jpeg"):
         pil.save(path, quality=95)
     else:
@@ -58,7 +58,7 @@ def translate_paths(
     progress: bool = True,
 ) -> list[Path]:
     """Translate every input image into `out`; each output has its input's size and name."""
-    generator = pick(gens, direction)
+    generator = gens.pick(direction)
     files = input_files(inputs)
     channels = gens.config.data.channels
     written = []

@@ -6,27 +6,23 @@ read from the keys and shapes. Our networks keep the same module layout, so they
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from gan_style.errors import CheckpointError, DataError
-from gan_style.networks import build_generator
-
-PRETRAINED_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/pretrained_models/{name}.pth"
-PRETRAINED_MODELS = (
-    "apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite",
-    "horse2zebra", "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe",
-    "style_vangogh", "sat2map", "map2sat", "cityscapes_photo2label", "cityscapes_label2photo",
-    "facades_photo2label", "facades_label2photo", "iphone2dslr_flower",
-)  # fmt: skip
+from gan_style.errors import CheckpointError
+from gan_style.networks.generators import build_generator
 
 
 def is_reference_state(state: dict) -> bool:
-    return bool(state) and "config" not in state and all(k.startswith("model.") for k in state)
+    return (
+        isinstance(state, dict)
+        and bool(state)
+        and "config" not in state
+        and all(isinstance(k, str) and k.startswith("model.") for k in state)
+    )
 
 
 def _clean(state: dict) -> dict[str, torch.Tensor]:
@@ -93,26 +89,3 @@ def load_reference_generator(state: dict, source: Path) -> tuple[nn.Module, dict
             f"norm={arch['norm']} but do not fit it; is this a generator file?"
         ) from None
     return net, arch
-
-
-def download_pretrained(name: str, root: str | Path = "pretrained") -> Path:
-    """Fetch a published CycleGAN generator to root/NAME.pth (kept if already there)."""
-    from gan_style.data.download import fetch
-
-    if name not in PRETRAINED_MODELS:
-        close = difflib.get_close_matches(name, PRETRAINED_MODELS, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(PRETRAINED_MODELS)}"
-        raise DataError(f"unknown pretrained model '{name}'; {hint}")
-    root = Path(root)
-    path = root / f"{name}.pth"
-    if path.is_file():
-        return path
-    root.mkdir(parents=True, exist_ok=True)
-    url = PRETRAINED_URL.format(name=name)
-    try:
-        fetch(url, path)
-    except DataError as e:
-        raise DataError(
-            f"{e}. Without network: get {url} elsewhere and save it as {path}"
-        ) from None
-    return path

@@ -1,0 +1,42 @@
+"""Where a dataset's images live: split folders under `data.root`, and what to say when they
+are missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gan_style.errors import DataError
+from gan_style.image_io import find_images
+
+
+def fetch_hint(root: Path, dataset: str = "", kind: str = "cyclegan") -> str:
+    """The command that puts data at `root`, for error messages."""
+    name = dataset or root.name
+    if name == "demo":
+        return "build it with `gan-style data demo` (or `make demo`)"
+    if name == "painters":
+        return "download the four <painter>2photo sets, then run `gan-style data painters`"
+    flag, make_flag = (" --kind pix2pix", " KIND=pix2pix") if kind == "pix2pix" else ("", "")
+    return (
+        f"fetch it with `gan-style data download {name}{flag}` "
+        f"(or `make data DATASET={name}{make_flag}`), or put the folders there by hand"
+    )
+
+
+def domain_images(root: str | Path, folder: str, dataset: str = "") -> list[Path]:
+    """The images of one domain folder (`trainA`, `testB/monet`, ...); missing or empty is an
+    error that says how to get the data."""
+    path = Path(root) / folder
+    if not path.is_dir():
+        raise DataError(f"dataset folder {path} not found; {fetch_hint(Path(root), dataset)}")
+    paths = find_images(path)
+    if not paths:
+        raise DataError(f"no images (jpg, png, webp, bmp, tif) in {path}; add some or fix data.root")
+    return paths
+
+
+def split_folder(root: Path, phase: str) -> str:
+    """Aligned datasets ship train/ and test/ or val/ (facades has both, maps only val/)."""
+    if phase == "test" and not (root / "test").is_dir() and (root / "val").is_dir():
+        return "val"
+    return phase

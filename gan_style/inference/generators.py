@@ -1,0 +1,164 @@
+"""Trained generators from any checkpoint kind, ready to translate: which networks, which way,
+which style."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_style.config import Config, from_dict
+from gan_style.errors import CheckpointError, ConfigError
+from gan_style.models import TranslationModel, model_class
+from gan_style.networks import nnpack, size_multiple
+from gan_style.networks.reference import is_reference_state, load_reference_generator
+from gan_style.runtime import checkpoint as ckpt
+
+
+@dataclass
+class Generators:
+    G_AB: nn.Module
+    G_BA: nn.Module | None  # None for a reference file holding one generator, and pix2pix
+    config: Config
+    step: int  # training iterations behind these weights
+    source: Path  # the file they came from
+    multiple: int  # input sides are padded to a multiple of this
+    styles: list[str] = field(default_factory=list)  # multistyle models: the style names
+    style_embedding: nn.Module | None = None
+    style_encoder: nn.Module | None = None
+    precision: str = "fp32"  # autocast dtype for translation: fp32, bf16 or fp16 (CUDA)
+    cycle: bool = False  # G_BA undoes G_AB, so reconstructions (rec_A) are meaningful
+
+    @classmethod
+    def from_model(
+        cls, model: TranslationModel, cfg: Config, step: int, source: Path
+    ) -> Generators:
+        """The generators of a model in training, for scoring it without saving it first."""
+        named = model.named_generators
+        return cls(
+            named["G_AB"], named.get("G_BA"), cfg, step, source, size_multiple(cfg.model.generator),
+            styles=list(cfg.data.styles) if model.styled else [],
+            style_embedding=named.get("style_embedding"), style_encoder=named.get("style_encoder"),
+            cycle=model.cycle and "G_BA" in named,
+        )  # fmt: skip
+
+    def style_code(
+        self, spec: str | None = None, image: np.ndarray | None = None
+    ) -> torch.Tensor | None:
+        """The style code for `spec` ("monet" or a blend "monet:0.7,ukiyoe:0.3", weights
+        normalised) or for an example painting; None for models without styles."""
+        if not self.styles:
+            if spec or image is not None:
+                raise ConfigError(
+                    f"{self.source} is not a multistyle model; drop --style/--style-image"
+                )
+            return None
+        if (spec is None) == (image is None):
+            raise ConfigError(
+                f"this model needs --style NAME[:weight,...] or --style-image PATH "
+                f"(styles: {', '.join(self.styles)})"
+            )
+        device = next(self.G_AB.parameters()).device
+        with torch.inference_mode():
+            if image is not None:
+                x = torch.from_numpy(np.array(image)).to(device).permute(2, 0, 1)[None].float()
+                return self.style_encoder(x / 127.5 - 1)
+            weights = parse_blend(spec, self.styles)
+            index = torch.tensor([self.styles.index(n) for n in weights], device=device)
+            w = torch.tensor(list(weights.values()), device=device, dtype=torch.float32)
+            return (self.style_embedding(index) * w[:, None]).sum(0, keepdim=True) / w.sum()
+
+    def pick(self, direction: str) -> nn.Module:
+        """The generator for `direction` (AtoB or BtoA)."""
+        if direction not in ("AtoB", "BtoA"):
+            raise ConfigError(f"direction must be AtoB or BtoA, got '{direction}'")
+        if direction == "BtoA":
+            if self.G_BA is None:
+                raise CheckpointError(
+                    f"{self.source} holds a single generator, which translates one way only; "
+                    f"drop --direction BtoA"
+                )
+            return self.G_BA
+        return self.G_AB
+
+
+def pick(gens: Generators, direction: str) -> nn.Module:
+    """The generator of `gens` for `direction` (AtoB or BtoA)."""
+    return gens.pick(direction)
+
+
+def parse_blend(spec: str, styles: list[str]) -> dict[str, float]:
+    """ "monet:0.7,ukiyoe:0.3" -> {"monet": 0.7, "ukiyoe": 0.3}; a bare name weighs 1."""
+    weights: dict[str, float] = {}
+    for part in spec.split(","):
+        name, _, weight = part.strip().partition(":")
+        if name not in styles:
+            raise ConfigError(f"unknown style '{name}'; this model knows {', '.join(styles)}")
+        try:
+            weights[name] = weights.get(name, 0.0) + (float(weight) if weight else 1.0)
+        except ValueError:
+            raise ConfigError(f"style weight '{weight}' of '{name}' is not a number") from None
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ConfigError(f"style weights must be non-negative and not all 0: '{spec}'")
+    return weights
+
+
+def load_generators(
+    path: str | Path, device: str | torch.device = "cpu", conv_backend: str = "auto"
+) -> Generators:
+    """The generators of a run folder, training checkpoint, generator file or reference-code
+    file, in eval mode, with their convolutions on `conv_backend` (auto: NNPACK for fp32 on
+    CPU; see networks/nnpack)."""
+    gens = _read_generators(ckpt.resolve(path), device)
+    nets = [gens.G_AB, gens.G_BA, gens.style_encoder]
+    nnpack.apply_backend([net for net in nets if net is not None], conv_backend, device)
+    return gens
+
+
+def _read_generators(source: Path, device: str | torch.device) -> Generators:
+    state = ckpt.load(source)
+    if not isinstance(state, dict):
+        raise CheckpointError(
+            f"{source} holds a {type(state).__name__}, not a checkpoint; pass a run folder, "
+            f"a .pt file written by gan-style or a reference generator .pth"
+        )
+    if is_reference_state(state):
+        net, arch = load_reference_generator(state, source)
+        cfg = Config(name=source.stem)
+        cfg.model.generator, cfg.model.ngf = arch["generator"], arch["ngf"]
+        cfg.model.norm, cfg.data.channels = arch["norm"], arch["in_channels"]
+        multiple = size_multiple(arch["generator"])
+        return Generators(net.to(device).eval(), None, cfg, 0, source, multiple)
+    if "config" not in state:
+        raise CheckpointError(f"{source} has no config: it is not a gan-style checkpoint")
+    try:
+        cfg = from_dict(state["config"])
+    except ConfigError as e:
+        raise CheckpointError(f"{source} holds a config this version cannot read ({e})") from None
+    spec = model_class(cfg.model.name)
+    nets = spec.inference_networks(cfg)
+    weights = ckpt.network_weights(state, list(nets))
+    m = cfg.model
+    for name in list(nets):
+        if name not in weights:
+            if name == "G_AB" or spec.styled:
+                raise CheckpointError(f"{source} holds no {name} weights; the file is damaged")
+            del nets[name]  # an optional network the file does not hold
+            continue
+        try:
+            nets[name].load_state_dict(weights[name])
+        except RuntimeError:
+            raise CheckpointError(
+                f"{source}: the {name} weights do not fit the {m.generator} ngf={m.ngf} "
+                f"norm={m.norm} generator its config describes; the file is damaged or edited"
+            ) from None
+        nets[name].to(device).eval()
+    return Generators(
+        nets["G_AB"], nets.get("G_BA"), cfg, int(state.get("step", 0)), source,
+        size_multiple(m.generator), styles=list(cfg.data.styles) if spec.styled else [],
+        style_embedding=nets.get("style_embedding"), style_encoder=nets.get("style_encoder"),
+        cycle=spec.cycle and "G_BA" in nets,
+    )  # fmt: skip

@@ -1,0 +1,107 @@
+"""Translating 8-bit images with a generator: any size (padded to the network's multiple and
+cropped back), in batches of equal size, or in overlapping tiles for images too large for
+memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_style.runtime import speed
+
+
+def _batches(images: list[np.ndarray], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of consecutive images of one size."""
+    groups: list[list[int]] = []
+    for i, image in enumerate(images):
+        if groups and len(groups[-1]) < batch_size and images[groups[-1][0]].shape == image.shape:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
+@torch.inference_mode()
+def translate_images(
+    generator: nn.Module,
+    images: list[np.ndarray],
+    multiple: int = 4,
+    batch_size: int = 8,
+    style: torch.Tensor | None = None,
+    precision: str = "fp32",
+) -> list[np.ndarray]:
+    """Translate HxWxC uint8 images; each output has its input's size.
+
+    Sides are padded (by reflection) up to the network's multiple and cropped back, so any size
+    and aspect ratio works.
+    """
+    device = next(generator.parameters()).device
+    out: list[np.ndarray] = [np.empty(0, np.uint8)] * len(images)
+    for group in _batches(images, batch_size):
+        batch = np.stack([images[i] for i in group])
+        x = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        h, w = x.shape[-2:]
+        pad_h, pad_w = -h % multiple, -w % multiple
+        mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+        code = None if style is None else style.expand(len(group), -1)
+        with speed.autocast(precision, device):
+            y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w].float()
+        y = y.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
+        for i, image in zip(group, y.numpy(), strict=True):
+            out[i] = image
+    return out
+
+
+def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """Blend weights along one tile side: rising over the overlap unless at the image border."""
+    w = np.ones(length, np.float32)
+    ramp = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
+    if not at_start:
+        w[:overlap] = np.minimum(w[:overlap], ramp)
+    if not at_end:
+        w[length - overlap :] = np.minimum(w[length - overlap :], ramp[::-1])
+    return w
+
+
+def _starts(size: int, tile: int, stride: int) -> list[int]:
+    if size <= tile:
+        return [0]
+    starts = list(range(0, size - tile, stride))
+    return [*starts, size - tile]
+
+
+def translate_tiled(
+    generator: nn.Module,
+    image: np.ndarray,
+    tile: int,
+    multiple: int = 4,
+    overlap: int | None = None,
+    style: torch.Tensor | None = None,
+) -> np.ndarray:
+    """Translate a large image through overlapping `tile` x `tile` windows blended linearly.
+
+    Memory is bounded by one tile's activations plus two float buffers of the image. With
+    instance norm each tile is normalised by its own statistics, so results differ slightly
+    from whole-image translation; the blend across the overlap hides the seams.
+    """
+    h, w = image.shape[:2]
+    if h <= tile and w <= tile:
+        return translate_images(generator, [image], multiple, style=style)[0]
+    overlap = overlap if overlap is not None else tile // 4
+    stride = tile - overlap
+    acc = np.zeros((h, w, image.shape[2]), np.float32)
+    total = np.zeros((h, w, 1), np.float32)
+    ys, xs = _starts(h, tile, stride), _starts(w, tile, stride)
+    for y in ys:
+        for x in xs:
+            crop = image[y : y + tile, x : x + tile]
+            out = translate_images(generator, [crop], multiple, style=style)[0].astype(np.float32)
+            ch, cw = crop.shape[:2]
+            wy = _ramp(ch, min(overlap, ch), y == 0, y + ch >= h)
+            wx = _ramp(cw, min(overlap, cw), x == 0, x + cw >= w)
+            weight = (wy[:, None] * wx[None, :])[:, :, None]
+            acc[y : y + ch, x : x + cw] += out * weight
+            total[y : y + ch, x : x + cw] += weight
+    return np.clip(np.round(acc / total), 0, 255).astype(np.uint8)

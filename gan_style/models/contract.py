@@ -1,0 +1,76 @@
+"""The model contract: what the training loop, evaluation, galleries and inference may ask of a
+translation model, so none of them needs to know which model it holds."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol, runtime_checkable
+
+import torch
+from torch import nn
+
+from gan_style.config import Config
+
+Batch = dict[str, torch.Tensor]  # "A", "B" images in [-1, 1]; "style" indices for styled models
+
+
+@runtime_checkable
+class TranslationModel(Protocol):
+    """A translation method: its networks and the losses of its training step.
+
+    The training loop owns optimizers, `backward`, autocast and gradient toggling; the model
+    only computes losses. `generator_step` keeps the fakes that `discriminator_step` then judges,
+    so one iteration runs each generator once per use.
+    """
+
+    cycle: ClassVar[bool]  # has a reverse generator G_BA whose round trip is scored (rec_A)
+    styled: ClassVar[bool]  # generators take a style code; data holds trainB/<style>/ folders
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> TranslationModel:
+        """Every network, initialised for training."""
+        ...
+
+    @classmethod
+    def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
+        """The networks that translation needs, by checkpoint name (G_AB, G_BA, ...), built as
+        training builds them, ready for their saved weights."""
+        ...
+
+    @classmethod
+    def prepare_config(cls, cfg: Config) -> Config:
+        """The config as the run should record it (e.g. the resolved list of styles)."""
+        ...
+
+    @property
+    def named_generators(self) -> dict[str, nn.Module]:
+        """The networks saved into generator.pt, by name: `inference_networks`' keys."""
+        ...
+
+    @property
+    def generators(self) -> list[nn.Module]: ...
+
+    @property
+    def discriminators(self) -> list[nn.Module]: ...
+
+    def generator_step(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Generator losses `G/...`, with their sum as `G/total`."""
+        ...
+
+    def discriminator_step(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Discriminator losses `D.../...`, with their sum as `D/total`."""
+        ...
+
+    def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The model's outputs for a batch of each domain (fake_B, and rec_A... where it has
+        them)."""
+        ...
+
+    def sample_columns(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The sample grid's columns, in order."""
+        ...
+
+    def pools_state_dict(self) -> dict:
+        """The image pools' contents, for exact resume ({} without pools)."""
+        ...
+
+    def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None: ...

@@ -1,0 +1,220 @@
+"""The checkpoint format, in one place: what a file holds, its names, saving and loading.
+
+A training checkpoint is one file with every state resume needs, declared once in a
+`CheckpointIO` (after edm2's) so that saving and loading read the same declaration. The
+generator-only file holds the inference networks and the config. Files are written atomically
+and loaded with `weights_only=True`.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import random
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_style.errors import CheckpointError
+
+FORMAT = 1  # the layout version written into every file
+LATEST = "latest.pt"  # the newest full checkpoint: resume from here
+BEST = "best.pt"  # the full checkpoint with the best eval.metric
+GENERATOR = "generator.pt"  # the inference networks and the config only
+STEP_GLOB = "step_*.pt"
+
+
+def step_name(step: int) -> str:
+    return f"step_{step:07d}.pt"
+
+
+def step_files(run_dir: Path) -> list[Path]:
+    """The kept step checkpoints of a run, oldest first."""
+    return sorted(Path(run_dir).glob(STEP_GLOB))
+
+
+def prune(folder: Path, keep: int) -> None:
+    """Keep the newest `keep` step checkpoints (latest.pt is separate and always kept)."""
+    steps = step_files(folder)
+    for old in steps[: max(0, len(steps) - keep)]:
+        old.unlink(missing_ok=True)
+
+
+def resolve(path: str | Path) -> Path:
+    """A run folder means its generator.pt (or latest.pt); a file is taken as is."""
+    path = Path(path)
+    if path.is_dir():
+        for name in (GENERATOR, LATEST):
+            if (path / name).is_file():
+                return path / name
+        raise CheckpointError(f"{path} holds no {GENERATOR} or {LATEST}; train it first")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} not found")
+    return path
+
+
+# --- Files ---------------------------------------------------------------------------------
+
+
+def save_atomic(obj: Any, path: str | Path) -> None:
+    """Write to a temporary file in the same folder, flush it to disk, then rename over `path`:
+    a crash mid-write leaves the previous file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} not found")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:  # torch raises many kinds (RuntimeError, UnpicklingError, IndexError...)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CheckpointError(f"{path} is not a readable checkpoint ({first})") from None
+
+
+# --- Random number generators --------------------------------------------------------------
+
+
+def rng_state() -> dict:
+    # numpy's legacy state is a tuple holding an ndarray; stored as plain parts for weights_only.
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": repr(random.getstate()),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
+                  "has_gauss": has_gauss, "gauss": gauss},
+    }  # fmt: skip
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(ast.literal_eval(state["python"]))
+    n = state["numpy"]
+    np.random.set_state(
+        (n["kind"], n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"])
+    )
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# --- The declared training state -----------------------------------------------------------
+
+
+class Stateful(Protocol):
+    def state_dict(self) -> Any: ...
+    def load_state_dict(self, state: Any) -> Any: ...
+
+
+@dataclass
+class Entry:
+    """A piece of state that is not an object with state_dict/load_state_dict of its own."""
+
+    get: Callable[[], Any]
+    set: Callable[[Any], Any]
+    optional: bool = False  # an empty saved value (a disabled GradScaler's) is left unloaded
+
+    def state_dict(self) -> Any:
+        return self.get()
+
+    def load_state_dict(self, state: Any) -> None:
+        if state or not self.optional:
+            self.set(state)
+
+
+RNG = Entry(rng_state, set_rng_state)
+
+
+class CheckpointIO:
+    """The training state, declared once: `state_dict()` saves and `load_state_dict()` restores
+    exactly what was declared, so the two can never drift apart.
+
+    Positional objects contribute their keys to the top level of the file (the loop's progress:
+    step, epoch, ...); keyword objects are stored under their name.
+    """
+
+    def __init__(self, *top_level: Stateful, **named: Stateful) -> None:
+        self.top_level, self.named = top_level, named
+
+    def state_dict(self) -> dict:
+        state: dict = {"format": FORMAT}
+        for obj in self.top_level:
+            state |= obj.state_dict()
+        return state | {name: obj.state_dict() for name, obj in self.named.items()}
+
+    def load_state_dict(self, state: dict, source: Path | str = "the checkpoint") -> None:
+        for obj in self.top_level:
+            obj.load_state_dict(state)
+        for name, obj in self.named.items():
+            if name not in state:
+                raise CheckpointError(f"{source} lacks '{name}'; it is not a full checkpoint")
+            try:
+                obj.load_state_dict(state[name])
+            except (RuntimeError, KeyError, ValueError, TypeError) as e:
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise CheckpointError(
+                    f"{source}: its '{name}' does not fit this run ({first[:200]}); the file is "
+                    f"damaged or from another version"
+                ) from None
+
+
+def load_state_dict_checked(
+    module: nn.Module, state: dict, what: str, saved_arch: str, current_arch: str
+) -> None:
+    """`load_state_dict`, with a mismatch reported as one line naming both architectures."""
+    try:
+        module.load_state_dict(state)
+    except RuntimeError:
+        raise CheckpointError(
+            f"{what} in the checkpoint is {saved_arch}, but this run builds {current_arch}; "
+            f"use the checkpoint's config or start a new run (--run NAME)"
+        ) from None
+
+
+# --- The generator-only file ---------------------------------------------------------------
+
+
+def save_generators(
+    path: Path, config: dict, step: int, networks: dict[str, nn.Module]
+) -> None:
+    """generator.pt: the inference networks by name (G_AB, ...), the config and the step."""
+    weights = {name: net.state_dict() for name, net in networks.items()}
+    save_atomic({"format": FORMAT, "config": config, "step": step, **weights}, path)
+
+
+def network_weights(state: dict, names: list[str]) -> dict[str, dict]:
+    """The state dicts of the networks `names` from either layout: a generator file (one entry
+    per network) or a training checkpoint (one `model` dict with `NAME.` prefixes). Networks
+    that the file lacks are left out."""
+    if "model" not in state:
+        return {n: state[n] for n in names if isinstance(state.get(n), dict) and state[n]}
+    model = state["model"]
+    if not isinstance(model, dict):
+        raise CheckpointError("its 'model' entry is not a set of weights; the file is damaged")
+    out = {}
+    for name in names:
+        prefix = f"{name}."
+        weights = {k.removeprefix(prefix): v for k, v in model.items() if k.startswith(prefix)}
+        if weights:
+            out[name] = weights
+    return out

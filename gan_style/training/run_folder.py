@@ -1,0 +1,136 @@
+"""A run folder, runs/<experiment>/<run>/: its config, its checkpoints and its scores, and
+resuming from it. Rank 0 alone writes; every rank resumes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from gan_style.config import Config, dump, flatten, to_dict
+from gan_style.errors import ConfigError
+from gan_style.evaluation.report import write_json
+from gan_style.models import TranslationModel
+from gan_style.runtime import checkpoint as ckpt
+from gan_style.training import distributed
+
+METRICS = "metrics.json"  # the latest held-out scores and the best so far
+
+# Changing these would build other networks than the checkpoint holds.
+ARCHITECTURE_KEYS = ("model.", "data.channels", "data.styles")
+
+
+@dataclass
+class Progress:
+    """Where training stands; saved at the top level of every checkpoint."""
+
+    epoch: int = 0  # current epoch, 0-based
+    epoch_step: int = 0  # batches of the current epoch already trained
+    step: int = 0  # iterations trained in total
+    best_value: float = -math.inf  # best value of eval.metric so far
+    best_step: int = -1  # step of best.pt; -1 = none yet
+
+    def state_dict(self) -> dict:
+        best = {"value": self.best_value, "step": self.best_step}
+        return {"epoch": self.epoch, "epoch_step": self.epoch_step, "step": self.step, "best": best}
+
+    def load_state_dict(self, state: dict) -> None:
+        best = state.get("best", {"value": -math.inf, "step": -1})
+        self.epoch, self.epoch_step, self.step = state["epoch"], state["epoch_step"], state["step"]
+        self.best_value, self.best_step = best["value"], best["step"]
+
+
+def run_dir_for(cfg: Config, run: str) -> Path:
+    return Path(cfg.log.runs_dir) / cfg.name / run
+
+
+def check_resume_config(saved: dict, cfg: Config, run_dir: Path) -> list[str]:
+    """Refuse architecture changes; list other changed keys for the user."""
+    before, after = flatten(saved), flatten(to_dict(cfg))
+    changed = [k for k in after if before.get(k) != after[k]]
+    for key in changed:
+        if key.startswith(ARCHITECTURE_KEYS):
+            raise ConfigError(
+                f"{run_dir} was trained with {key}={before.get(key)}, this command says "
+                f"{after[key]}; start a new run with --run NAME"
+            )
+    return [f"{k}: {before.get(k)} -> {after[k]}" for k in changed if k != "log.runs_dir"]
+
+
+def training_state(
+    cfg: Config,
+    progress: Progress,
+    model: TranslationModel,
+    optimizers: dict[str, torch.optim.Optimizer],
+    schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler],
+    scaler: torch.amp.GradScaler,
+    device: torch.device,
+) -> ckpt.CheckpointIO:
+    """Everything a checkpoint holds, declared once for saving and resuming."""
+    return ckpt.CheckpointIO(
+        progress,
+        config=ckpt.Entry(lambda: to_dict(cfg), lambda _saved: None),  # checked before loading
+        model=model,
+        **{f"optimizer_{k}": v for k, v in optimizers.items()},
+        **{f"scheduler_{k}": v for k, v in schedulers.items()},
+        pools=ckpt.Entry(model.pools_state_dict, lambda s: model.load_pools_state_dict(s, device)),
+        scaler=ckpt.Entry(scaler.state_dict, scaler.load_state_dict, optional=True),
+        rng=ckpt.RNG,
+    )
+
+
+class RunFolder:
+    """Saving and resuming the training state `state` in `path`."""
+
+    def __init__(
+        self,
+        path: Path,
+        cfg: Config,
+        state: ckpt.CheckpointIO,
+        model: TranslationModel,
+        group: distributed.Group,
+    ) -> None:
+        self.path, self.cfg, self.state, self.model, self.group = path, cfg, state, model, group
+        self.latest = path / ckpt.LATEST
+        self._saved_step = -1  # the step of the last checkpoint written, to write each once
+
+    def resume(self, device: torch.device) -> list[str] | None:
+        """Load latest.pt into the declared state if there is one; returns the config changes
+        since (None for a fresh run), after refusing those that change the networks."""
+        if not self.latest.exists():
+            return None
+        saved = ckpt.load(self.latest, map_location=device)
+        if not isinstance(saved, dict) or "config" not in saved:
+            raise ConfigError(f"{self.latest} is not a training checkpoint; move it away")
+        changes = check_resume_config(saved["config"], self.cfg, self.path)
+        self.state.load_state_dict(saved, self.latest)
+        return changes
+
+    def write_config(self) -> None:
+        if self.group.main:
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / "config.yaml").write_text(dump(self.cfg))
+
+    def save(self, step: int) -> None:
+        """latest.pt, a step file (the newest `keep_checkpoints` are kept) and generator.pt;
+        once per step, however often asked. Every rank takes part (weight digests)."""
+        if step == self._saved_step:
+            return
+        self._saved_step = step
+        digests = distributed.weight_digests([self.model], self.group)
+        if not self.group.main:
+            return
+        snapshot = self.state.state_dict() | {"rank_weight_digests": digests}
+        ckpt.save_atomic(snapshot, self.latest)
+        ckpt.save_atomic(snapshot, self.path / ckpt.step_name(step))
+        ckpt.prune(self.path, self.cfg.train.keep_checkpoints)
+        config = to_dict(self.cfg)
+        ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, self.model.named_generators)
+
+    def save_best(self) -> None:
+        ckpt.save_atomic(self.state.state_dict(), self.path / ckpt.BEST)
+
+    def write_metrics(self, step: int, scores: dict[str, float], best: dict) -> None:
+        write_json({"step": step, "metrics": scores, "best": best}, self.path / METRICS)
