@@ -86,8 +86,8 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 def cmd_translate(args: argparse.Namespace) -> None:
     from gan_style.inference import load_generators
-    from gan_style.runtime.device import pick_device
     from gan_style.inference.files import translate_paths
+    from gan_style.runtime.device import pick_device
     from gan_style.runtime.speed import resolve_precision
 
     device = pick_device(args.device)

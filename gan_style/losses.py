@@ -95,7 +95,10 @@ def discriminator_losses(
     """`name/real`, `name/fake` and `name/total` for one discriminator: the mean of the real and
     fake terms (the reference code halves D's loss), or for wgangp the critic loss plus its
     weighted gradient penalty (`name/gp`)."""
-    losses = {f"{name}/real": gan_loss(critic(real), True), f"{name}/fake": gan_loss(critic(fake), False)}
+    losses = {
+        f"{name}/real": gan_loss(critic(real), True),
+        f"{name}/fake": gan_loss(critic(fake), False),
+    }
     if gan_loss.mode == "wgangp":
         losses[f"{name}/gp"] = gradient_penalty(critic, real, fake) * lambda_gp
         losses[f"{name}/total"] = sum(losses.values())

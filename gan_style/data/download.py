@@ -49,14 +49,21 @@ def safe_extract(archive: Path, target: Path) -> None:
         with zipfile.ZipFile(archive) as zf:
             bad = zf.testzip()
             if bad is not None:
-                raise DataError(f"{archive} is corrupt (bad member {bad}); delete it and download again")
+                raise DataError(
+                    f"{archive} is corrupt (bad member {bad}); delete it and download again"
+                )
             for member in zf.infolist():
                 dest = (target / member.filename).resolve()
                 if not dest.is_relative_to(target):
-                    raise DataError(f"{archive}: member '{member.filename}' would land outside {target}; refusing to extract")
+                    raise DataError(
+                        f"{archive}: member '{member.filename}' would land outside {target}; "
+                        f"refusing to extract"
+                    )
             zf.extractall(target)
     except zipfile.BadZipFile:
-        raise DataError(f"{archive} is not a valid zip file; delete it and download again") from None
+        raise DataError(
+            f"{archive} is not a valid zip file; delete it and download again"
+        ) from None
 
 
 def safe_extract_tar(archive: Path, target: Path) -> None:
@@ -67,12 +74,17 @@ def safe_extract_tar(archive: Path, target: Path) -> None:
             for member in tf.getmembers():
                 dest = (target / member.name).resolve()
                 if not dest.is_relative_to(target) or member.issym() or member.islnk():
-                    raise DataError(f"{archive}: member '{member.name}' would land outside {target}; refusing to extract")
+                    raise DataError(
+                        f"{archive}: member '{member.name}' would land outside {target}; "
+                        f"refusing to extract"
+                    )
             tf.extractall(target, filter="data")  # the stdlib's own guard, on top of ours
     except (tarfile.TarError, EOFError, OSError) as e:
         if isinstance(e, DataError):
             raise
-        raise DataError(f"{archive} is not a valid tar.gz file ({e}); delete it and download again") from None
+        raise DataError(
+            f"{archive} is not a valid tar.gz file ({e}); delete it and download again"
+        ) from None
 
 
 KINDS = {
@@ -123,6 +135,8 @@ def download_dataset(name: str, root: str | Path = "data", kind: str | None = No
         ) from None
     missing = [s for s in required if not (folder / s).is_dir()]
     if missing:
-        raise DataError(f"{archive} did not contain {name}/{', '.join(missing)}; delete it and retry")
+        raise DataError(
+            f"{archive} did not contain {name}/{', '.join(missing)}; delete it and retry"
+        )
     archive.unlink()
     return folder

@@ -31,7 +31,9 @@ def domain_images(root: str | Path, folder: str, dataset: str = "") -> list[Path
         raise DataError(f"dataset folder {path} not found; {fetch_hint(Path(root), dataset)}")
     paths = find_images(path)
     if not paths:
-        raise DataError(f"no images (jpg, png, webp, bmp, tif) in {path}; add some or fix data.root")
+        raise DataError(
+            f"no images (jpg, png, webp, bmp, tif) in {path}; add some or fix data.root"
+        )
     return paths
 
 

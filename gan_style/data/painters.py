@@ -22,7 +22,9 @@ def build_painters_dataset(root: str | Path = "data", styles: tuple[str, ...] = 
     missing = [name for name, path in sources.items() if not (path / "trainA").is_dir()]
     if missing:
         commands = "; ".join(f"gan-style data download {m}2photo" for m in missing)
-        raise DataError(f"the painters dataset needs {', '.join(f'{m}2photo' for m in missing)}: {commands}")
+        raise DataError(
+            f"the painters dataset needs {', '.join(f'{m}2photo' for m in missing)}: {commands}"
+        )
     out = root / "painters"
 
     def link(target: Path, name: Path) -> None:

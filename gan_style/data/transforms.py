@@ -67,7 +67,9 @@ def build_transforms(
     load, crop = cfg.load_size, cfg.crop_size
     steps: list[A.BasicTransform]
     if cfg.preprocess == "resize_and_crop":
-        steps = [A.Resize(load, load), A.RandomCrop(crop, crop)] if train else [A.Resize(crop, crop)]
+        steps = (
+            [A.Resize(load, load), A.RandomCrop(crop, crop)] if train else [A.Resize(crop, crop)]
+        )
     elif cfg.preprocess == "scale_width_and_crop":
         width = load if train else crop
         crop_step = A.RandomCrop(crop, crop) if train else A.CenterCrop(crop, crop)

@@ -32,5 +32,7 @@ def download_pretrained(name: str, root: str | Path = "pretrained") -> Path:
     try:
         fetch(url, path)
     except DataError as e:
-        raise DataError(f"{e}. Without network: get {url} elsewhere and save it as {path}") from None
+        raise DataError(
+            f"{e}. Without network: get {url} elsewhere and save it as {path}"
+        ) from None
     return path

@@ -194,9 +194,7 @@ def load_state_dict_checked(
 # --- The generator-only file ---------------------------------------------------------------
 
 
-def save_generators(
-    path: Path, config: dict, step: int, networks: dict[str, nn.Module]
-) -> None:
+def save_generators(path: Path, config: dict, step: int, networks: dict[str, nn.Module]) -> None:
     """generator.pt: the inference networks by name (G_AB, ...), the config and the step."""
     weights = {name: net.state_dict() for name, net in networks.items()}
     save_atomic({"format": FORMAT, "config": config, "step": step, **weights}, path)

@@ -36,7 +36,9 @@ def train(cfg: Config, run: str = "default") -> Path:
     # Data.
     multiple = size_multiple(cfg.model.generator)
     dataset = build_dataset(cfg.data, "train", True, cfg.train.seed, multiple, styled=spec.styled)
-    sampler = EpochSampler(len(dataset), cfg.train.seed, rank=group.rank, world_size=group.world_size)
+    sampler = EpochSampler(
+        len(dataset), cfg.train.seed, rank=group.rank, world_size=group.world_size
+    )
     loader = training_loader(dataset, sampler, cfg, device)
     total_epochs, total_steps = training_length(len(dataset), cfg, group)
 
@@ -160,7 +162,9 @@ def device_batch(
     batch: dict, device: torch.device, layout: torch.memory_format
 ) -> dict[str, torch.Tensor]:
     """The tensors of a loader batch on the device, images in the networks' memory layout."""
-    batch = {k: v.to(device, non_blocking=True) for k, v in batch.items() if k in ("A", "B", "style")}
+    batch = {
+        k: v.to(device, non_blocking=True) for k, v in batch.items() if k in ("A", "B", "style")
+    }
     return batch | {k: batch[k].contiguous(memory_format=layout) for k in ("A", "B")}
 
 
