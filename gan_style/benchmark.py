@@ -265,31 +265,40 @@ def _child(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gan-style bench", description=__doc__)
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     parser.add_argument(
         "--quick", action="store_true", help="128 px and batch 1 only; fewer repeats"
     )
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (median)")
     parser.add_argument("--quality-steps", type=int, default=600, help="0 skips the quality rows")
     parser.add_argument(
-        "--one", nargs="*", help=argparse.SUPPRESS
-    )  # internal: one config per process
-    args = parser.parse_args(argv)
+        "--quality-seeds", type=int, default=3, help="seeds per value in the quality rows"
+    )
+    # Internal: one configuration per process, as a JSON object of one_train/one_infer's
+    # arguments (e.g. {"kind": "train", "size": 128, "batch": 1, "channels_last": false, ...}).
+    parser.add_argument("--one", type=json.loads, help=argparse.SUPPRESS)
+    return parser
+
+
+def run_one(spec: dict, device: torch.device, repeats: int) -> dict:
+    """The row of one configuration, in this process."""
+    spec = dict(spec)
+    kind = spec.pop("kind")
+    if kind == "train":
+        return one_train(**spec, device=device, warmup=1, repeats=repeats)
+    return one_infer(**spec, device=device, repeats=repeats)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    for name in ("repeats", "quality_seeds"):
+        if getattr(args, name) < 1:
+            raise SystemExit(f"gan-style bench: --{name.replace('_', '-')} must be 1 or more")
     device = pick_device(args.device)
     if args.one:
-        kind, size, batch, precision, channels_last, conv_backend = args.one
-        if kind == "train":
-            row = one_train(
-                int(size), int(batch), precision, channels_last == "1", conv_backend, device, 1,
-                args.repeats,
-            )  # fmt: skip
-        else:
-            row = one_infer(
-                int(size), precision, channels_last == "1", conv_backend, device, args.repeats
-            )
-        print(json.dumps(row))
+        print(json.dumps(run_one(args.one, device, args.repeats)))
         return
 
     bf16 = device.type != "cpu" or speed.cpu_bf16_supported()
@@ -302,25 +311,28 @@ def main(argv: list[str] | None = None) -> None:
     nnpack_too = device.type == "cpu" and nnpack.available()
     variants = [(p, "native") for p in precisions] + [("fp32", "nnpack")] * nnpack_too
     common = ["--device", args.device, "--repeats", str(1 if args.quick else args.repeats)]
+
+    def child(**spec: object) -> dict:
+        return _child(["--one", json.dumps(spec), *common])
+
     rows = []
     for size in sizes:
         for batch in batches:
             for precision, backend in variants:
-                row = _child(
-                    ["--one", "train", str(size), str(batch), precision, "0", backend, *common]
+                row = child(kind="train", size=size, batch=batch, precision=precision,
+                            channels_last=False, conv_backend=backend)  # fmt: skip
+                rate_of = "bf16" if row["precision"] != "fp32" else "fp32"
+                row["fraction_of_matmul_rate"] = (
+                    row["gflops_per_sec"] / rates[f"matmul_gflops_{rate_of}"]
                 )
-                rate = rates[f"matmul_gflops_{'bf16' if row['precision'] != 'fp32' else 'fp32'}"]
-                row["fraction_of_matmul_rate"] = row["gflops_per_sec"] / rate
                 row["fraction_of_conv_rate"] = (
-                    row["gflops_per_sec"]
-                    / rates[f"conv3x3_gflops_{'bf16' if row['precision'] != 'fp32' else 'fp32'}"]
+                    row["gflops_per_sec"] / rates[f"conv3x3_gflops_{rate_of}"]
                 )
                 rows.append(row)
     for size in (256,) if args.quick else (256, 512):
         for precision, backend in variants:
-            rows.append(
-                _child(["--one", "infer", str(size), "1", precision, "0", backend, *common])
-            )
+            rows.append(child(kind="infer", size=size, precision=precision, channels_last=False,
+                              conv_backend=backend))  # fmt: skip
     if args.quality_steps and bf16:
         rows.append(
             quality_row(args.quality_steps, "train.precision", ("fp32", "bf16"), args.quality_seeds)

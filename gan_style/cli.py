@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -147,17 +149,26 @@ def cmd_export(args: argparse.Namespace) -> None:
           f"H and W multiples of {gens.multiple}")  # fmt: skip
 
 
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(x) for x in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got '{text}'"
-        ) from None
+def _add_dataclass_options(p: argparse.ArgumentParser, cls: type) -> None:
+    """One option per field of `cls` (`style_weight` -> `--style-weight`), with the field's
+    default, help, type and choices: the dataclass is the one declaration of both."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        meta = dict(f.metadata)
+        help_text = meta.pop("help", None)
+        default = f.default
+        kind = meta.pop("type", None) or (type(default) if default is not None else float)
+        if hints[f.name] is float:  # `--style-weight 1` is a float too
+            kind = float
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        p.add_argument(
+            f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=default,
+            help=f"{help_text} (default {shown})" if default is not None else help_text, **meta,
+        )  # fmt: skip
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in text.split(",") if x.strip())
+def _dataclass_from_args(cls: type, args: argparse.Namespace) -> object:
+    return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
 
 
 def cmd_stylize(args: argparse.Namespace) -> None:
@@ -172,21 +183,13 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 
     content = load_image(args.content)
     styles = [load_image(p) for p in args.styles]
-    options = StyleOptions(
-        content_layers=args.content_layers, style_layers=args.style_layers,
-        style_layer_weights=args.style_layer_weights, content_weight=args.content_weight,
-        style_weight=args.style_weight, tv_weight=args.tv_weight, optimizer=args.optimizer,
-        iterations=args.iterations, lr=args.lr, lr_decay=args.lr_decay, init=args.init,
-        size=args.size, scales=args.scales, pooling=args.pooling,
-        preserve_colours=args.preserve_colors, snapshot_every=args.snapshot_every, seed=args.seed,
-        conv_backend=args.conv_backend,
-    )  # fmt: skip
+    options = _dataclass_from_args(StyleOptions, args)
     vgg = VGGFeatures(
-        [*options.content_layers, *options.style_layers], args.vgg_weights, args.pooling
+        [*options.content_layers, *options.style_layers], args.vgg_weights, options.pooling
     )
     result = stylize(
         content, styles, list(args.style_blend) if args.style_blend else None, options, vgg,
-        pick_device(args.device), save_snapshot(args.out) if args.snapshot_every else None,
+        pick_device(args.device), save_snapshot(args.out) if options.snapshot_every else None,
     )  # fmt: skip
     save_image(result.image, args.out)
     h, w = result.image.shape[:2]
@@ -279,35 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = commands.add_parser("stylize", help="neural style transfer by optimisation (Gatys et al.)")
+    from gan_style.neural_style.options import StyleOptions, parse_floats
+
     p.add_argument("content", type=Path, help="the photo whose content is kept")
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s)")
     p.add_argument("--out", type=Path, required=True, help="output image file")
-    p.add_argument("--style-blend", type=_floats, help="weights of the styles, e.g. 0.7,0.3")
-    p.add_argument("--size", type=int, default=512, help="long side of the output (0 = content's)")
-    p.add_argument("--scales", type=int, default=1, help="coarse-to-fine levels (e.g. 3)")
-    p.add_argument("--iterations", type=int, default=300, help="iterations per scale")
-    p.add_argument("--optimizer", default="lbfgs", choices=["lbfgs", "adam"])
-    p.add_argument("--lr", type=float, help="default 1.0 for L-BFGS, 0.02 for Adam")
-    p.add_argument("--lr-decay", type=float, default=0.1, help="Adam: final lr = lr * this")
-    p.add_argument("--init", default="content", choices=["content", "style", "noise"])
-    p.add_argument("--content-weight", type=float, default=1.0)
-    p.add_argument("--style-weight", type=float, default=1e6)
-    p.add_argument("--tv-weight", type=float, default=1e-2)
-    p.add_argument("--content-layers", type=_names, default=("conv4_2",))
-    p.add_argument(
-        "--style-layers",
-        type=_names,
-        default=("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"),
-    )
-    p.add_argument("--style-layer-weights", type=_floats, help="one per style layer (default 1)")
-    p.add_argument("--pooling", default="max", choices=["max", "avg"])
-    p.add_argument("--preserve-colors", default="none", choices=["none", "luminance", "histogram"])
-    p.add_argument("--snapshot-every", type=int, default=0, help="save every k iterations")
+    p.add_argument("--style-blend", type=parse_floats, help="weights of the styles, e.g. 0.7,0.3")
     p.add_argument("--vgg-weights", type=Path, help="local VGG-19 weights (torchvision layout)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--conv-backend", default="auto", choices=["auto", "native", "nnpack"],
-                   help="auto: NNPACK (Winograd) VGG convolutions on CPU")  # fmt: skip
-    p.add_argument("--seed", type=int, default=0)
+    _add_dataclass_options(p, StyleOptions)
     p.set_defaults(func=cmd_stylize)
 
     data = commands.add_parser("data", help="fetch or build datasets")

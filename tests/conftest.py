@@ -60,3 +60,13 @@ def make_config(tiny_dataset: Path, tmp_path: Path):
         return tiny_config(tiny_dataset, tmp_path / "runs", **overrides)
 
     return make
+
+
+@pytest.fixture
+def run_dir(make_config) -> Path:
+    """A CycleGAN trained 4 steps, with step checkpoints at 2 and 4."""
+    from gan_style.training.loop import train
+
+    return train(
+        make_config(train={"max_steps": 4, "save_every": 2, "keep_checkpoints": 3}), run="t"
+    )

@@ -3,6 +3,8 @@ same way whatever the convolution backend."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -13,21 +15,35 @@ CPU = torch.device("cpu")
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not nnpack.available(), reason="this PyTorch build has no NNPACK")
 def test_training_rows_count_direct_convolution_flops() -> None:
-    rows = {
-        backend: benchmark.one_train(32, 1, "fp32", False, backend, CPU, 0, 1)
-        for backend in ("native", "nnpack" if nnpack.available() else "native")
-    }
-    native = rows["native"]
+    native = benchmark.one_train(32, 1, "fp32", False, "native", CPU, 0, 1)
+    winograd = benchmark.one_train(32, 1, "fp32", False, "nnpack", CPU, 0, 1)
+    assert (native["conv_backend"], winograd["conv_backend"]) == ("native", "nnpack")
     # Paper model at 32 px: six generator passes dominate; about 1.88 TFLOP at 256 px / 64.
     assert native["flops_per_iter"] == pytest.approx(1.88e12 / 64, rel=0.1)
-    for row in rows.values():
-        assert row["flops_per_iter"] == native["flops_per_iter"]
+    assert winograd["flops_per_iter"] == native["flops_per_iter"]
+    for row in (native, winograd):
         assert row["sec_per_iter"] > 0 and row["peak_memory_gib"] > 0
-    assert rows.get("nnpack", native)["conv_backend"] in ("nnpack", "native")
+        assert row["images_per_sec"] == pytest.approx(1 / row["sec_per_iter"])
 
 
 def test_translation_row() -> None:
-    row = benchmark.one_infer(64, "fp32", False, "auto", CPU, 1)
+    row = benchmark.one_infer(64, "fp32", False, "native", CPU, 1)
     assert row["kind"] == "translate_folder" and row["images_per_sec"] > 0
-    assert row["conv_backend"] == nnpack.resolve_backend("auto", CPU)
+    assert row["conv_backend"] == "native" and row["images"] == 8
+
+
+def test_child_protocol_keeps_types(capsys: pytest.CaptureFixture) -> None:
+    """A configuration travels to its process as JSON: booleans stay booleans."""
+    spec = {"kind": "infer", "size": 32, "precision": "fp32", "channels_last": True,
+            "conv_backend": "native"}  # fmt: skip
+    benchmark.main(["--device", "cpu", "--repeats", "1", "--one", json.dumps(spec)])
+    row = json.loads(capsys.readouterr().out)
+    assert row["channels_last"] is True and row["size"] == 32
+
+
+@pytest.mark.parametrize("option", ["--repeats", "--quality-seeds"])
+def test_counts_must_be_positive(option: str) -> None:
+    with pytest.raises(SystemExit, match=f"{option} must be 1 or more"):
+        benchmark.main([option, "0"])

@@ -6,7 +6,9 @@ import numpy as np
 from skimage.color import rgb2yiq, yiq2rgb
 from skimage.exposure import match_histograms
 
-COLOUR_MODES = ("none", "luminance", "histogram")
+from gan_style.neural_style.options import COLOUR_MODES
+
+__all__ = ["COLOUR_MODES", "luminance_inputs", "match_colours", "recombine"]
 
 
 def luminance_inputs(content: np.ndarray, style: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,31 +16,8 @@ from gan_style.errors import ConfigError
 from gan_style.losses import content_loss, gram_matrix, style_loss, total_variation
 from gan_style.networks import nnpack
 from gan_style.neural_style import colour
+from gan_style.neural_style.options import StyleOptions
 from gan_style.neural_style.vgg import VGGFeatures
-
-STYLE_LAYERS = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
-
-
-@dataclass
-class StyleOptions:
-    content_layers: tuple[str, ...] = ("conv4_2",)
-    style_layers: tuple[str, ...] = STYLE_LAYERS
-    style_layer_weights: tuple[float, ...] | None = None  # one per style layer; default all 1
-    content_weight: float = 1.0  # weights as in the PyTorch neural-style tutorial
-    style_weight: float = 1e6
-    tv_weight: float = 1e-2
-    optimizer: str = "lbfgs"  # lbfgs or adam
-    iterations: int = 300  # per scale
-    lr: float | None = None  # default 1.0 for L-BFGS, 0.02 for Adam
-    lr_decay: float = 0.1  # Adam: the learning rate falls exponentially to lr * lr_decay
-    init: str = "content"  # content, style or noise
-    size: int = 512  # long side of the output in px; 0 = the content's own size
-    scales: int = 1  # coarse-to-fine levels: 3 optimises at size/4, size/2, then size
-    pooling: str = "max"  # max or avg
-    preserve_colours: str = "none"  # none, luminance (YIQ) or histogram
-    snapshot_every: int = 0  # save the image every k iterations; 0 = never
-    seed: int = 0
-    conv_backend: str = "auto"  # auto = NNPACK (Winograd) VGG convolutions on CPU
 
 
 @dataclass
@@ -95,8 +72,8 @@ def stylize(
         )
     if opt.optimizer not in ("lbfgs", "adam") or opt.init not in ("content", "style", "noise"):
         raise ConfigError("optimizer must be lbfgs or adam; init content, style or noise")
-    if opt.preserve_colours not in colour.COLOUR_MODES:
-        raise ConfigError(f"preserve_colours must be one of {', '.join(colour.COLOUR_MODES)}")
+    if opt.preserve_colors not in colour.COLOUR_MODES:
+        raise ConfigError(f"preserve_colors must be one of {', '.join(colour.COLOUR_MODES)}")
     device = torch.device(device)
     vgg = (vgg or VGGFeatures([*opt.content_layers, *opt.style_layers], pooling=opt.pooling)).to(
         device
@@ -106,7 +83,7 @@ def stylize(
 
     content_f = content.astype(np.float64) / 255
     styles_f = [s.astype(np.float64) / 255 for s in styles]
-    if opt.preserve_colours == "histogram":
+    if opt.preserve_colors == "histogram":
         styles_f = [colour.match_colours(s, content_f) for s in styles_f]
     target_size = opt.size or max(content.shape[:2])
     sizes = [max(16, target_size // 2 ** (opt.scales - 1 - i)) for i in range(opt.scales)]
@@ -116,7 +93,7 @@ def stylize(
     for scale, size in enumerate(sizes):
         c = _resize(content_f, size)
         s_list = [_resize(s, size) for s in styles_f]
-        if opt.preserve_colours == "luminance":
+        if opt.preserve_colors == "luminance":
             pairs = [colour.luminance_inputs(c, s) for s in s_list]
             c, s_list = pairs[0][0], [p[1] for p in pairs]
         c_t = _tensor(c, device)
@@ -218,7 +195,7 @@ def _optimise(
 
 def _finish(image: torch.Tensor, content: np.ndarray, opt: StyleOptions) -> np.ndarray:
     out = image.detach()[0].permute(1, 2, 0).cpu().double().numpy()
-    if opt.preserve_colours == "luminance":
+    if opt.preserve_colors == "luminance":
         out = colour.recombine(out, _resize(content, max(out.shape[:2])))
     return np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
 

@@ -178,19 +178,6 @@ class CheckpointIO:
                 ) from None
 
 
-def load_state_dict_checked(
-    module: nn.Module, state: dict, what: str, saved_arch: str, current_arch: str
-) -> None:
-    """`load_state_dict`, with a mismatch reported as one line naming both architectures."""
-    try:
-        module.load_state_dict(state)
-    except RuntimeError:
-        raise CheckpointError(
-            f"{what} in the checkpoint is {saved_arch}, but this run builds {current_arch}; "
-            f"use the checkpoint's config or start a new run (--run NAME)"
-        ) from None
-
-
 # --- The generator-only file ---------------------------------------------------------------
 
 

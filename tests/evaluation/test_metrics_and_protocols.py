@@ -26,7 +26,7 @@ from gan_style.evaluation.report import (
     write_scores_csv,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def noisy_pair(seed: int = 0, shape: tuple = (24, 20, 3)) -> tuple[np.ndarray, np.ndarray]:

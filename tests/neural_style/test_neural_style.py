@@ -107,7 +107,7 @@ class TestStylize:
     def test_luminance_transfer_keeps_chroma(self, vgg: VGGFeatures) -> None:
         content = picture(0, 40, 40)
         out = stylize(
-            content, [picture(1)], options=quick(preserve_colours="luminance", size=40), vgg=vgg
+            content, [picture(1)], options=quick(preserve_colors="luminance", size=40), vgg=vgg
         ).image
         chroma = rgb2yiq(out / 255.0)[..., 1:]
         expected = rgb2yiq(content / 255.0)[..., 1:]
@@ -140,7 +140,7 @@ class TestStylize:
     def test_multi_scale_histogram_and_snapshots(self, vgg: VGGFeatures) -> None:
         shots = []
         options = quick(
-            scales=2, size=48, preserve_colours="histogram", snapshot_every=3, init="noise"
+            scales=2, size=48, preserve_colors="histogram", snapshot_every=3, init="noise"
         )
 
         def snapshot(image: np.ndarray, scale: int, iteration: int) -> None:
