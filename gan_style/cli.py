@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gan_style.errors import GanStyleError
+from gan_style.neural_style.options import StyleOptions, parse_floats
 
 if TYPE_CHECKING:
     import numpy as np
@@ -177,7 +178,7 @@ def cmd_stylize(args: argparse.Namespace) -> None:
 
     from gan_style.evaluation.metrics import psnr, ssim
     from gan_style.image_io import load_image, save_image
-    from gan_style.neural_style import StyleOptions, VGGFeatures, stylize
+    from gan_style.neural_style import VGGFeatures, stylize
     from gan_style.neural_style.optimize import save_snapshot
     from gan_style.runtime.device import pick_device
 
@@ -282,8 +283,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     p = commands.add_parser("stylize", help="neural style transfer by optimisation (Gatys et al.)")
-    from gan_style.neural_style.options import StyleOptions, parse_floats
-
     p.add_argument("content", type=Path, help="the photo whose content is kept")
     p.add_argument("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s)")
     p.add_argument("--out", type=Path, required=True, help="output image file")
