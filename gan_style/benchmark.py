@@ -168,7 +168,9 @@ def one_infer(
                 folder / f"{i}.jpg"
             )
         times = _timed(
-            lambda: translate_paths(gens, [folder], out, batch_size=4, progress=False),
+            lambda: translate_paths(
+                gens, [folder], out, batch_size=4, progress=False, overwrite=True
+            ),
             device,
             1,
             repeats,

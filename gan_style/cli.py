@@ -65,7 +65,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     device = pick_device(args.device)
     source = ckpt.resolve(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
-    gens = load_generators(source, device)
+    gens = load_generators(source, device, eval_mode=args.eval_mode)
     summary = evaluate(
         gens, out, args.split, args.protocol, not args.no_fid, args.inception_weights,
         str(device), args.batch_size, args.style,
@@ -87,26 +87,84 @@ def cmd_compare(args: argparse.Namespace) -> None:
     print(render_table(headers, rows, args.format), end="")
 
 
-def cmd_translate(args: argparse.Namespace) -> None:
+def cmd_translate(args: argparse.Namespace) -> int:
     from gan_style.inference import load_generators
     from gan_style.inference.files import translate_paths
     from gan_style.runtime.device import pick_device
     from gan_style.runtime.speed import resolve_precision
 
     device = pick_device(args.device)
-    gens = load_generators(args.checkpoint, device, args.conv_backend)
+    gens = load_generators(args.checkpoint, device, args.conv_backend, args.eval_mode)
     gens.precision = resolve_precision(args.precision, device)
     style = gens.style_code(args.style, _style_image(args))
-    written = translate_paths(
-        gens, args.inputs, args.out, args.direction, args.batch_size, args.tile, style
-    )
-    print(f"wrote {len(written)} image(s) to {args.out}")
+    report = translate_paths(
+        gens, args.inputs, args.out, args.direction, args.batch_size, args.tile, style,
+        fmt=args.format, quality=args.quality, overwrite=args.overwrite,
+        max_pixels=int(args.max_megapixels * 1e6),
+    )  # fmt: skip
+    print(f"wrote {len(report.written)} image(s) to {args.out}")
+    if report.skipped:
+        print(
+            f"skipped {len(report.skipped)} unreadable image(s), each named above", file=sys.stderr
+        )
+        return 1
+    return 0
 
 
 def _style_image(args: argparse.Namespace) -> np.ndarray | None:
+    from gan_style.errors import ConfigError
     from gan_style.image_io import load_image
 
+    if getattr(args, "style", None) and getattr(args, "style_image", None):
+        raise ConfigError("give --style or --style-image, not both")
     return load_image(args.style_image) if getattr(args, "style_image", None) else None
+
+
+def _at_least(low: int) -> typing.Callable[[str], int]:
+    """An argparse type: an integer of at least `low`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+        return value
+
+    return parse
+
+
+def _tile_size(text: str) -> int:
+    value = _at_least(0)(text)
+    if 0 < value < 32:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or at least 32 px, got {value}")
+    return value
+
+
+def _quality(text: str) -> int:
+    value = _at_least(1)(text)
+    if value > 100:
+        raise argparse.ArgumentTypeError(f"must be 1 to 100, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _add_eval_mode_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--eval-mode", action="store_true",
+        help="batch norm with its running statistics and dropout off, instead of the pix2pix "
+        "paper's test-time behaviour (test-batch statistics, dropout on)",
+    )  # fmt: skip
 
 
 def _add_style_options(p: argparse.ArgumentParser, blend: bool = True) -> None:
@@ -124,7 +182,7 @@ def cmd_gallery(args: argparse.Namespace) -> None:
     out = args.out or (first if first.is_dir() else first.parent) / "gallery"
     index = build_gallery(
         args.sources, out, args.images, args.n, args.checkpoints, args.direction,
-        str(pick_device(args.device)), args.style, _style_image(args),
+        str(pick_device(args.device)), args.style, _style_image(args), args.eval_mode,
     )  # fmt: skip
     print(f"gallery: {index} (open it in a browser; works offline)")
     print(f"contact sheet: {out / 'contact_sheet.png'}")
@@ -142,11 +200,14 @@ def cmd_export(args: argparse.Namespace) -> None:
     from gan_style.inference import load_generators
 
     gens = load_generators(args.checkpoint)
+    image = _style_image(args)
+    style = gens.style_code(args.style, image) if args.style or image is not None else None
     out = args.out or gens.source.with_name(
         f"{gens.source.stem}_{args.direction}{FORMATS[args.format]}"
     )
-    export_generator(gens, args.direction, args.format, out)
-    print(f"wrote {out}: input N x {gens.config.data.channels} x H x W in [-1, 1], "
+    export_generator(gens, args.direction, args.format, out, style, args.style_input)
+    second = f", style N x {gens.style_embedding.embedding_dim}" if args.style_input else ""
+    print(f"wrote {out}: input N x {gens.config.data.channels} x H x W in [-1, 1]{second}, "
           f"H and W multiples of {gens.multiple}")  # fmt: skip
 
 
@@ -225,8 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inception-weights", type=Path, help="local Inception-v3 weights for FID/KID")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=_at_least(1), default=8)
     _add_style_options(p, blend=False)
+    _add_eval_mode_option(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = commands.add_parser("compare", help="one table of metrics and differing config keys")
@@ -241,20 +303,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("--out", type=Path, required=True, help="output folder (same file names)")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--tile", type=int, default=0, help="translate large images in NxN tiles")
+    p.add_argument("--batch-size", type=_at_least(1), default=4, help="images per pass (4)")
+    p.add_argument(
+        "--tile", type=_tile_size, default=0,
+        help="translate images larger than N px in overlapping NxN tiles: bounded memory",
+    )  # fmt: skip
+    p.add_argument(
+        "--format", default="png", choices=["png", "jpg", "webp", "same"],
+        help="output format (default png, lossless; same = each input's own)",
+    )  # fmt: skip
+    p.add_argument(
+        "--quality",
+        type=_quality,
+        help="jpg/webp quality 1-100 (jpg default 95; webp lossless)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    p.add_argument(
+        "--max-megapixels", type=_positive_float, default=64.0,
+        help="larger images are skipped, read from their header (default 64)",
+    )  # fmt: skip
     p.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"],
                    help="autocast dtype (auto: bf16 on CUDA, fp32 on CPU)")  # fmt: skip
     p.add_argument("--conv-backend", default="auto", choices=["auto", "native", "nnpack"],
                    help="auto: NNPACK (Winograd/FFT) convolutions for fp32 on CPU")  # fmt: skip
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     _add_style_options(p)
+    _add_eval_mode_option(p)
     p.set_defaults(func=cmd_translate)
 
     p = commands.add_parser("gallery", help="HTML gallery of checkpoints or runs side by side")
     p.add_argument("sources", type=Path, nargs="+", metavar="RUN_DIR|CHECKPOINT")
     p.add_argument("--images", type=Path, help="images to translate (default: held-out testA/)")
-    p.add_argument("--n", type=int, default=16, help="number of images (default 16)")
+    p.add_argument("--n", type=_at_least(1), default=16, help="number of images (default 16)")
     p.add_argument(
         "--checkpoints", default="all", help="one run's: all, latest, best, every:K, or names"
     )
@@ -262,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output folder (default <run>/gallery)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     _add_style_options(p)
+    _add_eval_mode_option(p)
     p.set_defaults(func=cmd_gallery)
 
     pretrained = commands.add_parser("pretrained", help="published CycleGAN generators")
@@ -280,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=["onnx", "torchscript"])
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
     p.add_argument("--out", type=Path, help="output file (default next to the checkpoint)")
+    _add_style_options(p)
+    p.add_argument(
+        "--style-input", action="store_true",
+        help="multistyle: the style code is the network's second input",
+    )  # fmt: skip
     p.set_defaults(func=cmd_export)
 
     p = commands.add_parser("stylize", help="neural style transfer by optimisation (Gatys et al.)")
@@ -327,11 +413,11 @@ def main(argv: list[str] | None = None) -> int:
     if extra:
         args.overrides += extra
     try:
-        args.func(args)
+        status = args.func(args)
     except GanStyleError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ import yaml
 
 from gan_style.errors import ConfigError
 
-EXPERIMENTS_DIR = Path("experiments")
+EXPERIMENTS_DIR = Path("experiments")  # the local folder, relative to where the command runs
+# The experiments that come with gan-style: the checkout the package is installed from.
+SHIPPED_EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
 Generator = Literal["resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"]
 Discriminator = Literal["basic", "n_layers", "pixel"]
@@ -242,13 +244,20 @@ def resolve_experiment(name: str) -> Path:
         if not path.is_file():
             raise ConfigError(f"experiment file {path} does not exist")
         return path
-    candidate = EXPERIMENTS_DIR / f"{name}.yaml"
-    if candidate.is_file():
-        return candidate
-    known = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.yaml") if not p.stem.startswith("_"))
+    folders = [EXPERIMENTS_DIR]  # local ones first, then the shipped ones
+    if EXPERIMENTS_DIR.resolve() != SHIPPED_EXPERIMENTS:
+        folders.append(SHIPPED_EXPERIMENTS)
+    for folder in folders:
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    known = sorted(
+        {p.stem for f in folders for p in f.glob("*.yaml") if not p.stem.startswith("_")}
+    )
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
-    raise ConfigError(f"no experiment '{name}' in {EXPERIMENTS_DIR}/{hint}")
+    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known) or 'none'}"
+    where = " or ".join(f"{f}/" for f in folders if f.is_dir()) or f"{EXPERIMENTS_DIR}/"
+    raise ConfigError(f"no experiment '{name}' in {where}; {hint}")
 
 
 def parse_overrides(overrides: list[str]) -> dict:

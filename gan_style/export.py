@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators, pick
@@ -13,11 +14,43 @@ from gan_style.inference import Generators, pick
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 
 
-def export_generator(gens: Generators, direction: str, fmt: str, out: Path) -> Path:
+class BakedStyle(nn.Module):
+    """A style-conditioned generator with one style code built in: one input, like any other."""
+
+    def __init__(self, generator: nn.Module, code: torch.Tensor) -> None:
+        super().__init__()
+        self.generator = generator
+        self.register_buffer("code", code.detach().reshape(1, -1).clone())
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.generator(image, self.code.expand(image.shape[0], -1))
+
+
+class StyleInput(nn.Module):
+    """A style-conditioned generator taking the style code as its second input."""
+
+    def __init__(self, generator: nn.Module) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, image: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.generator(image, style)
+
+
+def export_generator(
+    gens: Generators,
+    direction: str,
+    fmt: str,
+    out: Path,
+    style: torch.Tensor | None = None,
+    style_input: bool = False,
+) -> Path:
     """Write the `direction` generator to `out`.
 
     The exported network takes N x C x H x W float images in [-1, 1] with H and W multiples of
-    `gens.multiple` (4 for ResNets, 128/256 for U-Nets) and returns the same shape.
+    `gens.multiple` (4 for ResNets, 128/256 for U-Nets) and returns the same shape. A
+    multistyle generator is exported for one style code (`style`, e.g. a blend, built in) or,
+    with `style_input`, with the N x style_dim code as a second input named `style`.
     """
     if fmt not in FORMATS:
         raise GanStyleError(f"unknown export format '{fmt}'; choose {', '.join(FORMATS)}")
@@ -30,17 +63,33 @@ def export_generator(gens: Generators, direction: str, fmt: str, out: Path) -> P
             ) from None
     generator = pick(gens, direction).cpu().eval()
     size = max(64, gens.multiple)
-    example = torch.rand(1, gens.config.data.channels, size, size) * 2 - 1
+    example: tuple[torch.Tensor, ...] = (
+        torch.rand(1, gens.config.data.channels, size, size) * 2 - 1,
+    )
+    axes = {0: "batch", 2: "height", 3: "width"}
+    names, dynamic = ["image"], {"image": axes, "translated": axes}
+    if gens.styles:
+        if (style is None) == (not style_input):
+            raise GanStyleError(
+                f"{gens.source} is a multistyle model: export it for one style (--style NAME or "
+                f"a blend, or --style-image) or with the style code as an input (--style-input)"
+            )
+        if style_input:
+            generator = StyleInput(generator)
+            example = (*example, torch.zeros(1, gens.style_embedding.embedding_dim))
+            names, dynamic = [*names, "style"], dynamic | {"style": {0: "batch"}}
+        else:
+            generator = BakedStyle(generator, style.cpu())
+    elif style is not None or style_input:
+        raise GanStyleError(f"{gens.source} is not a multistyle model; drop --style/--style-input")
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer and exporter notes that do not concern users
         if fmt == "torchscript":
             torch.jit.trace(generator, example).save(str(out))
         else:
-            axes = {0: "batch", 2: "height", 3: "width"}
             torch.onnx.export(
-                generator, (example,), str(out), input_names=["image"],
-                output_names=["translated"], dynamic_axes={"image": axes, "translated": axes},
-                opset_version=17, dynamo=False,
+                generator, example, str(out), input_names=names, output_names=["translated"],
+                dynamic_axes=dynamic, opset_version=17, dynamo=False,
             )  # fmt: skip
     return out

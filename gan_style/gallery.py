@@ -20,7 +20,7 @@ from tqdm import tqdm
 from gan_style.data.held_out import held_out_images
 from gan_style.errors import CheckpointError, DataError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
-from gan_style.image_io import find_images, load_image, save_image, to_pil
+from gan_style.image_io import find_images, load_readable, save_image, to_pil
 from gan_style.inference import Generators, load_generators, translate_images
 from gan_style.runtime import checkpoint as ckpt
 
@@ -101,13 +101,16 @@ def build_gallery(
     device: str = "cpu",
     style: str | None = None,
     style_image: np.ndarray | None = None,
+    eval_mode: bool = False,
 ) -> Path:
     """Render the gallery into `out`; returns the index.html path.
 
     A multistyle model without `style`/`style_image` gets one column per style.
     """
     columns = gallery_columns(sources, spec)
-    loaded: list[Generators] = [load_generators(c.path, device) for c in columns]
+    loaded: list[Generators] = [
+        load_generators(c.path, device, eval_mode=eval_mode) for c in columns
+    ]
     given = style is not None or style_image is not None
     codes = [g.style_code(style, style_image) if g.styles and given else None for g in loaded]
     if loaded[-1].styles and not given:  # one column per style, from the last checkpoint
@@ -129,8 +132,10 @@ def build_gallery(
         paths = find_images(images)[:n] if images.is_dir() else []
         if not paths:
             raise DataError(f"no images in {images}; pass a folder of images to --images")
+        paths, inputs = load_readable(paths, first.data.channels)
+        if not paths:
+            raise DataError(f"no readable images in {images} (each is named above)")
         names = [p.relative_to(images).with_suffix(".png").as_posix() for p in paths]
-        inputs = [load_image(p, first.data.channels) for p in paths]
 
     rows: list[list[Cell]] = [[Cell(f"images/input/{name}")] for name in names]
     for name, image in zip(names, inputs, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,7 +11,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gan_style.errors import DataError
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+# The largest image decoded, in pixels: about 8000 x 8000 (a 64-megapixel photo), 192 MB as
+# 8-bit RGB. Checked from the file's header before anything is decoded, so a file whose header
+# claims 30000 x 30000 costs nothing; raise it (translate --max-megapixels) for larger images
+# and translate those with --tile, which bounds the network's memory.
+MAX_PIXELS = 64_000_000
+# PIL's own guard warns from 89 MP and refuses from 179 MP whatever the caller wants; MAX_PIXELS
+# replaces it, so that the limit is one deliberate number that a user can raise.
+Image.MAX_IMAGE_PIXELS = None
 
 
 def find_images(folder: str | Path) -> list[Path]:
@@ -57,29 +66,78 @@ def convert_image(img: Image.Image, channels: int = 3) -> np.ndarray:
     return arr if arr.ndim == 3 else arr[:, :, None]
 
 
-def load_image(path: str | Path, channels: int = 3) -> np.ndarray:
+def check_size(img: Image.Image, path: str | Path, max_pixels: int | None = MAX_PIXELS) -> None:
+    """Refuse an image above `max_pixels` from its header, before it is decoded."""
+    w, h = img.size
+    if max_pixels and w * h > max_pixels:
+        raise DataError(
+            f"{path} is {w}x{h} ({w * h / 1e6:.0f} megapixels), above the limit of "
+            f"{max_pixels / 1e6:g} megapixels; raise it with --max-megapixels (and use --tile N)"
+        )
+
+
+def load_image(
+    path: str | Path, channels: int = 3, max_pixels: int | None = MAX_PIXELS
+) -> np.ndarray:
     try:
         with Image.open(path) as img:
+            check_size(img, path, max_pixels)
             img.load()
             return convert_image(img, channels)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as e:
-        raise DataError(f"cannot read image {path}: {e}; remove or replace the file") from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError) as e:
+        reason = str(e).strip() or type(e).__name__
+        raise DataError(f"cannot read image {path}: {reason}; remove or replace the file") from None
+
+
+def load_readable(
+    paths: list[Path], channels: int = 3, max_pixels: int | None = MAX_PIXELS
+) -> tuple[list[Path], list[np.ndarray]]:
+    """The files of `paths` that can be read, and their images; each unreadable one is named on
+    stderr, in one line, and left out, so that one bad file does not stop the others."""
+    kept, images = [], []
+    for path in paths:
+        try:
+            images.append(load_image(path, channels, max_pixels))
+        except DataError as e:
+            print(f"skipping {e}", file=sys.stderr)
+            continue
+        kept.append(path)
+    return kept, images
+
+
+def read_icc_profile(path: str | Path) -> bytes | None:
+    """The file's embedded colour profile (from the header), to carry over to an output."""
+    try:
+        with Image.open(path) as img:
+            return img.info.get("icc_profile") or None
+    except Exception:  # an unreadable file has been reported by load_image already
+        return None
 
 
 def _check(path: Path) -> str | None:
+    """Why `path` cannot be used, or None."""
     try:
         with Image.open(path) as img:
+            check_size(img, path)
             img.draft("RGB", (64, 64))  # JPEGs decode at reduced scale: fast, still complete
             img.load()
+    except DataError as e:
+        return str(e).removeprefix(f"{path} ")
     except Exception as e:  # any decoder failure means the file is unusable
-        return f"{path} ({type(e).__name__}: {e})"
+        return f"{type(e).__name__}: {str(e).strip() or 'cannot be decoded'}"
     return None
+
+
+def unreadable_images(paths: list[Path], workers: int = 8) -> dict[Path, str]:
+    """Decode every file once, up front: the unusable ones, with the reason."""
+    with ThreadPoolExecutor(workers) as pool:
+        reasons = list(pool.map(_check, paths))
+    return {p: r for p, r in zip(paths, reasons, strict=True) if r}
 
 
 def verify_images(paths: list[Path], workers: int = 8) -> None:
     """Decode every file once, up front, so a bad one is named now and not mid-epoch."""
-    with ThreadPoolExecutor(workers) as pool:
-        bad = [msg for msg in pool.map(_check, paths) if msg]
+    bad = [f"{p} ({reason})" for p, reason in unreadable_images(paths, workers).items()]
     if bad:
         more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
         raise DataError(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -70,3 +73,54 @@ def run_dir(make_config) -> Path:
     return train(
         make_config(train={"max_steps": 4, "save_every": 2, "keep_checkpoints": 3}), run="t"
     )
+
+
+def header_bomb() -> bytes:
+    """A small PNG whose header claims 30000 x 30000 pixels."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    ihdr = bytearray(data[12:29])  # chunk type + 13 data bytes
+    ihdr[4:12] = struct.pack(">II", 30000, 30000)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)))
+    return bytes(data)
+
+
+def odd_files(folder: Path) -> dict[str, tuple[int, int] | None]:
+    """A corpus of odd and bad image files; returns file name -> (width, height) of the image
+    it holds, or None for a file that cannot be used."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+
+    def rgb(h: int, w: int) -> Image.Image:
+        return Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+
+    good = io.BytesIO()
+    rgb(40, 48).save(good, "JPEG")
+    (folder / "truncated.jpg").write_bytes(good.getvalue()[:400])
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "text.png").write_text("this is not an image\n")
+    (folder / "bomb.png").write_bytes(header_bomb())
+    rgb(20, 24).convert("CMYK").save(folder / "cmyk.jpg")
+    Image.fromarray(rng.integers(0, 65535, (18, 22), dtype=np.uint16)).save(folder / "deep16.png")
+    Image.fromarray(rng.integers(0, 256, (17, 23, 4), dtype=np.uint8)).save(folder / "rgba.png")
+    rgb(19, 21).convert("P").save(folder / "palette.png")
+    rgb(1, 1).save(folder / "one pixel.png")
+    rgb(7, 300).save(folder / "thin.png")
+    rgb(26, 30).save(folder / "photo.webp", lossless=True)
+    Image.fromarray(rng.random((15, 25), dtype=np.float32)).save(folder / "float.tif")
+    frames = [rgb(16, 20) for _ in range(3)]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:])
+    rotated = rgb(30, 50)
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # rotate 90: the image is 30 wide and 50 high once shown
+    rotated.save(folder / "phone.jpg", exif=exif)
+    rgb(12, 14).save(folder / "café <tag> ünï.png")
+    return {
+        "truncated.jpg": None, "empty.png": None, "text.png": None, "bomb.png": None,
+        "cmyk.jpg": (24, 20), "deep16.png": (22, 18), "rgba.png": (23, 17),
+        "palette.png": (21, 19), "one pixel.png": (1, 1), "thin.png": (300, 7),
+        "photo.webp": (30, 26), "float.tif": (25, 15), "anim.gif": (20, 16),
+        "phone.jpg": (30, 50), "café <tag> ünï.png": (14, 12),
+    }  # fmt: skip

@@ -3,7 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
+from PIL import Image
 
 from gan_style.cli import main
 from gan_style.data import download
@@ -90,3 +92,65 @@ def test_train_from_the_command_line(
     assert main(argv) == 0
     assert "run folder:" in capsys.readouterr().out
     assert ckpt.load(tmp_path / "runs" / "demo" / "cli" / "latest.pt")["step"] == 2
+
+
+def checkpoint_like(kind: str, path: Path) -> Path:
+    """Files that look like checkpoints but hold something else."""
+    from gan_style.config import Config, to_dict
+
+    content = {
+        "tensor": torch.zeros(3),
+        "list": [1, 2, 3],
+        "config_only": {"config": to_dict(Config()), "step": 5},
+        "module": torch.nn.Linear(2, 2),
+        "model_not_weights": {"config": to_dict(Config()), "model": [1, 2]},
+    }[kind]
+    torch.save(content, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("tensor", "holds a Tensor, not a checkpoint"),
+        ("list", "holds a list, not a checkpoint"),
+        ("config_only", "holds no G_AB weights"),
+        ("module", "holds pickled Python objects, which are not loaded, for safety"),
+        ("model_not_weights", "its 'model' entry is not a set of weights"),
+    ],
+)
+@pytest.mark.parametrize("command", ["translate", "export", "evaluate"])
+def test_checkpoint_like_files_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, kind: str, message: str, command: str
+) -> None:
+    path = checkpoint_like(kind, tmp_path / "odd.pt")
+    Image.new("RGB", (8, 8)).save(tmp_path / "in.png")
+    argv = {
+        "translate": [
+            "translate",
+            str(path),
+            str(tmp_path / "in.png"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        "export": ["export", str(path), "--format", "torchscript"],
+        "evaluate": ["evaluate", str(path), "--no-fid"],
+    }[command]
+    err = error_line(capsys, argv)
+    assert message in err and "\x1b" not in err
+
+
+def test_shipped_experiments_are_found_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "demo", "--dry-run"]) == 0
+    assert "name: demo" in capsys.readouterr().out
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "demo.yaml").write_text("extends: mine.yaml\n")
+    (tmp_path / "experiments" / "mine.yaml").write_text("train: {lr: 0.123}\n")
+    assert main(["train", "demo", "--dry-run"]) == 0  # the local folder comes first
+    assert "lr: 0.123" in capsys.readouterr().out
+    assert main(["train", "zzz"]) == 2
+    err = capsys.readouterr().err
+    assert f"in experiments/ or {REPO / 'experiments'}/" in err and "mine" in err and "monet" in err

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gan_style.errors import DataError
-from gan_style.image_io import find_images
+from gan_style.image_io import IMAGE_EXTENSIONS, find_images
 
 
 def fetch_hint(root: Path, dataset: str = "", kind: str = "cyclegan") -> str:
@@ -32,7 +32,7 @@ def domain_images(root: str | Path, folder: str, dataset: str = "") -> list[Path
     paths = find_images(path)
     if not paths:
         raise DataError(
-            f"no images (jpg, png, webp, bmp, tif) in {path}; add some or fix data.root"
+            f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {path}; add some or fix data.root"
         )
     return paths
 

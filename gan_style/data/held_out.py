@@ -15,7 +15,13 @@ from gan_style.data.folders import domain_images, split_folder
 from gan_style.data.paired import PairedDataset, find_pairs, load_pair
 from gan_style.data.transforms import build_transforms
 from gan_style.errors import DataError, EvaluationError
-from gan_style.image_io import find_images, image_name, images_by_name, load_image
+from gan_style.image_io import (
+    find_images,
+    image_name,
+    images_by_name,
+    load_image,
+    load_readable,
+)
 
 SIDES = ("A", "B")
 
@@ -60,10 +66,8 @@ def held_out_images(
         return held
     for side, other in (("A", "B"), ("B", "A")):
         folder = f"{split}{side}{sub if side == 'B' else ''}"
-        paths = split_images(root, folder)[:limit]
+        paths, images = load_readable(split_images(root, folder)[:limit], cfg.data.channels)
         names = [image_name(p, root / folder) for p in paths]
-        held.names[side] = names
-        held.inputs[side] = [load_image(p, cfg.data.channels) for p in paths]
         truth_dir = root / f"{split}{other}_paired{sub}"
         if truth_dir.is_dir():
             truth = images_by_name(truth_dir)
@@ -72,8 +76,18 @@ def held_out_images(
                 raise EvaluationError(
                     f"{truth_dir} lacks ground truth for {', '.join(missing[:5])}"
                 )
-            held.truths[side] = [load_image(truth[n], cfg.data.channels) for n in names]
+            readable, truths = load_readable([truth[n] for n in names], cfg.data.channels)
+            keep = [truth[n] in readable for n in names]  # an image without truth is left out
+            names, images = _where(names, keep), _where(images, keep)
+            held.truths[side] = truths
+        if not names:
+            raise DataError(f"no readable held-out images in {root / folder} (named above)")
+        held.names[side], held.inputs[side] = names, images
     return held
+
+
+def _where(items: list, keep: list[bool]) -> list:
+    return [item for item, k in zip(items, keep, strict=True) if k]
 
 
 def held_out_samples(cfg: Config, n: int, multiple: int) -> dict[str, torch.Tensor]:

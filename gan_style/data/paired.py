@@ -76,6 +76,11 @@ class PairedDataset(TranslationDataset):
         self.pairs = find_pairs(self.cfg, phase)
         return [p for pair in self.pairs for p in pair if p is not None]
 
+    def _drop(self, bad: set[Path]) -> None:
+        self.pairs = [pair for pair in self.pairs if not bad.intersection(pair)]
+        if not self.pairs:
+            raise DataError(f"every pair in {self.cfg.root} is unreadable (named above)")
+
     def __len__(self) -> int:
         return len(self.pairs)
 

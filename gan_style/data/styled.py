@@ -39,6 +39,13 @@ class StyledDataset(TranslationDataset):
         ]
         return self.paths_A + [p for paths in self.paths_B for p in paths]
 
+    def _drop(self, bad: set[Path]) -> None:
+        self.paths_A = self._kept(self.paths_A, bad, f"{self.cfg.root} (A)")
+        self.paths_B = [
+            self._kept(paths, bad, f"{self.cfg.root} (style {style})")
+            for paths, style in zip(self.paths_B, self.styles, strict=True)
+        ]
+
     def __len__(self) -> int:
         return len(self.paths_A)
 

@@ -21,6 +21,10 @@ class UnalignedDataset(TranslationDataset):
         self.paths_B = domain_images(self.cfg.root, f"{phase}B", self.cfg.dataset)
         return self.paths_A + self.paths_B
 
+    def _drop(self, bad: set[Path]) -> None:
+        self.paths_A = self._kept(self.paths_A, bad, f"{self.cfg.root} (A)")
+        self.paths_B = self._kept(self.paths_B, bad, f"{self.cfg.root} (B)")
+
     def __len__(self) -> int:
         return max(len(self.paths_A), len(self.paths_B))
 

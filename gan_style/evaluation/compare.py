@@ -9,8 +9,9 @@ from typing import Any
 import yaml
 
 from gan_style.config import flatten
-from gan_style.errors import EvaluationError
+from gan_style.errors import CheckpointError, EvaluationError
 from gan_style.evaluation.report import fmt_number
+from gan_style.runtime import checkpoint as ckpt
 
 
 def _number(value: Any) -> float | None:
@@ -38,7 +39,22 @@ def run_metrics(run_dir: Path) -> dict[str, float | None]:
                 else:  # fid: a number; kid: {"mean", "std"}
                     mean = value["mean"] if isinstance(value, dict) else value
                     out[f"{protocol}/{direction}"] = _number(mean)
+    if "step" not in out:  # neither scored nor evaluated: the newest checkpoint knows
+        out["step"] = checkpoint_step(run_dir)
     return out
+
+
+def checkpoint_step(run_dir: Path) -> int | None:
+    """The step of the run's newest checkpoint (generator.pt, else latest.pt), if any."""
+    for name in (ckpt.GENERATOR, ckpt.LATEST):
+        if (run_dir / name).is_file():
+            try:
+                state = ckpt.load(run_dir / name)
+            except CheckpointError:
+                continue
+            if isinstance(state, dict) and isinstance(state.get("step"), int):
+                return state["step"]
+    return None
 
 
 def compare_runs(run_dirs: list[Path]) -> tuple[list[str], list[list[str]]]:
@@ -59,7 +75,8 @@ def compare_runs(run_dirs: list[Path]) -> tuple[list[str], list[list[str]]]:
     headers = ["run", "step", *metric_keys, *differing]
     rows = []
     for run_dir, config, metrics in runs:
-        cells = [str(run_dir), str(metrics.get("step", ""))]
+        step = metrics.get("step")
+        cells = [str(run_dir), "" if step is None else str(step)]
         cells += [fmt_number(metrics[k]) if metrics.get(k) is not None else "" for k in metric_keys]
         cells += [str(config.get(k, "")) for k in differing]
         rows.append(cells)

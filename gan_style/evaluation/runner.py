@@ -145,7 +145,7 @@ def evaluate(
         all_folders[current or ""] = folders
         scores += score_protocols(gens, folders, protocol, split, notes, current)
     metrics: dict = summarize_scores(scores)
-    if fid and protocol == "all":
+    if fid:
         try:
             for current, folders in all_folders.items():
                 suffix = f":{current}" if current else ""

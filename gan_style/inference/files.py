@@ -1,7 +1,11 @@
-"""Translating the user's own image files and folders with a trained generator."""
+"""Translating the user's own image files and folders: every readable file is translated, each
+unreadable one is reported and skipped, and nothing that the command did not write is
+overwritten."""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +13,33 @@ import torch
 from tqdm import tqdm
 
 from gan_style.errors import DataError
-from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image, to_pil
+from gan_style.image_io import (
+    IMAGE_EXTENSIONS,
+    MAX_PIXELS,
+    find_images,
+    load_image,
+    read_icc_profile,
+    to_pil,
+)
 from gan_style.inference.generators import Generators
 from gan_style.inference.translation import translate_images, translate_tiled
+
+FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
+JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
+
+
+@dataclass
+class Written:
+    source: Path
+    path: Path
+
+
+@dataclass
+class Report:
+    """What a run over files did: the files written and those skipped, with the reason."""
+
+    written: list[Written] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def input_files(inputs: list[Path]) -> list[tuple[Path, Path]]:
@@ -27,24 +55,62 @@ def input_files(inputs: list[Path]) -> list[tuple[Path, Path]]:
             files.append((item, Path(item.name)))
         else:
             raise DataError(f"input {item} not found")
+    return files
+
+
+def check_output_folder(inputs: list[Path], out: Path) -> None:
+    """Refuse an output folder that is an input folder, lies inside one, or holds an input:
+    translations would mix with the originals, or replace them."""
+    if out.exists() and not out.is_dir():
+        raise DataError(f"--out {out} is a file; give a folder for the translations")
+    target = out.resolve()
+    for item in inputs:
+        source = item.resolve()
+        if (item.is_dir() and target.is_relative_to(source)) or source.is_relative_to(target):
+            raise DataError(
+                f"--out {out} overlaps the input {item}; write the translations to a folder of "
+                f"their own, outside the inputs"
+            )
+
+
+def output_names(files: list[tuple[Path, Path]], fmt: str) -> list[Path]:
+    """Each input's output name in `fmt` (`same`: the input's own extension); two inputs that
+    would be written to the same name are an error."""
+    if fmt not in FORMATS:
+        raise DataError(f"unknown output format '{fmt}'; choose {', '.join(FORMATS)}")
+    names = [name.with_suffix(FORMATS[fmt] or _same(name.suffix)) for _, name in files]
     seen: dict[Path, Path] = {}
-    for path, name in files:
+    for (path, _), name in zip(files, names, strict=True):
         if name in seen:
             raise DataError(
                 f"{path} and {seen[name]} would both be written as {name}; translate them apart"
             )
         seen[name] = path
-    return files
+    return names
 
 
-def save_like(image: np.ndarray, path: Path) -> None:
-    """Save under the input's own file name and format (JPEG at quality 95)."""
+def _same(suffix: str) -> str:
+    """`--format same`: the input's format, except GIF (256 colours), which becomes PNG."""
+    return ".png" if suffix.lower() == ".gif" else suffix.lower()
+
+
+def save_translation(
+    image: np.ndarray, path: Path, quality: int | None = None, icc_profile: bytes | None = None
+) -> None:
+    """Write in the format of `path`'s extension: PNG and TIFF lossless; WebP lossless unless a
+    `quality` is given; JPEG at `quality` (95) without chroma subsampling. The input's colour
+    profile is kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pil = to_pil(image)
-    if path.suffix.lower() in (".jpg", ".jpeg"):
-        pil.save(path, quality=95)
+    extra: dict = {"icc_profile": icc_profile} if icc_profile else {}
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
+        pil.save(path, quality=quality or JPEG_QUALITY, subsampling=0, **extra)
+    elif suffix == ".webp":
+        lossy = {"quality": quality} if quality else {"lossless": True}
+        pil.save(path, **lossy, **extra)
     else:
-        pil.save(path)
+        pil.save(path, **extra)
 
 
 def translate_paths(
@@ -56,17 +122,37 @@ def translate_paths(
     tile: int = 0,
     style: torch.Tensor | None = None,
     progress: bool = True,
-) -> list[Path]:
-    """Translate every input image into `out`; each output has its input's size and name."""
+    fmt: str = "png",
+    quality: int | None = None,
+    overwrite: bool = False,
+    max_pixels: int | None = MAX_PIXELS,
+) -> Report:
+    """Translate every readable input image into `out`, at its input's size and under its
+    name. Unreadable files are reported on stderr and skipped; the others are all written."""
     generator = gens.pick(direction)
+    check_output_folder(inputs, out)
     files = input_files(inputs)
+    targets = [out / name for name in output_names(files, fmt)]
+    existing = [t for t in targets if t.exists()]
+    if existing and not overwrite:
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        shown = ", ".join(str(t) for t in existing[:3])
+        raise DataError(f"{shown}{more} already exist; pass --overwrite or choose another --out")
     channels = gens.config.data.channels
-    written = []
+    report = Report()
     bar = tqdm(total=len(files), unit="img", desc=f"translate {direction}", disable=not progress)
     with bar:
         for start in range(0, len(files), batch_size):
-            chunk = files[start : start + batch_size]
-            images = [load_image(path, channels) for path, _ in chunk]
+            chunk, images = [], []
+            for (path, _), target in zip(
+                files[start : start + batch_size], targets[start : start + batch_size], strict=True
+            ):
+                try:
+                    images.append(load_image(path, channels, max_pixels))
+                    chunk.append((path, target))
+                except DataError as e:
+                    report.skipped.append((path, str(e)))
+                    tqdm.write(f"skipped {path}: {e}", file=sys.stderr)
             if tile:
                 outputs = [
                     translate_tiled(generator, im, tile, gens.multiple, style=style)
@@ -76,8 +162,13 @@ def translate_paths(
                 outputs = translate_images(
                     generator, images, gens.multiple, batch_size, style, gens.precision
                 )
-            for (_, name), image in zip(chunk, outputs, strict=True):
-                save_like(image, out / name)
-                written.append(out / name)
-            bar.update(len(chunk))
-    return written
+            for (path, target), image in zip(chunk, outputs, strict=True):
+                try:
+                    save_translation(image, target, quality, read_icc_profile(path))
+                except OSError as e:
+                    report.skipped.append((path, f"cannot write {target}: {e}"))
+                    tqdm.write(f"skipped {path}: cannot write {target}: {e}", file=sys.stderr)
+                    continue
+                report.written.append(Written(path, target))
+            bar.update(len(files[start : start + batch_size]))
+    return report

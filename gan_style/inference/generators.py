@@ -106,15 +106,47 @@ def parse_blend(spec: str, styles: list[str]) -> dict[str, float]:
     return weights
 
 
+STOCHASTIC = (nn.modules.batchnorm._BatchNorm, nn.Dropout)  # behave differently when training
+
+
+def uses_test_batch_statistics(net: nn.Module) -> bool:
+    """Whether `net` has batch norm or dropout, which the pix2pix paper keeps in training
+    behaviour at test time."""
+    return any(isinstance(m, STOCHASTIC) for m in net.modules())
+
+
+def set_test_behaviour(net: nn.Module, paper: bool) -> None:
+    """Eval mode, or with `paper` the behaviour of the pix2pix paper and the reference code's
+    test script: batch norm normalises with the statistics of the test batch (its running
+    statistics are left as they are) and dropout stays on."""
+    net.eval()
+    if not paper:
+        return
+    for module in net.modules():
+        if isinstance(module, STOCHASTIC):
+            module.train()
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.momentum = 0.0  # batch statistics are used, the stored ones kept
+
+
 def load_generators(
-    path: str | Path, device: str | torch.device = "cpu", conv_backend: str = "auto"
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    conv_backend: str = "auto",
+    eval_mode: bool = False,
 ) -> Generators:
     """The generators of a run folder, training checkpoint, generator file or reference-code
-    file, in eval mode, with their convolutions on `conv_backend` (auto: NNPACK for fp32 on
-    CPU; see networks/nnpack)."""
+    file, with their convolutions on `conv_backend` (auto: NNPACK for fp32 on CPU; see
+    networks/nnpack).
+
+    Networks with batch norm or dropout (pix2pix's U-Net) run as the pix2pix paper runs them at
+    test time, with the test batch's statistics and dropout on; `eval_mode` gives the usual eval
+    mode (running statistics, no dropout) instead."""
     gens = _read_generators(ckpt.resolve(path), device)
-    nets = [gens.G_AB, gens.G_BA, gens.style_encoder]
-    nnpack.apply_backend([net for net in nets if net is not None], conv_backend, device)
+    nets = [net for net in (gens.G_AB, gens.G_BA, gens.style_encoder) if net is not None]
+    for net in nets:
+        set_test_behaviour(net, paper=not eval_mode and uses_test_batch_statistics(net))
+    nnpack.apply_backend(nets, conv_backend, device)
     return gens
 
 

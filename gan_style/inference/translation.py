@@ -23,6 +23,14 @@ def _batches(images: list[np.ndarray], batch_size: int) -> list[list[int]]:
     return groups
 
 
+MIN_SIDE = 16  # px: below this a ResNet generator's bottleneck is too small to pad
+
+
+def padded_side(side: int, multiple: int) -> int:
+    """The side a network sees for an image side: a multiple of `multiple`, at least MIN_SIDE."""
+    return max(-(-side // multiple) * multiple, -(-MIN_SIDE // multiple) * multiple)
+
+
 @torch.inference_mode()
 def translate_images(
     generator: nn.Module,
@@ -34,16 +42,21 @@ def translate_images(
 ) -> list[np.ndarray]:
     """Translate HxWxC uint8 images; each output has its input's size.
 
-    Sides are padded (by reflection) up to the network's multiple and cropped back, so any size
-    and aspect ratio works.
+    Sides are padded (by reflection) up to the network's multiple, and to at least
+    `MIN_SIDE`, then cropped back, so any size and aspect ratio works, down to 1x1 (the
+    ResNet's bottleneck works at a quarter of the input's size and pads by reflection itself).
     """
     device = next(generator.parameters()).device
+    if any(
+        isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in generator.modules()
+    ):
+        batch_size = 1  # batch statistics: each image is normalised by its own, as in training
     out: list[np.ndarray] = [np.empty(0, np.uint8)] * len(images)
     for group in _batches(images, batch_size):
         batch = np.stack([images[i] for i in group])
         x = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
         h, w = x.shape[-2:]
-        pad_h, pad_w = -h % multiple, -w % multiple
+        pad_h, pad_w = padded_side(h, multiple) - h, padded_side(w, multiple) - w
         mode = "reflect" if pad_h < h and pad_w < w else "replicate"
         code = None if style is None else style.expand(len(group), -1)
         with speed.autocast(precision, device):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import random
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,8 +87,18 @@ def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # torch raises many kinds (RuntimeError, UnpicklingError, IndexError...)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path} is not a readable checkpoint ({first})") from None
+        reason = first_line(e)
+        if "Weights only load failed" in reason:
+            reason = "it holds pickled Python objects, which are not loaded, for safety"
+        raise CheckpointError(f"{path} is not a readable checkpoint ({reason})") from None
+
+
+def first_line(error: Exception) -> str:
+    """An exception's first line for a one-line message: without the terminal colour codes
+    some libraries add, and cut to a readable length."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(error)).strip()
+    line = text.splitlines()[0].strip() if text else type(error).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 # --- Random number generators --------------------------------------------------------------
@@ -170,10 +181,9 @@ class CheckpointIO:
                 raise CheckpointError(f"{source} lacks '{name}'; it is not a full checkpoint")
             try:
                 obj.load_state_dict(state[name])
-            except (RuntimeError, KeyError, ValueError, TypeError) as e:
-                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as e:
                 raise CheckpointError(
-                    f"{source}: its '{name}' does not fit this run ({first[:200]}); the file is "
+                    f"{source}: its '{name}' does not fit this run ({first_line(e)}); the file is "
                     f"damaged or from another version"
                 ) from None
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import get_args
 
 import torch
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 from torchvision.utils import make_grid, save_image
 
-from gan_style.config import Config, flatten, to_dict
+from gan_style.config import Config, EvalMetric, flatten, to_dict
 from gan_style.models import TranslationModel
+
+# The scalar tags the HParams view shows as columns: final losses and every training metric.
+HPARAM_METRICS = ("Loss/G/total", "Loss/D/total", *(f"Eval/{m}" for m in get_args(EvalMetric)))
 
 
 def hparam_value(value: object) -> int | float | str | bool:
@@ -43,13 +47,12 @@ class RunLogger:
         self.scalars(step, values)
         return values
 
-    def hparams(self, cfg: Config, metrics: dict[str, float]) -> None:
-        """Config as hparams in this run's own folder, so the HParams view lists every run once.
-
-        `metrics` names scalar tags (e.g. `Loss/G/total`) that the view shows as columns.
-        """
+    def hparams(self, cfg: Config) -> None:
+        """Config as hparams in this run's own folder, so the HParams view lists every run once,
+        with the columns of `HPARAM_METRICS`: the same in every run, so that runs with other
+        eval settings still compare (a run that does not log one leaves its cell empty)."""
         flat = {k: hparam_value(v) for k, v in flatten(to_dict(cfg)).items()}
-        exp, ssi, sei = hparams(flat, metrics)
+        exp, ssi, sei = hparams(flat, dict.fromkeys(HPARAM_METRICS, 0.0))
         for summary in (exp, ssi, sei):
             self.writer.file_writer.add_summary(summary)
 

@@ -40,7 +40,7 @@ def train(cfg: Config, run: str = "default") -> Path:
         len(dataset), cfg.train.seed, rank=group.rank, world_size=group.world_size
     )
     loader = training_loader(dataset, sampler, cfg, device)
-    total_epochs, total_steps = training_length(len(dataset), cfg, group)
+    steps_per_epoch, total_epochs, total_steps = training_length(len(dataset), cfg, group)
 
     # Networks and optimizers.
     model = distributed.sync_batchnorm(spec.from_config(cfg), device, group).to(device)
@@ -73,9 +73,8 @@ def train(cfg: Config, run: str = "default") -> Path:
     # Log.
     evaluator = TrainingEvaluator(cfg, model, folder) if cfg.eval.every and main else None
     logger = RunLogger(folder.path, progress.step) if main else None
-    if changes is None and logger:  # hparams once per run, with the metrics it will report
-        eval_tags = [f"Eval/{k}" for k in (evaluator.metrics if evaluator else ())]
-        logger.hparams(cfg, dict.fromkeys(["Loss/G/total", "Loss/D/total", *eval_tags], 0.0))
+    if changes is None and logger:  # hparams once per run
+        logger.hparams(cfg)
     layout = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
     samples = held_out_samples(cfg, cfg.log.num_samples, multiple) if main else {}
     samples = {k: v.to(device) for k, v in samples.items()}
@@ -114,17 +113,17 @@ def train(cfg: Config, run: str = "default") -> Path:
 
                 # Checkpoint.
                 if progress.step % cfg.train.save_every == 0:
-                    folder.save(progress.step)
+                    folder.save(progress)
                 stop.requested = distributed.any_rank(stop.requested, group)
                 if stop.requested or progress.step >= total_steps:
                     break
-            else:  # the epoch ended
+            if progress.epoch_step >= steps_per_epoch:  # the epoch ended, also if we stop here
                 progress.epoch += 1
                 progress.epoch_step = 0
                 for scheduler in schedulers.values():
                     scheduler.step()
-                folder.save(progress.step)
-        folder.save(progress.step)
+                folder.save(progress)
+        folder.save(progress)
     bar.close()
     finish(logger, group)
     if stop.requested and main:
@@ -148,14 +147,15 @@ def training_loader(
     )
 
 
-def training_length(items: int, cfg: Config, group: distributed.Group) -> tuple[int, int]:
-    """(epochs, iterations) of the whole run; `train.max_steps` can cut it short."""
+def training_length(items: int, cfg: Config, group: distributed.Group) -> tuple[int, int, int]:
+    """(iterations per epoch, epochs, iterations) of the whole run; `train.max_steps` can cut
+    the run short."""
     steps_per_epoch = math.ceil(math.ceil(items / group.world_size) / cfg.train.batch_size)
     total_epochs = cfg.train.epochs + cfg.train.epochs_decay
     total_steps = total_epochs * steps_per_epoch
     if cfg.train.max_steps:
         total_steps = min(total_steps, cfg.train.max_steps)
-    return total_epochs, total_steps
+    return steps_per_epoch, total_epochs, total_steps
 
 
 def device_batch(

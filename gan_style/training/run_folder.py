@@ -94,7 +94,7 @@ class RunFolder:
     ) -> None:
         self.path, self.cfg, self.state, self.model, self.group = path, cfg, state, model, group
         self.latest = path / ckpt.LATEST
-        self._saved_step = -1  # the step of the last checkpoint written, to write each once
+        self._saved = (-1, -1)  # (step, epoch) of the last checkpoint written, to write each once
 
     def resume(self, device: torch.device) -> list[str] | None:
         """Load latest.pt into the declared state if there is one; returns the config changes
@@ -113,12 +113,13 @@ class RunFolder:
             self.path.mkdir(parents=True, exist_ok=True)
             (self.path / "config.yaml").write_text(dump(self.cfg))
 
-    def save(self, step: int) -> None:
+    def save(self, progress: Progress) -> None:
         """latest.pt, a step file (the newest `keep_checkpoints` are kept) and generator.pt;
-        once per step, however often asked. Every rank takes part (weight digests)."""
-        if step == self._saved_step:
+        once per state, however often asked. Every rank takes part (weight digests)."""
+        step = progress.step
+        if (step, progress.epoch) == self._saved:
             return
-        self._saved_step = step
+        self._saved = (step, progress.epoch)
         digests = distributed.weight_digests([self.model], self.group)
         if not self.group.main:
             return

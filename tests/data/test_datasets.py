@@ -131,10 +131,19 @@ class TestUnalignedDataset:
         with pytest.raises(DataError, match=r"no images .* in .*trainA"):
             UnalignedDataset(self.cfg(tmp_path))
 
-    def test_corrupt_file_is_found_when_opened(self, tiny_dataset: Path) -> None:
+    def test_corrupt_file_is_named_and_left_out(self, tiny_dataset: Path, capsys) -> None:
         (tiny_dataset / "trainB" / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
-        with pytest.raises(DataError, match=r"1 unreadable image.*broken\.jpg"):
-            UnalignedDataset(self.cfg(tiny_dataset))
+        ds = UnalignedDataset(self.cfg(tiny_dataset))
+        assert "skipping unreadable image" in capsys.readouterr().err
+        assert [p.name for p in ds.unreadable] == ["broken.jpg"]
+        assert all(p.name != "broken.jpg" for p in ds.paths_B) and len(ds.paths_B) == 3
+
+    def test_a_domain_of_bad_files_is_an_error(self, tmp_path: Path) -> None:
+        write_images(tmp_path / "trainA", 2)
+        (tmp_path / "trainB").mkdir()
+        (tmp_path / "trainB" / "broken.jpg").write_bytes(b"garbage")
+        with pytest.raises(DataError, match=r"every image in .* \(B\) is unreadable"):
+            UnalignedDataset(self.cfg(tmp_path))
 
     def test_grayscale_config(self, tiny_dataset: Path) -> None:
         ds = UnalignedDataset(self.cfg(tiny_dataset, channels=1))

@@ -186,3 +186,26 @@ def test_perceptual_loss_term(make_config) -> None:
     tags = EventAccumulator(str(run_dir)).Reload().Tags()["scalars"]
     assert {"Loss/G/perceptual_A", "Loss/G/perceptual_B"} <= set(tags)
     assert not [k for k in ckpt.load(run_dir / "latest.pt")["model"] if "vgg" in k]
+
+
+def test_compare_reads_the_step_from_the_checkpoint(make_config, capsys) -> None:
+    """A run neither scored nor evaluated still shows its step."""
+    run = train(make_config(train={"max_steps": 3}), run="unscored")
+    assert main(["compare", str(run), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split(",")[:2] == [str(run), "3"]
+
+
+def test_single_protocols_say_why_fid_is_missing(
+    make_config, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gan_style.errors import EvaluationError
+    from gan_style.evaluation import distribution
+
+    def offline(weights=None):
+        raise EvaluationError("no Inception-v3 weights (offline)")
+
+    monkeypatch.setattr(distribution, "load_inception", offline)
+    run = train(make_config(train={"max_steps": 1}), run="c")
+    out = tmp_path / "e"
+    assert main(["evaluate", str(run), "--protocol", "content", "--out", str(out)]) == 0
+    assert "note: FID/KID skipped: no Inception-v3 weights" in capsys.readouterr().out

@@ -107,8 +107,9 @@ def test_commands_take_style_options(
 ) -> None:
     photo = str(next((styled_root / "testA").iterdir()))
     painting = str(next((styled_root / "testB" / "monet").iterdir()))
-    for option in (["--style", "monet:0.7,ukiyoe:0.3"], ["--style-image", painting]):
-        assert main(["translate", str(run_dir), photo, "--out", str(tmp_path / "t"), *option]) == 0
+    for i, option in enumerate((["--style", "monet:0.7,ukiyoe:0.3"], ["--style-image", painting])):
+        out = str(tmp_path / f"t{i}")
+        assert main(["translate", str(run_dir), photo, "--out", out, *option]) == 0
     assert (
         main(["translate", str(run_dir), photo, "--out", str(tmp_path / "t"), "--style", "picasso"])
         == 2
@@ -156,3 +157,37 @@ def test_evaluate_takes_one_style_by_name(run_dir: Path, capsys) -> None:
     assert (
         "evaluate scores one style by name, not 'monet:0.5,ukiyoe:0.5'" in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_export_one_style_or_the_style_as_input(run_dir: Path, tmp_path: Path, fmt: str) -> None:
+    import onnxruntime
+
+    from gan_style.export import export_generator
+    from gan_style.inference import load_generators
+
+    gens = load_generators(run_dir, conv_backend="native")
+    x = torch.rand(2, 3, 36, 44) * 2 - 1
+    code = gens.style_code("monet:0.7,ukiyoe:0.3")
+    with torch.no_grad():
+        expected = gens.G_AB(x, code.expand(2, -1)).numpy()
+
+    def run(path: Path, *inputs: torch.Tensor) -> np.ndarray:
+        if fmt == "torchscript":
+            return torch.jit.load(str(path))(*inputs).detach().numpy()
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        names = [i.name for i in session.get_inputs()]
+        return session.run(None, {n: t.numpy() for n, t in zip(names, inputs, strict=True)})[0]
+
+    baked = export_generator(gens, "AtoB", fmt, tmp_path / f"baked.{fmt}", style=code)
+    assert np.abs(run(baked, x) - expected).max() < 1e-4
+    as_input = export_generator(gens, "AtoB", fmt, tmp_path / f"input.{fmt}", style_input=True)
+    assert np.abs(run(as_input, x, code.expand(2, -1).contiguous()) - expected).max() < 1e-4
+
+
+def test_export_command_needs_a_style(run_dir: Path, capsys) -> None:
+    assert main(["export", str(run_dir), "--format", "torchscript"]) == 2
+    assert "is a multistyle model: export it for one style" in capsys.readouterr().err
+    assert main(["export", str(run_dir), "--format", "torchscript", "--style", "ukiyoe"]) == 0
+    assert main(["export", str(run_dir), "--format", "onnx", "--style-input"]) == 0
+    assert "style N x 8" in capsys.readouterr().out

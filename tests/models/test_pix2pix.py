@@ -165,3 +165,44 @@ def test_learns_a_colour_mapping(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert "content" in summary["metrics"] and "cycle" not in summary["metrics"]
     assert main(["gallery", str(run_dir), "--out", str(tmp_path / "g"), "--device", "cpu"]) == 0
     assert "paired SSIM" in (tmp_path / "g" / "index.html").read_text()
+
+
+def test_inference_follows_the_paper_unless_eval_mode(tmp_path: Path) -> None:
+    """pix2pix tests with batch statistics and dropout on; after a few steps the running
+    statistics are far from converged, so eval mode gives flat, grey outputs."""
+    from gan_style.inference import load_generators, translate_images
+
+    root = aligned_dataset(tmp_path / "d")
+    cfg = pix2pix_config(root, tmp_path / "runs", model={"dropout": True})
+    run_dir = train(cfg, run="few")
+    inputs = [scene(200 + i) for i in range(3)]
+    paper = load_generators(run_dir)
+    assert paper.G_AB.training is False  # the module, but its norms and dropout are in training
+    norms = [m for m in paper.G_AB.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(m.training and m.momentum == 0 for m in norms)
+    stored = norms[0].running_mean.clone()
+    torch.manual_seed(0)
+    alone = [translate_images(paper.G_AB, [image])[0] for image in inputs]
+    torch.manual_seed(0)
+    together = translate_images(paper.G_AB, inputs, batch_size=3)  # each on its own statistics
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together, strict=True))
+    assert torch.equal(norms[0].running_mean, stored)  # the stored statistics are kept
+    evaluated = load_generators(run_dir, eval_mode=True)
+    assert all(not m.training for m in evaluated.G_AB.modules())
+    flat = translate_images(evaluated.G_AB, inputs)
+    assert np.mean([a.std() for a in alone]) > 2 * np.mean([f.std() for f in flat])
+
+
+def test_training_time_scores_keep_the_training_state(tmp_path: Path) -> None:
+    """Scoring with test-batch statistics and dropout leaves weights, running statistics and the
+    random stream of training alone: resuming still equals an uninterrupted run."""
+    root = aligned_dataset(tmp_path / "d")
+    sections = {"model": {"dropout": True},
+                "eval": {"every": 1, "metric": "ssim_AB", "num_images": 2}}  # fmt: skip
+    straight = train(pix2pix_config(root, tmp_path / "runs", **sections), run="straight")
+    half = {"train": {"max_steps": 2}} | sections
+    train(pix2pix_config(root, tmp_path / "runs", **half), run="resumed")
+    resumed = train(pix2pix_config(root, tmp_path / "runs", **sections), run="resumed")
+    a = torch.load(straight / "latest.pt", weights_only=True)["model"]
+    b = torch.load(resumed / "latest.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -170,3 +170,55 @@ def test_real_monet2photo_images(tmp_path: Path) -> None:
     run_dir = train(cfg, run="monet")
     assert ckpt.load(run_dir / "latest.pt")["step"] == 3
     assert (run_dir / "samples" / "step_0000003.png").is_file()
+
+
+def test_resume_at_an_epoch_end_warns_nothing(make_config) -> None:
+    """A run stopped on an epoch's last batch records the finished epoch, so resuming steps no
+    scheduler before an optimizer (PyTorch's warning) and the learning rate is the same."""
+    import warnings
+
+    steps_per_epoch = 4  # the tiny dataset: 4 A images, batch 1
+    train(make_config(train={"max_steps": steps_per_epoch}), run="r")
+    saved = ckpt.load(Path(make_config().log.runs_dir) / "tiny" / "r" / "latest.pt")
+    assert (saved["epoch"], saved["epoch_step"]) == (1, 0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = train(make_config(train={"max_steps": 9}), run="r")
+    assert [str(w.message) for w in caught if "lr_scheduler" in str(w.message)] == []
+    straight = train(make_config(train={"max_steps": 9}), run="straight")
+    a, b = tensors_of(straight / "latest.pt"), tensors_of(resumed / "latest.pt")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_hparams_declare_the_same_metrics_in_every_run(make_config, tiny_dataset: Path) -> None:
+    """TensorBoard's HParams view shows a metric column only if every run declares it."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    from tests.conftest import write_images
+
+    write_images(tiny_dataset / "testB_paired", 2, seed=3)
+    plain = train(make_config(train={"max_steps": 1}), run="plain")
+    scored = train(
+        make_config(train={"max_steps": 1}, eval={"every": 1, "metric": "ssim_AB"}), run="scored"
+    )
+
+    def declared(run_dir: Path) -> list[str]:
+        events = EventAccumulator(str(run_dir)).Reload()
+        content = events.PluginTagToContent("hparams")["_hparams_/experiment"]
+        experiment = plugin_data_pb2.HParamsPluginData.FromString(content).experiment
+        return [m.name.tag for m in experiment.metric_infos]
+
+    assert declared(plain) == declared(scored)
+    assert {"Loss/G/total", "Eval/ssim_AB", "Eval/cycle_ssim_A"} <= set(declared(plain))
+
+
+def test_odd_training_files_are_named_and_left_out(make_config, tiny_dataset: Path, capsys) -> None:
+    from tests.conftest import odd_files
+
+    expected = odd_files(tiny_dataset / "trainB" / "odd")
+    run_dir = train(make_config(train={"max_steps": 2}), run="odd")
+    err = capsys.readouterr().err
+    bad = [name for name, size in expected.items() if size is None]
+    lines = [line for line in err.splitlines() if line.startswith("skipping unreadable image")]
+    assert len(lines) == len(bad) and all(any(n in line for line in lines) for n in bad)
+    assert (run_dir / "latest.pt").is_file() and "Traceback" not in err
