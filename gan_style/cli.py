@@ -101,6 +101,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         gens, args.inputs, args.out, args.direction, args.batch_size, args.tile, style,
         fmt=args.format, quality=args.quality, overwrite=args.overwrite,
         max_pixels=int(args.max_megapixels * 1e6),
+        whole_image_statistics=args.tile_norm == "whole",
     )  # fmt: skip
     print(f"wrote {len(report.written)} image(s) to {args.out}")
     if report.skipped:
@@ -307,6 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tile", type=_tile_size, default=0,
         help="translate images larger than N px in overlapping NxN tiles: bounded memory",
+    )  # fmt: skip
+    p.add_argument(
+        "--tile-norm", default="whole", choices=["whole", "tile"],
+        help="with --tile, norm layers use the whole image's statistics (one more pass over "
+        "the tiles per norm layer) or each tile's own (faster; tones drift between tiles)",
     )  # fmt: skip
     p.add_argument(
         "--format", default="png", choices=["png", "jpg", "webp", "same"],

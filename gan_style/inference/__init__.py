@@ -2,7 +2,8 @@
 translating the user's files and folders."""
 
 from gan_style.inference.generators import Generators, load_generators, parse_blend, pick
-from gan_style.inference.translation import translate_images, translate_tiled
+from gan_style.inference.tiling import translate_tiled
+from gan_style.inference.translation import translate_images
 
 __all__ = [
     "Generators",

@@ -22,7 +22,8 @@ from gan_style.image_io import (
     to_pil,
 )
 from gan_style.inference.generators import Generators
-from gan_style.inference.translation import translate_images, translate_tiled
+from gan_style.inference.tiling import translate_tiled
+from gan_style.inference.translation import translate_images
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
 JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
@@ -126,6 +127,7 @@ def translate_paths(
     quality: int | None = None,
     overwrite: bool = False,
     max_pixels: int | None = MAX_PIXELS,
+    whole_image_statistics: bool = True,
 ) -> Report:
     """Translate every readable input image into `out`, at its input's size and under its
     name. Unreadable files are reported on stderr and skipped; the others are all written."""
@@ -155,9 +157,12 @@ def translate_paths(
                     tqdm.write(f"skipped {path}: {e}", file=sys.stderr)
             if tile:
                 outputs = [
-                    translate_tiled(generator, im, tile, gens.multiple, style=style)
+                    translate_tiled(
+                        generator, im, tile, gens.multiple, style=style,
+                        whole_image_statistics=whole_image_statistics,
+                    )
                     for im in images
-                ]
+                ]  # fmt: skip
             else:
                 outputs = translate_images(
                     generator, images, gens.multiple, batch_size, style, gens.precision
