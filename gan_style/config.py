@@ -15,8 +15,9 @@ import yaml
 from gan_style.errors import ConfigError
 
 EXPERIMENTS_DIR = Path("experiments")  # the local folder, relative to where the command runs
-# The experiments that come with gan-style: the checkout the package is installed from.
-SHIPPED_EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+# The experiments that come with gan-style, as package data (a link to the top-level
+# experiments/ in a checkout).
+SHIPPED_EXPERIMENTS = (Path(__file__).parent / "experiments").resolve()
 
 Generator = Literal["resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"]
 Discriminator = Literal["basic", "n_layers", "pixel"]

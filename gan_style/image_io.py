@@ -99,7 +99,7 @@ def load_readable(
         try:
             images.append(load_image(path, channels, max_pixels))
         except DataError as e:
-            print(f"skipping {e}", file=sys.stderr)
+            print(f"skipped: {e}", file=sys.stderr)
             continue
         kept.append(path)
     return kept, images

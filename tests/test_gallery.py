@@ -87,3 +87,22 @@ def test_gallery_bad_checkpoint_name(run_dir: Path, capsys) -> None:
         "no checkpoint 'step_0000099' (step files kept: step_0000002, step_0000004)"
         in capsys.readouterr().err
     )
+
+
+def test_gallery_skips_unreadable_images(run_dir: Path, tmp_path: Path, capsys) -> None:
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.new("RGB", (20, 24), (90, 40, 10)).save(images / "good.png")
+    (images / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "g"
+    assert main(["gallery", str(run_dir), "--images", str(images), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped: cannot read image" in err and "broken.png" in err
+    assert "good.png" in (out / "index.html").read_text()
+    assert "broken.png" not in (out / "index.html").read_text()
+
+
+def test_gallery_needs_at_least_one_image(run_dir: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["gallery", str(run_dir), "--n", "0"])
+    assert stop.value.code == 2 and "--n: must be 1 or more" in capsys.readouterr().err
