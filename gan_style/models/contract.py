@@ -52,6 +52,12 @@ class TranslationModel(Protocol):
     @property
     def discriminators(self) -> list[nn.Module]: ...
 
+    @property
+    def fixed_networks(self) -> list[nn.Module]:
+        """Networks that run in the training step without being trained (a perceptual loss's
+        VGG): the speed options apply to them too; they stay out of checkpoints."""
+        ...
+
     def generator_step(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Generator losses `G/...`, with their sum as `G/total`."""
         ...

@@ -144,6 +144,10 @@ class CycleGAN(nn.Module):
     def discriminators(self) -> list[nn.Module]:
         return [self.D_A, self.D_B]
 
+    @property
+    def fixed_networks(self) -> list[nn.Module]:
+        return [self.vgg] if self.vgg is not None else []
+
     def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         """Both translations and their reconstructions, for samples and evaluation."""
         fake_B, fake_A = self.G_AB(real_A), self.G_BA(real_B)

@@ -119,6 +119,10 @@ class MultiStyleCycleGAN(nn.Module):
     def discriminators(self) -> list[nn.Module]:
         return [self.D_A, self.D_B]
 
+    @property
+    def fixed_networks(self) -> list[nn.Module]:
+        return []
+
     def code(self, style: torch.Tensor) -> torch.Tensor:
         return self.style_embedding(style)
 

@@ -71,6 +71,10 @@ class Pix2Pix(nn.Module):
     def discriminators(self) -> list[nn.Module]:
         return [self.D]
 
+    @property
+    def fixed_networks(self) -> list[nn.Module]:
+        return []
+
     def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         """The translation of the input; pix2pix has no way back, so B is not used."""
         return {"fake_B": self.G_AB(real_A)}

@@ -48,8 +48,7 @@ def train(cfg: Config, run: str = "default") -> Path:
     if group.enabled:  # dropout and the like differ per rank; the data shards already do
         torch.manual_seed(cfg.train.seed + 1000 * group.rank)
     iteration = GanIteration.build(model, cfg.train, device, group)
-    perceptual = [model.vgg] if getattr(model, "vgg", None) is not None else []
-    networks = [*model.generators, *model.discriminators, *perceptual]
+    networks = [*model.generators, *model.discriminators, *model.fixed_networks]
     t = cfg.train
     speed.prepare_networks(networks, t.channels_last, t.compile, t.conv_backend, device)
     schedulers = {k: build_scheduler(opt, cfg.train) for k, opt in iteration.optimizers.items()}
