@@ -169,7 +169,7 @@ def one_infer(
             )
         times = _timed(
             lambda: translate_paths(
-                gens, [folder], out, batch_size=4, progress=False, overwrite=True
+                gens, [folder], out, batch_size=4, progress=False, fmt="jpg", overwrite=True
             ),
             device,
             1,
