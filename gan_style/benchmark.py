@@ -23,22 +23,25 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from gan_style.config import Config
-from gan_style.models import build_model
+from gan_style.config import SHIPPED_EXPERIMENTS, Config, load_config
+from gan_style.models import build_model, model_class
 from gan_style.networks import nnpack
 from gan_style.runtime import speed
 from gan_style.runtime.device import pick_device
 from gan_style.training.iteration import GanIteration
 
 
-def paper_config(size: int, batch: int, precision: str, channels_last: bool) -> Config:
-    cfg = Config(name="bench")
+def paper_config(
+    size: int, batch: int, precision: str, channels_last: bool, experiment: str = "_cyclegan"
+) -> Config:
+    """The paper settings of a shipped experiment (`_cyclegan`: the CycleGAN paper's model,
+    `_cut`: CUT's) at `size` px."""
+    cfg = load_config(str(SHIPPED_EXPERIMENTS / f"{experiment}.yaml"))
+    cfg = model_class(cfg.model.name).prepare_config(cfg)
+    cfg.name = "bench"
     cfg.data.crop_size, cfg.data.load_size = size, size
-    cfg.train.batch_size, cfg.train.precision, cfg.train.channels_last = (
-        batch,
-        precision,
-        channels_last,
-    )
+    cfg.train.batch_size, cfg.train.precision = batch, precision
+    cfg.train.channels_last = channels_last
     return cfg
 
 
@@ -96,10 +99,11 @@ def one_train(
     device: torch.device,
     warmup: int,
     repeats: int,
+    experiment: str = "_cyclegan",
 ) -> dict:
-    """One configuration of a full CycleGAN iteration: both generator and discriminator steps."""
+    """One configuration of a full training iteration: both generator and discriminator steps."""
     torch.manual_seed(0)
-    cfg = paper_config(size, batch, precision, channels_last)
+    cfg = paper_config(size, batch, precision, channels_last, experiment)
     model = build_model(cfg).to(device)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     iteration = GanIteration.build(model, cfg.train, device)
@@ -118,12 +122,17 @@ def one_train(
         step()
     flops = counter.get_total_flops()
     conv_backend = speed.prepare_networks(
-        [*model.generators, *model.discriminators], channels_last, False, conv_backend, device
+        [*model.generators, *model.discriminators, *model.fixed_networks],
+        channels_last,
+        False,
+        conv_backend,
+        device,
     )
     times = _timed(step, device, warmup, repeats)
     sec = statistics.median(times)
     return {
         "kind": "train",
+        "model": cfg.model.name,
         "size": size,
         "batch": batch,
         "precision": iteration.precision,
@@ -331,6 +340,13 @@ def main(argv: list[str] | None = None) -> None:
                     row["gflops_per_sec"] / rates[f"conv3x3_gflops_{rate_of}"]
                 )
                 rows.append(row)
+    # CUT and FastCUT beside CycleGAN: one generator and one discriminator instead of two each.
+    precision, backend = variants[-1]  # on CPU the fastest backend, NNPACK where it exists
+    for experiment in ("_cut", "horse2zebra_fastcut"):
+        for size in sizes:
+            row = child(kind="train", experiment=experiment, size=size, batch=1,
+                        precision=precision, channels_last=False, conv_backend=backend)  # fmt: skip
+            rows.append(row)
     for size in (256,) if args.quick else (256, 512):
         for precision, backend in variants:
             rows.append(child(kind="infer", size=size, precision=precision, channels_last=False,

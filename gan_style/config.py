@@ -55,7 +55,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: Literal["cycle_gan", "pix2pix", "multistyle"] = "cycle_gan"
+    name: Literal["cycle_gan", "pix2pix", "multistyle", "cut", "fastcut"] = "cycle_gan"
     generator: Generator = "resnet_9blocks"
     discriminator: Discriminator = "basic"  # basic = 70x70 PatchGAN (3 layers)
     n_layers_d: int = 3  # layers of the `n_layers` discriminator
@@ -66,6 +66,10 @@ class ModelConfig:
     init: Init = "normal"
     init_gain: float = 0.02  # scale of the normal/xavier/orthogonal initialisation
     style_dim: int = 64  # multistyle: size of the style code that modulates the generators
+    antialias: bool = False  # ResNet generators: blurred down/upsampling (CUT's option)
+    nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
+    nce_patches: int = 256  # CUT: patch locations sampled per layer and image
+    nce_mlp: int = 256  # CUT: width (and output size) of each layer's two-layer MLP head
 
 
 @dataclass
@@ -77,6 +81,13 @@ class LossConfig:
     lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
     lambda_style_encoder: float = 1.0  # multistyle: weight of the style encoder's code regression
     lambda_perceptual: float = 0.0  # VGG-19 conv4_2 content loss between input and translation
+    lambda_gan: float = 1.0  # CUT: weight of the adversarial loss
+    lambda_nce: float = 1.0  # CUT: weight of the PatchNCE loss (fastcut: 10)
+    nce_identity: bool = True  # CUT: also PatchNCE between real_B and G(real_B) (fastcut: off)
+    nce_temperature: float = 0.07  # CUT: InfoNCE temperature
+    flip_equivariance: bool = (
+        False  # CUT: flip G's input at random, its features back (fastcut: on)
+    )
     vgg_weights: str = ""  # VGG-19 weights file for lambda_perceptual; "" = torchvision's
 
 
@@ -173,6 +184,8 @@ def _coerce(key: str, value: Any, tp: Any) -> Any:
         (item,) = typing.get_args(tp)
         if isinstance(value, str):  # `data.styles=monet,ukiyoe` on the command line
             value = [v.strip() for v in value.split(",") if v.strip()]
+            if item is int:  # `model.nce_layers=0,4,8`
+                value = [int(v) if v.lstrip("-").isdigit() else v for v in value]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         return [_coerce(f"{key}[{i}]", v, item) for i, v in enumerate(value)]
@@ -328,6 +341,9 @@ def validate(cfg: Config) -> None:
         "log.every": cfg.log.every,
         "log.sample_every": cfg.log.sample_every,
         "eval.num_images": cfg.eval.num_images,
+        "model.nce_patches": cfg.model.nce_patches,
+        "model.nce_mlp": cfg.model.nce_mlp,
+        "loss.nce_temperature": cfg.loss.nce_temperature,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -351,6 +367,18 @@ def validate(cfg: Config) -> None:
     if d.preprocess in ("resize_and_crop", "scale_width_and_crop") and d.load_size < d.crop_size:
         raise ConfigError(
             f"data.load_size ({d.load_size}) is smaller than data.crop_size ({d.crop_size})"
+        )
+    if cfg.model.name in ("cut", "fastcut"):
+        if not cfg.model.generator.startswith("resnet"):
+            raise ConfigError(
+                f"{cfg.model.name} takes PatchNCE features from a ResNet generator's encoder; "
+                f"use model.generator=resnet_9blocks or resnet_6blocks"
+            )
+        if not cfg.model.nce_layers or min(cfg.model.nce_layers) < 0:
+            raise ConfigError("model.nce_layers must list module indices (0 = the input)")
+    if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
+        raise ConfigError(
+            "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"
         )
     if cfg.model.generator.startswith("unet"):
         depth = 7 if cfg.model.generator == "unet_128" else 8

@@ -105,3 +105,24 @@ def discriminator_losses(
     else:
         losses[f"{name}/total"] = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
     return losses
+
+
+def patch_nce_loss(
+    query: torch.Tensor, key: torch.Tensor, temperature: float = 0.07
+) -> torch.Tensor:
+    """PatchNCE (Park et al. 2020): InfoNCE over sampled patches of one image.
+
+    `query` (B, P, D) are features of the output at P locations, `key` (B, P, D) those of the
+    input at the same locations, both L2-normalised. For each output patch the positive is the
+    input patch at its location, the negatives the other P - 1 input patches of the same image;
+    the loss is the cross-entropy of picking the positive, averaged over patches. The key is
+    not trained through this loss (the reference code detaches it too).
+    """
+    key = key.detach()
+    positive = (query * key).sum(-1, keepdim=True)  # (B, P, 1)
+    negative = query @ key.transpose(1, 2)  # (B, P, P)
+    itself = torch.eye(query.shape[1], dtype=torch.bool, device=query.device)
+    negative = negative.masked_fill(itself, -10.0)  # a location is not its own negative
+    logits = torch.cat([positive, negative], dim=2) / temperature
+    target = torch.zeros(logits.shape[0] * logits.shape[1], dtype=torch.long, device=query.device)
+    return F.cross_entropy(logits.flatten(0, 1), target)

@@ -47,3 +47,12 @@ def test_child_protocol_keeps_types(capsys: pytest.CaptureFixture) -> None:
 def test_counts_must_be_positive(option: str) -> None:
     with pytest.raises(SystemExit, match=f"{option} must be 1 or more"):
         benchmark.main([option, "0"])
+
+
+@pytest.mark.slow
+def test_cut_rows_are_cheaper_than_cyclegan() -> None:
+    """One generator and one discriminator: fewer FLOPs per iteration than CycleGAN's four."""
+    cut = benchmark.one_train(32, 1, "fp32", False, "native", CPU, 0, 1, experiment="_cut")
+    cyc = benchmark.one_train(32, 1, "fp32", False, "native", CPU, 0, 1)
+    assert cut["model"] == "cut" and cyc["model"] == "cycle_gan"
+    assert 0 < cut["flops_per_iter"] < 0.8 * cyc["flops_per_iter"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from gan_style.config import Config
 from gan_style.errors import ConfigError
 from gan_style.models.contract import Batch, TranslationModel
+from gan_style.models.cut import CUT, FastCUT
 from gan_style.models.cycle_gan import CycleGAN
 from gan_style.models.image_pool import ImagePool
 from gan_style.models.multistyle import MultiStyleCycleGAN
@@ -14,6 +15,8 @@ MODELS: dict[str, type[TranslationModel]] = {
     "cycle_gan": CycleGAN,
     "pix2pix": Pix2Pix,
     "multistyle": MultiStyleCycleGAN,
+    "cut": CUT,
+    "fastcut": FastCUT,
 }
 
 
@@ -29,9 +32,11 @@ def build_model(cfg: Config) -> TranslationModel:
 
 
 __all__ = [
+    "CUT",
     "MODELS",
     "Batch",
     "CycleGAN",
+    "FastCUT",
     "ImagePool",
     "MultiStyleCycleGAN",
     "Pix2Pix",

@@ -78,3 +78,36 @@ class ResnetBlock(nn.Module):
         for layer in self.conv_block:
             y = layer(y, style) if isinstance(layer, AdaIN) else layer(y)
         return x + y
+
+
+def _blur_kernel(channels: int) -> torch.Tensor:
+    """The [1, 2, 1] binomial filter in 2-D, normalised, one copy per channel."""
+    row = torch.tensor([1.0, 2.0, 1.0])
+    kernel = row[:, None] * row[None, :]
+    return (kernel / kernel.sum()).expand(channels, 1, 3, 3).clone()
+
+
+class BlurDownsample(nn.Module):
+    """Blur, then keep every second pixel: anti-aliased downsampling (Zhang 2019, as CUT's
+    generator does it), so a small shift of the input does not alias into the features."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.register_buffer("kernel", _blur_kernel(channels), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+        return nn.functional.conv2d(x, self.kernel.to(x.dtype), stride=2, groups=x.shape[1])
+
+
+class BlurUpsample(nn.Module):
+    """Double the size, then blur: anti-aliased upsampling, against checkerboard artefacts."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.register_buffer("kernel", _blur_kernel(channels), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+        x = nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+        return nn.functional.conv2d(x, self.kernel.to(x.dtype), groups=x.shape[1])

@@ -9,11 +9,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_style.networks.blocks import ResnetBlock, conv_bias, norm_factory
+from gan_style.networks.blocks import (
+    BlurDownsample,
+    BlurUpsample,
+    ResnetBlock,
+    conv_bias,
+    norm_factory,
+)
 
 
 class ResnetGenerator(nn.Module):
-    """c7s1-ngf, two stride-2 downsamplings, `n_blocks` residual blocks, two upsamplings, c7s1-3."""
+    """c7s1-ngf, two stride-2 downsamplings, `n_blocks` residual blocks, two upsamplings, c7s1-3.
+
+    With `antialias` (CUT's option) each downsampling is a stride-1 convolution, norm, ReLU and
+    a blurred subsampling, and each upsampling a blurred doubling, then convolution, norm, ReLU:
+    a different module tree, so reference weights load only without it.
+    """
 
     def __init__(
         self,
@@ -24,6 +35,7 @@ class ResnetGenerator(nn.Module):
         norm: str = "instance",
         dropout: bool = False,
         style_dim: int = 0,
+        antialias: bool = False,
     ) -> None:
         super().__init__()
         make_norm, bias = norm_factory(norm), conv_bias(norm)
@@ -35,21 +47,29 @@ class ResnetGenerator(nn.Module):
         ]
         for i in range(2):
             ch = ngf * 2**i
+            stride = 1 if antialias else 2
             layers += [
-                nn.Conv2d(ch, ch * 2, kernel_size=3, stride=2, padding=1, bias=bias),
+                nn.Conv2d(ch, ch * 2, kernel_size=3, stride=stride, padding=1, bias=bias),
                 make_norm(ch * 2),
                 nn.ReLU(True),
+                *([BlurDownsample(ch * 2)] if antialias else []),
             ]
         layers += [ResnetBlock(ngf * 4, norm, dropout, style_dim) for _ in range(n_blocks)]
         for i in range(2):
             ch = ngf * 2 ** (2 - i)
-            layers += [
-                nn.ConvTranspose2d(
-                    ch, ch // 2, kernel_size=3, stride=2, padding=1, output_padding=1, bias=bias
-                ),
-                make_norm(ch // 2),
-                nn.ReLU(True),
-            ]
+            if antialias:
+                up: list[nn.Module] = [
+                    BlurUpsample(ch),
+                    nn.Conv2d(ch, ch // 2, kernel_size=3, padding=1, bias=bias),
+                ]
+            else:
+                up = [
+                    nn.ConvTranspose2d(
+                        ch, ch // 2, kernel_size=3, stride=2, padding=1, output_padding=1,
+                        bias=bias,
+                    )
+                ]  # fmt: skip
+            layers += [*up, make_norm(ch // 2), nn.ReLU(True)]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
 
@@ -57,6 +77,18 @@ class ResnetGenerator(nn.Module):
         for layer in self.model:
             x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
         return x
+
+    def encode(
+        self, x: torch.Tensor, layers: list[int], style: torch.Tensor | None = None
+    ) -> list[torch.Tensor]:
+        """The features after the modules `layers` of `model` (CUT's layer numbering; 0 is the
+        padded input), running only as far as the deepest one."""
+        features = []
+        for i, layer in enumerate(self.model[: max(layers) + 1]):
+            x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
+            if i in layers:
+                features.append(x)
+        return features
 
 
 class UnetSkipConnectionBlock(nn.Module):
@@ -149,8 +181,10 @@ def build_generator(
     norm: str = "instance",
     dropout: bool = False,
     style_dim: int = 0,
+    antialias: bool = False,
 ) -> nn.Module:
-    """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks)."""
+    """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks); `antialias`
+    a ResNet with blurred down- and upsampling."""
     if name not in GENERATORS:
         raise ValueError(f"unknown generator '{name}'; choose one of {', '.join(GENERATORS)}")
     kwargs = {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf, "norm": norm,
@@ -159,6 +193,10 @@ def build_generator(
         if not name.startswith("resnet"):
             raise ValueError(f"style conditioning needs a resnet generator, not {name}")
         kwargs["style_dim"] = style_dim
+    if antialias:
+        if not name.startswith("resnet"):
+            raise ValueError(f"anti-aliased sampling needs a resnet generator, not {name}")
+        kwargs["antialias"] = True
     return GENERATORS[name](**kwargs)
 
 
