@@ -25,7 +25,7 @@ Norm = Literal["instance", "batch", "none"]
 Init = Literal["normal", "xavier", "kaiming", "orthogonal"]
 GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
 Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
-DatasetMode = Literal["unaligned", "aligned", "paired"]
+DatasetMode = Literal["unaligned", "aligned", "paired", "colorization"]
 Direction = Literal["AtoB", "BtoA"]
 LrPolicy = Literal["linear", "step", "cosine"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
@@ -41,7 +41,7 @@ EvalMetric = Literal[
 class DataConfig:
     root: str = "data/demo"  # folder holding trainA/ trainB/ testA/ testB/
     dataset: str = ""  # official dataset name, used to say which download command fetches it
-    dataset_mode: DatasetMode = "unaligned"  # unaligned | aligned (A|B in one file) | paired
+    dataset_mode: DatasetMode = "unaligned"  # unaligned | aligned (A|B) | paired | colorization
     direction: Direction = "AtoB"  # aligned/paired data: BtoA swaps the sides
     styles: list[str] = field(default_factory=list)  # multistyle: trainB/<style>/; [] = all
     load_size: int = 286  # px; images are resized to this before cropping
@@ -55,7 +55,9 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: Literal["cycle_gan", "pix2pix", "multistyle", "cut", "fastcut"] = "cycle_gan"
+    name: Literal["cycle_gan", "pix2pix", "multistyle", "cut", "fastcut", "colorization"] = (
+        "cycle_gan"
+    )
     generator: Generator = "resnet_9blocks"
     discriminator: Discriminator = "basic"  # basic = 70x70 PatchGAN (3 layers)
     n_layers_d: int = 3  # layers of the `n_layers` discriminator
@@ -376,6 +378,13 @@ def validate(cfg: Config) -> None:
             )
         if not cfg.model.nce_layers or min(cfg.model.nce_layers) < 0:
             raise ConfigError("model.nce_layers must list module indices (0 = the input)")
+    if (cfg.model.name == "colorization") != (d.dataset_mode == "colorization"):
+        raise ConfigError(
+            "model.name=colorization and data.dataset_mode=colorization go together: the model "
+            "learns colour from the photos that the colorization data splits into L and ab"
+        )
+    if d.dataset_mode == "colorization" and d.channels != 3:
+        raise ConfigError("colorization learns colour: data.channels must be 3")
     if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
             "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"

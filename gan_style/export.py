@@ -61,11 +61,12 @@ def export_generator(
             raise GanStyleError(
                 "ONNX export needs the onnx package: pip install 'gan-style[export]'"
             ) from None
-    generator = pick(gens, direction).cpu().eval()
+    # A wrapper that converts images around the trained network (colorization's) exports the
+    # network itself.
+    generator = getattr(pick(gens, direction), "network", pick(gens, direction)).cpu().eval()
     size = max(64, gens.multiple)
-    example: tuple[torch.Tensor, ...] = (
-        torch.rand(1, gens.config.data.channels, size, size) * 2 - 1,
-    )
+    channels = next(m for m in generator.modules() if isinstance(m, nn.Conv2d)).in_channels
+    example: tuple[torch.Tensor, ...] = (torch.rand(1, channels, size, size) * 2 - 1,)
     axes = {0: "batch", 2: "height", 3: "width"}
     names, dynamic = ["image"], {"image": axes, "translated": axes}
     if gens.styles:

@@ -164,6 +164,12 @@ def build_gallery(
             row.append(Cell(f"images/cycle/{name}", _caption("cycle", image, rec)))
         headers.append(f"cycle ({columns[-1].label})")
         outputs.append(recs)
+    if truths and len(truths) == len(names):  # what the translation should look like
+        for row, name, truth in zip(rows, names, truths, strict=True):
+            save_image(truth, out / "images" / "target" / name)
+            row.append(Cell(f"images/target/{name}"))
+        headers.append("target")
+        outputs.append(truths)
 
     index = out / "index.html"
     index.write_text(render_html(headers, names, rows, title=f"{first.name} · {direction}"))

@@ -103,7 +103,8 @@ def test_every_model_meets_the_contract(name: str, tmp_path: Path) -> None:
     for style in ("monet", "ukiyoe"):
         write_images(root / "trainB" / style, 2, seed=2)
     write_images(root / "trainB", 2, seed=3)
-    cfg = tiny_config(root, tmp_path / "runs", model={"name": name})
+    data = {"dataset_mode": "colorization"} if name == "colorization" else {}
+    cfg = tiny_config(root, tmp_path / "runs", model={"name": name}, data=data)
     cls = MODELS[name]
     cfg = cls.prepare_config(cfg)
     model = build_model(cfg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gan_style.config import DataConfig
 from gan_style.data.base import TranslationDataset
+from gan_style.data.colorization import ColorizationDataset
 from gan_style.data.held_out import HeldOut, held_out_images, held_out_samples
 from gan_style.data.paired import PairedDataset, load_pair
 from gan_style.data.sampling import EpochSampler
@@ -12,7 +13,12 @@ from gan_style.data.transforms import build_transforms
 from gan_style.data.unaligned import UnalignedDataset
 from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image, verify_images
 
-DATASETS = {"unaligned": UnalignedDataset, "aligned": PairedDataset, "paired": PairedDataset}
+DATASETS = {
+    "unaligned": UnalignedDataset,
+    "aligned": PairedDataset,
+    "paired": PairedDataset,
+    "colorization": ColorizationDataset,
+}
 
 
 def build_dataset(
@@ -33,6 +39,7 @@ def build_dataset(
 __all__ = [
     "DATASETS",
     "IMAGE_EXTENSIONS",
+    "ColorizationDataset",
     "EpochSampler",
     "HeldOut",
     "PairedDataset",

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from gan_style.config import Config
+from gan_style.data.colorization import ColorizationDataset, gray_rgb, images_folder
 from gan_style.data.folders import domain_images, split_folder
 from gan_style.data.paired import PairedDataset, find_pairs, load_pair
 from gan_style.data.transforms import build_transforms
@@ -58,6 +59,14 @@ def held_out_images(
     sub = f"/{style}" if style else ""
     root = Path(cfg.data.root)
     held = HeldOut()
+    if cfg.data.dataset_mode == "colorization":  # gray inputs; the photos are the truth
+        folder = images_folder(root, split)
+        paths, images = load_readable(split_images(root, folder)[:limit], cfg.data.channels)
+        if not paths:
+            raise DataError(f"no readable held-out images in {root / folder} (named above)")
+        held.names["A"] = [image_name(p, root / folder) for p in paths]
+        held.inputs["A"], held.truths["A"] = [gray_rgb(image) for image in images], images
+        return held
     if cfg.data.dataset_mode != "unaligned":
         pair_files = find_pairs(cfg.data, split)[:limit]
         pairs = [load_pair(pair, cfg.data) for pair in pair_files]
@@ -95,10 +104,11 @@ def held_out_samples(cfg: Config, n: int, multiple: int) -> dict[str, torch.Tens
     (train images where there is no test split): the fixed inputs of the sample grids."""
     root = Path(cfg.data.root)
     data = cfg.data
-    if data.dataset_mode != "unaligned":  # pairs: input and target side by side
+    if data.dataset_mode != "unaligned":  # pairs (or a photo's L and ab): input and target
         has_test = (root / split_folder(root, "test")).is_dir() or (root / "testA").is_dir()
         phase = "test" if has_test else "train"
-        dataset = PairedDataset(data, phase, train=False, multiple=multiple, verify=False)
+        kind = ColorizationDataset if data.dataset_mode == "colorization" else PairedDataset
+        dataset = kind(data, phase, train=False, multiple=multiple, verify=False)
         items = [dataset[i] for i in range(min(n, len(dataset)))]
         return {side: torch.stack([item[side] for item in items]) for side in SIDES}
     if data.preprocess == "none":  # sizes may differ; a grid needs one size

@@ -38,8 +38,12 @@ class Generators:
     ) -> Generators:
         """The generators of a model in training, for scoring it without saving it first."""
         named = model.named_generators
+        forward, backward = (
+            None if net is None else model.image_network(net)
+            for net in (named["G_AB"], named.get("G_BA"))
+        )
         return cls(
-            named["G_AB"], named.get("G_BA"), cfg, step, source, size_multiple(cfg.model.generator),
+            forward, backward, cfg, step, source, size_multiple(cfg.model.generator),
             styles=list(cfg.data.styles) if model.styled else [],
             style_embedding=named.get("style_embedding"), style_encoder=named.get("style_encoder"),
             cycle=model.cycle and "G_BA" in named,
@@ -188,6 +192,8 @@ def _read_generators(source: Path, device: str | torch.device) -> Generators:
                 f"norm={m.norm} generator its config describes; the file is damaged or edited"
             ) from None
         nets[name].to(device).eval()
+    nets = {name: spec.image_network(net) if name in ("G_AB", "G_BA") else net
+            for name, net in nets.items()}  # fmt: skip
     return Generators(
         nets["G_AB"], nets.get("G_BA"), cfg, int(state.get("step", 0)), source,
         size_multiple(m.generator), styles=list(cfg.data.styles) if spec.styled else [],

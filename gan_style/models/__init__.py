@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gan_style.config import Config
 from gan_style.errors import ConfigError
+from gan_style.models.colorization import Colorization
 from gan_style.models.contract import Batch, TranslationModel
 from gan_style.models.cut import CUT, FastCUT
 from gan_style.models.cycle_gan import CycleGAN
@@ -17,6 +18,7 @@ MODELS: dict[str, type[TranslationModel]] = {
     "multistyle": MultiStyleCycleGAN,
     "cut": CUT,
     "fastcut": FastCUT,
+    "colorization": Colorization,
 }
 
 
@@ -35,6 +37,7 @@ __all__ = [
     "CUT",
     "MODELS",
     "Batch",
+    "Colorization",
     "CycleGAN",
     "FastCUT",
     "ImagePool",

@@ -37,6 +37,13 @@ class TranslationModel(Protocol):
         ...
 
     @classmethod
+    def image_network(cls, network: nn.Module) -> nn.Module:
+        """The inference network as translation uses it: RGB (or gray) images in [-1, 1] in,
+        images out. Most generators are that already; a wrapper keeps the trained network
+        as `.network` (export writes that one)."""
+        ...
+
+    @classmethod
     def prepare_config(cls, cfg: Config) -> Config:
         """The config as the run should record it (e.g. the resolved list of styles)."""
         ...

@@ -95,6 +95,10 @@ class CUT(nn.Module):
         self._fake_B: torch.Tensor | None = None
 
     @classmethod
+    def image_network(cls, network: nn.Module) -> nn.Module:
+        return network
+
+    @classmethod
     def prepare_config(cls, cfg: Config) -> Config:
         return cfg
 

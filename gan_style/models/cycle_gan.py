@@ -108,6 +108,10 @@ class CycleGAN(nn.Module):
         }
 
     @classmethod
+    def image_network(cls, network: nn.Module) -> nn.Module:
+        return network
+
+    @classmethod
     def prepare_config(cls, cfg: Config) -> Config:
         return cfg
 

@@ -65,6 +65,10 @@ class MultiStyleCycleGAN(nn.Module):
         self._fakes: dict[str, torch.Tensor] = {}
 
     @classmethod
+    def image_network(cls, network: nn.Module) -> nn.Module:
+        return network
+
+    @classmethod
     def prepare_config(cls, cfg: Config) -> Config:
         """`data.styles: []` means every style folder: the run records which ones, in order."""
         if cfg.data.styles:

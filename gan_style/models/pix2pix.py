@@ -48,6 +48,10 @@ class Pix2Pix(nn.Module):
         return {"G_AB": init_weights(G, m.init, m.init_gain)}
 
     @classmethod
+    def image_network(cls, network: nn.Module) -> nn.Module:
+        return network
+
+    @classmethod
     def prepare_config(cls, cfg: Config) -> Config:
         return cfg
 
