@@ -91,6 +91,10 @@ def test_trains_resumes_and_serves_the_commands(tmp_path: Path, capsys) -> None:
     assert any(not torch.equal(fresh[k], a[k]) for k in a if k.startswith("G_AB."))
     metrics = (straight / "metrics.json").read_text()
     assert "ssim_AB" in metrics
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    l1 = [e.value for e in EventAccumulator(str(straight)).Reload().Scalars("Loss/G/l1")]
+    assert len(l1) == 4 and l1[-1] != l1[0]
 
     photo = tmp_path / "old.png"
     Image.fromarray(np.full((30, 26), 120, np.uint8)).save(photo)  # a grayscale photo
