@@ -87,3 +87,26 @@ class TranslationModel(Protocol):
         ...
 
     def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None: ...
+
+
+class Defaults:
+    """What most models do for the contract's optional parts; a model inherits it beside
+    nn.Module and overrides what it needs."""
+
+    @classmethod
+    def image_network(cls, network: nn.Module) -> nn.Module:
+        return network
+
+    @classmethod
+    def prepare_config(cls, cfg: Config) -> Config:
+        return cfg
+
+    @property
+    def fixed_networks(self) -> list[nn.Module]:
+        return []
+
+    def pools_state_dict(self) -> dict:
+        return {}
+
+    def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
+        return None

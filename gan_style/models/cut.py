@@ -25,6 +25,7 @@ from torch import nn
 
 from gan_style.config import Config
 from gan_style.losses import GANLoss, discriminator_losses, patch_nce_loss
+from gan_style.models.contract import Defaults
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
@@ -60,7 +61,7 @@ class PatchSampler(nn.Module):
         return out
 
 
-class CUT(nn.Module):
+class CUT(Defaults, nn.Module):
     """The generator, its PatchNCE heads and the discriminator; the loop owns the optimizers
     (the heads train with the generator)."""
 
@@ -93,14 +94,6 @@ class CUT(nn.Module):
         self.flip_equivariance = flip_equivariance
         self.pool_B = ImagePool(pool_size, seed=seed + 2)
         self._fake_B: torch.Tensor | None = None
-
-    @classmethod
-    def image_network(cls, network: nn.Module) -> nn.Module:
-        return network
-
-    @classmethod
-    def prepare_config(cls, cfg: Config) -> Config:
-        return cfg
 
     @classmethod
     def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
@@ -139,10 +132,6 @@ class CUT(nn.Module):
     @property
     def discriminators(self) -> list[nn.Module]:
         return [self.D]
-
-    @property
-    def fixed_networks(self) -> list[nn.Module]:
-        return []
 
     def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"fake_B": self.G_AB(real_A), "idt_B": self.G_AB(real_B)}

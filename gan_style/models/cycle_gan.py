@@ -20,6 +20,7 @@ from torch import nn
 
 from gan_style.config import Config
 from gan_style.losses import GANLoss, content_loss, discriminator_losses, l1_loss
+from gan_style.models.contract import Defaults
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
@@ -59,7 +60,7 @@ def identity_losses(
     }
 
 
-class CycleGAN(nn.Module):
+class CycleGAN(Defaults, nn.Module):
     """Holds the four networks and the two image pools; the training loop owns the optimizers.
 
     `generator_step` computes the generators' losses and keeps the fakes that
@@ -106,14 +107,6 @@ class CycleGAN(nn.Module):
             )
             for name in ("G_AB", "G_BA")
         }
-
-    @classmethod
-    def image_network(cls, network: nn.Module) -> nn.Module:
-        return network
-
-    @classmethod
-    def prepare_config(cls, cfg: Config) -> Config:
-        return cfg
 
     @classmethod
     def from_config(cls, cfg: Config) -> CycleGAN:

@@ -22,6 +22,7 @@ from torch import nn
 from gan_style.config import Config
 from gan_style.data.styled import style_names
 from gan_style.losses import GANLoss, discriminator_losses
+from gan_style.models.contract import Defaults
 from gan_style.models.cycle_gan import cycle_losses, identity_losses
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
@@ -29,7 +30,7 @@ from gan_style.networks.discriminators import MultiHeadDiscriminator
 from gan_style.networks.generators import StyleEncoder
 
 
-class MultiStyleCycleGAN(nn.Module):
+class MultiStyleCycleGAN(Defaults, nn.Module):
     """CycleGAN losses, with the painting side's style as a condition of both generators."""
 
     cycle: ClassVar[bool] = True
@@ -63,10 +64,6 @@ class MultiStyleCycleGAN(nn.Module):
         # head, so its fakes are used fresh (a pool would mix styles).
         self.pool_A = ImagePool(pool_size, seed=seed + 1)
         self._fakes: dict[str, torch.Tensor] = {}
-
-    @classmethod
-    def image_network(cls, network: nn.Module) -> nn.Module:
-        return network
 
     @classmethod
     def prepare_config(cls, cfg: Config) -> Config:
@@ -122,10 +119,6 @@ class MultiStyleCycleGAN(nn.Module):
     @property
     def discriminators(self) -> list[nn.Module]:
         return [self.D_A, self.D_B]
-
-    @property
-    def fixed_networks(self) -> list[nn.Module]:
-        return []
 
     def code(self, style: torch.Tensor) -> torch.Tensor:
         return self.style_embedding(style)

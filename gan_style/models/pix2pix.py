@@ -17,10 +17,11 @@ from torch import nn
 
 from gan_style.config import Config
 from gan_style.losses import GANLoss, discriminator_losses, l1_loss
+from gan_style.models.contract import Defaults
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
 
-class Pix2Pix(nn.Module):
+class Pix2Pix(Defaults, nn.Module):
     """One generator A -> B; the discriminator judges (input, output) pairs, so it learns what a
     plausible output *for this input* looks like."""
 
@@ -48,14 +49,6 @@ class Pix2Pix(nn.Module):
         return {"G_AB": init_weights(G, m.init, m.init_gain)}
 
     @classmethod
-    def image_network(cls, network: nn.Module) -> nn.Module:
-        return network
-
-    @classmethod
-    def prepare_config(cls, cfg: Config) -> Config:
-        return cfg
-
-    @classmethod
     def from_config(cls, cfg: Config) -> Pix2Pix:
         m, ch = cfg.model, cfg.data.channels
         G = cls.inference_networks(cfg)["G_AB"]
@@ -74,10 +67,6 @@ class Pix2Pix(nn.Module):
     @property
     def discriminators(self) -> list[nn.Module]:
         return [self.D]
-
-    @property
-    def fixed_networks(self) -> list[nn.Module]:
-        return []
 
     def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         """The translation of the input; pix2pix has no way back, so B is not used."""
@@ -106,9 +95,3 @@ class Pix2Pix(nn.Module):
         real = torch.cat([real_A, real_B], 1)
         fake = torch.cat([real_A, self._fake_B], 1)
         return discriminator_losses(self.gan_loss, "D", self.D, real, fake, self.lambda_gp)
-
-    def pools_state_dict(self) -> dict:
-        return {}  # pix2pix uses no image pool
-
-    def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
-        pass
