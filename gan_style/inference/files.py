@@ -132,8 +132,8 @@ def translate_paths(
     """Translate every readable input image into `out`, at its input's size and under its
     name. Unreadable files are reported on stderr and skipped; the others are all written."""
     generator = gens.pick(direction)
+    files = input_files(inputs)  # first: a missing input is named as such
     check_output_folder(inputs, out)
-    files = input_files(inputs)
     targets = [out / name for name in output_names(files, fmt)]
     existing = [t for t in targets if t.exists()]
     if existing and not overwrite:

@@ -67,7 +67,7 @@ def test_translate_errors(run_dir: Path, tmp_path: Path, capsys) -> None:
         main(["translate", str(run_dir), str(tmp_path / "missing.png"), "--out", str(tmp_path)])
         == 2
     )
-    assert "input" in capsys.readouterr().err
+    assert "missing.png not found" in capsys.readouterr().err
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     for d in ("a", "b"):
