@@ -88,11 +88,14 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
+    from gan_style.errors import ConfigError
     from gan_style.inference import load_generators
     from gan_style.inference.files import translate_paths
     from gan_style.runtime.device import pick_device
     from gan_style.runtime.speed import resolve_precision
 
+    if args.tile_overlap is not None and not (args.tile and args.tile_overlap < args.tile // 2):
+        raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
     device = pick_device(args.device)
     gens = load_generators(args.checkpoint, device, args.conv_backend, args.eval_mode)
     gens.precision = resolve_precision(args.precision, device)
@@ -101,7 +104,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         gens, args.inputs, args.out, args.direction, args.batch_size, args.tile, style,
         fmt=args.format, quality=args.quality, overwrite=args.overwrite,
         max_pixels=int(args.max_megapixels * 1e6),
-        whole_image_statistics=args.tile_norm == "whole",
+        whole_image_statistics=args.tile_norm == "whole", tile_overlap=args.tile_overlap,
     )  # fmt: skip
     print(f"wrote {len(report.written)} image(s) to {args.out}")
     if report.skipped:
@@ -312,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tile", type=_tile_size, default=0,
         help="translate images larger than N px in overlapping NxN tiles: bounded memory",
+    )  # fmt: skip
+    p.add_argument(
+        "--tile-overlap", type=_at_least(0),
+        help="px shared by neighbouring tiles (default N/4); wider is closer to the whole image",
     )  # fmt: skip
     p.add_argument(
         "--tile-norm", default="whole", choices=["whole", "tile"],

@@ -128,6 +128,7 @@ def translate_paths(
     overwrite: bool = False,
     max_pixels: int | None = MAX_PIXELS,
     whole_image_statistics: bool = True,
+    tile_overlap: int | None = None,
 ) -> Report:
     """Translate every readable input image into `out`, at its input's size and under its
     name. Unreadable files are reported on stderr and skipped; the others are all written."""
@@ -158,7 +159,7 @@ def translate_paths(
             if tile:
                 outputs = [
                     translate_tiled(
-                        generator, im, tile, gens.multiple, style=style,
+                        generator, im, tile, gens.multiple, tile_overlap, style,
                         whole_image_statistics=whole_image_statistics,
                     )
                     for im in images

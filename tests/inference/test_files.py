@@ -182,3 +182,15 @@ def test_bad_arguments_are_one_line(
     assert status == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_tile_overlap(run_dir: Path, tmp_path: Path, capsys) -> None:
+    odd_inputs(tmp_path / "in")
+    image = str(tmp_path / "in" / "odd.png")
+    base = ["translate", str(run_dir), image, "--out"]
+    assert main([*base, str(tmp_path / "a"), "--tile", "32", "--tile-overlap", "12"]) == 0
+    assert Image.open(tmp_path / "a" / "odd.png").size == (37, 53)
+    assert main([*base, str(tmp_path / "b"), "--tile", "32", "--tile-overlap", "16"]) == 2
+    assert "must be under N/2" in capsys.readouterr().err
+    assert main([*base, str(tmp_path / "c"), "--tile-overlap", "8"]) == 2
+    assert "--tile-overlap needs --tile N" in capsys.readouterr().err
