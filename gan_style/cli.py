@@ -200,9 +200,7 @@ def cmd_pretrained_download(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    import torch
-
-    from gan_style.export import FORMATS, export_generator
+    from gan_style.export import FORMATS, export_generator, exported_network, input_channels
     from gan_style.inference import load_generators
 
     gens = load_generators(args.checkpoint)
@@ -213,8 +211,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     )
     export_generator(gens, args.direction, args.format, out, style, args.style_input)
     second = f", style N x {gens.style_embedding.embedding_dim}" if args.style_input else ""
-    network = getattr(gens.pick(args.direction), "network", gens.pick(args.direction))
-    inputs = next(m for m in network.modules() if isinstance(m, torch.nn.Conv2d)).in_channels
+    inputs = input_channels(exported_network(gens, args.direction))
     print(f"wrote {out}: input N x {inputs} x H x W in [-1, 1]{second}, "
           f"H and W multiples of {gens.multiple}")  # fmt: skip
 

@@ -9,9 +9,21 @@ import torch
 from torch import nn
 
 from gan_style.errors import GanStyleError
-from gan_style.inference import Generators, pick
+from gan_style.inference import Generators
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
+
+
+def exported_network(gens: Generators, direction: str) -> nn.Module:
+    """The trained network of `direction`: a wrapper that converts images around it
+    (colorization's) is not exported, the network itself is."""
+    generator = gens.pick(direction)
+    return getattr(generator, "network", generator)
+
+
+def input_channels(network: nn.Module) -> int:
+    """Channels of the images the network takes: those of its first convolution."""
+    return next(m for m in network.modules() if isinstance(m, nn.Conv2d)).in_channels
 
 
 class BakedStyle(nn.Module):
@@ -61,12 +73,11 @@ def export_generator(
             raise GanStyleError(
                 "ONNX export needs the onnx package: pip install 'gan-style[export]'"
             ) from None
-    # A wrapper that converts images around the trained network (colorization's) exports the
-    # network itself.
-    generator = getattr(pick(gens, direction), "network", pick(gens, direction)).cpu().eval()
+    generator = exported_network(gens, direction).cpu().eval()
     size = max(64, gens.multiple)
-    channels = next(m for m in generator.modules() if isinstance(m, nn.Conv2d)).in_channels
-    example: tuple[torch.Tensor, ...] = (torch.rand(1, channels, size, size) * 2 - 1,)
+    example: tuple[torch.Tensor, ...] = (
+        torch.rand(1, input_channels(generator), size, size) * 2 - 1,
+    )
     axes = {0: "batch", 2: "height", 3: "width"}
     names, dynamic = ["image"], {"image": axes, "translated": axes}
     if gens.styles:

@@ -79,11 +79,19 @@ def check_size(img: Image.Image, path: str | Path, max_pixels: int | None = MAX_
 def load_image(
     path: str | Path, channels: int = 3, max_pixels: int | None = MAX_PIXELS
 ) -> np.ndarray:
+    return read_image(path, channels, max_pixels)[0]
+
+
+def read_image(
+    path: str | Path, channels: int = 3, max_pixels: int | None = MAX_PIXELS
+) -> tuple[np.ndarray, bytes | None]:
+    """The image as an HxWxC uint8 array, and its embedded colour profile (to carry over to an
+    output), from one opening of the file."""
     try:
         with Image.open(path) as img:
             check_size(img, path, max_pixels)
             img.load()
-            return convert_image(img, channels)
+            return convert_image(img, channels), img.info.get("icc_profile") or None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError) as e:
         reason = str(e).strip() or type(e).__name__
         raise DataError(f"cannot read image {path}: {reason}; remove or replace the file") from None
@@ -105,15 +113,6 @@ def load_readable(
     return kept, images
 
 
-def read_icc_profile(path: str | Path) -> bytes | None:
-    """The file's embedded colour profile (from the header), to carry over to an output."""
-    try:
-        with Image.open(path) as img:
-            return img.info.get("icc_profile") or None
-    except Exception:  # an unreadable file has been reported by load_image already
-        return None
-
-
 def _check(path: Path) -> str | None:
     """Why `path` cannot be used, or None."""
     try:
@@ -133,16 +132,6 @@ def unreadable_images(paths: list[Path], workers: int = 8) -> dict[Path, str]:
     with ThreadPoolExecutor(workers) as pool:
         reasons = list(pool.map(_check, paths))
     return {p: r for p, r in zip(paths, reasons, strict=True) if r}
-
-
-def verify_images(paths: list[Path], workers: int = 8) -> None:
-    """Decode every file once, up front, so a bad one is named now and not mid-epoch."""
-    bad = [f"{p} ({reason})" for p, reason in unreadable_images(paths, workers).items()]
-    if bad:
-        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-        raise DataError(
-            f"{len(bad)} unreadable image(s): {'; '.join(bad[:3])}{more}; remove or replace them"
-        )
 
 
 def to_pil(image: np.ndarray) -> Image.Image:

@@ -11,7 +11,7 @@ from gan_style.data.sampling import EpochSampler
 from gan_style.data.styled import StyledDataset, style_names
 from gan_style.data.transforms import build_transforms
 from gan_style.data.unaligned import UnalignedDataset
-from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image, verify_images
+from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image
 
 DATASETS = {
     "unaligned": UnalignedDataset,
@@ -54,5 +54,4 @@ __all__ = [
     "load_image",
     "load_pair",
     "style_names",
-    "verify_images",
 ]

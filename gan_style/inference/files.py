@@ -17,8 +17,7 @@ from gan_style.image_io import (
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
     find_images,
-    load_image,
-    read_icc_profile,
+    read_image,
     to_pil,
 )
 from gan_style.inference.generators import Generators
@@ -146,16 +145,18 @@ def translate_paths(
     bar = tqdm(total=len(files), unit="img", desc=f"translate {direction}", disable=not progress)
     with bar:
         for start in range(0, len(files), batch_size):
-            chunk, images = [], []
+            chunk, images = [], []  # (path, target, colour profile), images
             for (path, _), target in zip(
                 files[start : start + batch_size], targets[start : start + batch_size], strict=True
             ):
                 try:
-                    images.append(load_image(path, channels, max_pixels))
-                    chunk.append((path, target))
+                    image, profile = read_image(path, channels, max_pixels)
                 except DataError as e:
                     report.skipped.append((path, str(e)))
                     tqdm.write(f"skipped {path}: {e}", file=sys.stderr)
+                    continue
+                images.append(image)
+                chunk.append((path, target, profile))
             if tile:
                 outputs = [
                     translate_tiled(
@@ -168,9 +169,9 @@ def translate_paths(
                 outputs = translate_images(
                     generator, images, gens.multiple, batch_size, style, gens.precision
                 )
-            for (path, target), image in zip(chunk, outputs, strict=True):
+            for (path, target, profile), image in zip(chunk, outputs, strict=True):
                 try:
-                    save_translation(image, target, quality, read_icc_profile(path))
+                    save_translation(image, target, quality, profile)
                 except OSError as e:
                     report.skipped.append((path, f"cannot write {target}: {e}"))
                     tqdm.write(f"skipped {path}: cannot write {target}: {e}", file=sys.stderr)

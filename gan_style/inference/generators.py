@@ -3,6 +3,8 @@ which style."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,21 +35,30 @@ class Generators:
     cycle: bool = False  # G_BA undoes G_AB, so reconstructions (rec_A) are meaningful
 
     @classmethod
+    def from_networks(
+        cls, networks: dict[str, nn.Module], cfg: Config, step: int, source: Path
+    ) -> Generators:
+        """From a model's inference networks by checkpoint name (G_AB, G_BA, style_embedding,
+        style_encoder), with translation's view of the generators (`image_network`)."""
+        spec = model_class(cfg.model.name)
+        forward, backward = (
+            None if net is None else spec.image_network(net)
+            for net in (networks["G_AB"], networks.get("G_BA"))
+        )
+        return cls(
+            forward, backward, cfg, step, source, size_multiple(cfg.model.generator),
+            styles=list(cfg.data.styles) if spec.styled else [],
+            style_embedding=networks.get("style_embedding"),
+            style_encoder=networks.get("style_encoder"),
+            cycle=spec.cycle and backward is not None,
+        )  # fmt: skip
+
+    @classmethod
     def from_model(
         cls, model: TranslationModel, cfg: Config, step: int, source: Path
     ) -> Generators:
         """The generators of a model in training, for scoring it without saving it first."""
-        named = model.named_generators
-        forward, backward = (
-            None if net is None else model.image_network(net)
-            for net in (named["G_AB"], named.get("G_BA"))
-        )
-        return cls(
-            forward, backward, cfg, step, source, size_multiple(cfg.model.generator),
-            styles=list(cfg.data.styles) if model.styled else [],
-            style_embedding=named.get("style_embedding"), style_encoder=named.get("style_encoder"),
-            cycle=model.cycle and "G_BA" in named,
-        )  # fmt: skip
+        return cls.from_networks(model.named_generators, cfg, step, source)
 
     def style_code(
         self, spec: str | None = None, image: np.ndarray | None = None
@@ -89,11 +100,6 @@ class Generators:
         return self.G_AB
 
 
-def pick(gens: Generators, direction: str) -> nn.Module:
-    """The generator of `gens` for `direction` (AtoB or BtoA)."""
-    return gens.pick(direction)
-
-
 def parse_blend(spec: str, styles: list[str]) -> dict[str, float]:
     """ "monet:0.7,ukiyoe:0.3" -> {"monet": 0.7, "ukiyoe": 0.3}; a bare name weighs 1."""
     weights: dict[str, float] = {}
@@ -117,6 +123,32 @@ def uses_test_batch_statistics(net: nn.Module) -> bool:
     """Whether `net` has batch norm or dropout, which the pix2pix paper keeps in training
     behaviour at test time."""
     return any(isinstance(m, STOCHASTIC) for m in net.modules())
+
+
+@contextmanager
+def test_behaviour(model: nn.Module, networks: list[nn.Module]) -> Iterator[None]:
+    """`model` in eval mode and `networks` (its generators) in the behaviour `gan-style
+    evaluate` gives them (`set_test_behaviour`), for scoring a model in training: on exit its
+    modes, batch-norm momenta and batch counters are as they were, and dropout's random draws
+    have stayed out of the training's random stream."""
+    modules = list(model.modules())
+    modes = [m.training for m in modules]
+    norms = [m for m in modules if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [(m.momentum, m.num_batches_tracked) for m in norms]
+    saved = [(momentum, None if n is None else n.clone()) for momentum, n in saved]
+    with torch.random.fork_rng(devices=[]):
+        model.eval()
+        for net in networks:
+            set_test_behaviour(net, paper=uses_test_batch_statistics(net))
+        try:
+            yield
+        finally:
+            for module, mode in zip(modules, modes, strict=True):
+                module.training = mode
+            for module, (momentum, count) in zip(norms, saved, strict=True):
+                module.momentum = momentum
+                if count is not None:
+                    module.num_batches_tracked.copy_(count)
 
 
 def set_test_behaviour(net: nn.Module, paper: bool) -> None:
@@ -192,11 +224,4 @@ def _read_generators(source: Path, device: str | torch.device) -> Generators:
                 f"norm={m.norm} generator its config describes; the file is damaged or edited"
             ) from None
         nets[name].to(device).eval()
-    nets = {name: spec.image_network(net) if name in ("G_AB", "G_BA") else net
-            for name, net in nets.items()}  # fmt: skip
-    return Generators(
-        nets["G_AB"], nets.get("G_BA"), cfg, int(state.get("step", 0)), source,
-        size_multiple(m.generator), styles=list(cfg.data.styles) if spec.styled else [],
-        style_embedding=nets.get("style_embedding"), style_encoder=nets.get("style_encoder"),
-        cycle=spec.cycle and "G_BA" in nets,
-    )  # fmt: skip
+    return Generators.from_networks(nets, cfg, int(state.get("step", 0)), source)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import torch
-from torch import nn
-
 from gan_style.config import Config
 from gan_style.errors import ConfigError
 from gan_style.evaluation.runner import HeldOutSet
 from gan_style.inference import Generators
-from gan_style.inference.generators import set_test_behaviour, uses_test_batch_statistics
+from gan_style.inference.generators import test_behaviour
 from gan_style.models import TranslationModel
 from gan_style.training.logger import RunLogger
 from gan_style.training.run_folder import Progress, RunFolder
@@ -37,22 +34,9 @@ class TrainingEvaluator:
 
     def __call__(self, progress: Progress, logger: RunLogger) -> dict[str, float]:
         gens = Generators.from_model(self.model, self.cfg, progress.step, self.folder.path)
-        generators = [n for n in (gens.G_AB, gens.G_BA) if n is not None]
-        norms = [m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        saved = [(m.momentum, m.num_batches_tracked) for m in norms]
-        saved = [(momentum, None if n is None else n.clone()) for momentum, n in saved]
-        # Scored as `gan-style evaluate` scores the saved generators (see set_test_behaviour),
-        # with dropout's random draws kept out of the training's random stream.
-        with torch.random.fork_rng(devices=[]):
-            self.model.eval()
-            for net in generators:
-                set_test_behaviour(net, paper=uses_test_batch_statistics(net))
+        # Scored as `gan-style evaluate` scores the saved generators.
+        with test_behaviour(self.model, [n for n in (gens.G_AB, gens.G_BA) if n is not None]):
             scores = self.held_out.score(gens)
-        for module, (momentum, count) in zip(norms, saved, strict=True):
-            module.momentum = momentum
-            if count is not None:
-                module.num_batches_tracked.copy_(count)
-        self.model.train()
         logger.scalars(progress.step, {f"Eval/{k}": v for k, v in scores.items()})
         value = scores[self.cfg.eval.metric]
         if value > progress.best_value:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gan_style.errors import CheckpointError
-from gan_style.inference import load_generators, pick, translate_images, translate_tiled
+from gan_style.inference import load_generators, translate_images, translate_tiled
 from gan_style.networks import build_generator
 from gan_style.runtime import checkpoint as ckpt
 from tests import reference_cyclegan as ref
@@ -122,7 +122,7 @@ class TestReferenceWeights:
         self.save_reference(tmp_path / "style_monet.pth")
         gens = load_generators(tmp_path / "style_monet.pth")
         with pytest.raises(CheckpointError, match=r"single generator.*drop --direction BtoA"):
-            pick(gens, "BtoA")
+            gens.pick("BtoA")
 
     def test_damaged_reference_file(self, tmp_path: Path) -> None:
         self.save_reference(tmp_path / "g.pth")
