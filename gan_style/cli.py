@@ -57,7 +57,7 @@ def cmd_data_demo(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from gan_style.evaluation.report import SUMMARY_HEADERS, render_table, summary_rows
-    from gan_style.evaluation.runner import evaluate
+    from gan_style.evaluation.runner import Scoring, evaluate
     from gan_style.inference import load_generators
     from gan_style.runtime import checkpoint as ckpt
     from gan_style.runtime.device import pick_device
@@ -66,10 +66,17 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     source = ckpt.resolve(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
     gens = load_generators(source, device, eval_mode=args.eval_mode)
+    scoring = Scoring(
+        fid=not args.no_fid,
+        inception_weights=args.inception_weights,
+        fid_reference=args.fid_reference,
+        lpips=not args.no_lpips,
+        lpips_weights=args.lpips_weights,
+        verify_weights=not args.unverified_weights,
+    )
     summary = evaluate(
-        gens, out, args.split, args.protocol, not args.no_fid, args.inception_weights,
-        str(device), args.batch_size, args.style,
-    )  # fmt: skip
+        gens, out, args.split, args.protocol, scoring, str(device), args.batch_size, args.style
+    )
     print(f"{gens.config.name} step {gens.step} on {args.split} ({source})")
     print(render_table(SUMMARY_HEADERS, summary_rows(summary["metrics"])), end="")
     for note in summary["notes"]:
@@ -288,8 +295,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="which comparisons (default all, with FID/KID)",
     )  # fmt: skip
     p.add_argument("--out", type=Path, help="output folder (default <run>/eval/<ckpt>_<split>)")
-    p.add_argument("--inception-weights", type=Path, help="local Inception-v3 weights for FID/KID")
+    p.add_argument(
+        "--inception-weights", type=Path,
+        help="the FID Inception file (weights-inception-2015-12-05-6726825d.pth); default: "
+        "torch.hub's cache, else a download",
+    )  # fmt: skip
+    p.add_argument(
+        "--fid-reference", type=Path,
+        help="AtoB's FID/KID reference: a folder of images or a statistics file (default: the "
+        "held-out target images)",
+    )  # fmt: skip
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
+    p.add_argument(
+        "--lpips-weights", type=Path,
+        help="torchvision's AlexNet file (alexnet-owt-7be5be79.pth) for LPIPS; default: "
+        "torchvision's cache, else a download",
+    )  # fmt: skip
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS")
+    p.add_argument(
+        "--unverified-weights", action="store_true",
+        help="accept Inception/AlexNet files that are not the official ones (scores are then "
+        "marked standard_weights: false)",
+    )  # fmt: skip
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--batch-size", type=_at_least(1), default=8)
     _add_style_options(p, blend=False)

@@ -34,6 +34,7 @@ ConvBackend = Literal["auto", "native", "nnpack"]
 EvalMetric = Literal[
     "ssim_AB", "psnr_AB", "ssim_BA", "psnr_BA",
     "cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B",
+    "fid_AB", "kid_AB", "fid_BA", "kid_BA",
 ]  # fmt: skip
 
 
@@ -128,7 +129,8 @@ class LogConfig:
 class EvalConfig:
     every: int = 0  # iterations between held-out evaluations during training; 0 = off
     num_images: int = 16  # held-out images per domain scored during training
-    metric: EvalMetric = "cycle_ssim_A"  # picks best.pt (higher is better); *_AB need testB_paired/
+    metric: EvalMetric = "cycle_ssim_A"  # picks best.pt; *_AB need testB_paired/; fid/kid: lower
+    inception_weights: str = ""  # fid_*/kid_* metrics: FID Inception file; "" = torch.hub cache
 
 
 @dataclass

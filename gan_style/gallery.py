@@ -19,7 +19,9 @@ from tqdm import tqdm
 
 from gan_style.data.held_out import held_out_images
 from gan_style.errors import CheckpointError, DataError
+from gan_style.evaluation.compare import training_scores
 from gan_style.evaluation.metrics import luminance, psnr, ssim
+from gan_style.evaluation.report import fmt_number
 from gan_style.image_io import find_images, load_readable, save_image, to_pil
 from gan_style.inference import Generators, load_generators, translate_images
 from gan_style.runtime import checkpoint as ckpt
@@ -172,12 +174,35 @@ def build_gallery(
         outputs.append(truths)
 
     index = out / "index.html"
-    index.write_text(render_html(headers, names, rows, title=f"{first.name} · {direction}"))
+    scores = score_table([s for s in sources if s.is_dir()])
+    title = f"{first.name} · {direction}"
+    index.write_text(render_html(headers, names, rows, title=title, scores=scores))
     contact_sheet([inputs, *outputs], out / "contact_sheet.png")
     return index
 
 
-def render_html(headers: list[str], names: list[str], rows: list[list[Cell]], title: str) -> str:
+def score_table(run_dirs: list[Path]) -> str:
+    """Each run's held-out scores from training, the last checkpoint's and best.pt's, labelled."""
+    rows = [(run, *entry) for run in run_dirs for entry in training_scores(run)]
+    if not rows:
+        return ""
+    keys = list(dict.fromkeys(k for *_, scores in rows for k in scores))
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in ["run", "checkpoint", "step", *keys])
+    body = []
+    for run, label, step, scores in rows:
+        values = [fmt_number(float(scores[k])) if scores.get(k) is not None else "" for k in keys]
+        cells = [f"{run.parent.name}/{run.name}", label, str(step), *values]
+        body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    return (
+        "<h2>Held-out scores during training</h2>\n<table class=scores><tr>"
+        f"{head}</tr>\n{chr(10).join(body)}\n</table>\n"
+    )
+
+
+def render_html(
+    headers: list[str], names: list[str], rows: list[list[Cell]], title: str, scores: str = ""
+) -> str:
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in ["image", *headers])
     body = []
@@ -200,7 +225,7 @@ img {{ width: 192px; image-rendering: auto; }}
 .name {{ font-size: 12px; max-width: 10em; word-break: break-all; }}
 </style></head>
 <body><h1>{esc(title)}</h1>
-<table><tr>{head}</tr>
+{scores}<table><tr>{head}</tr>
 {chr(10).join(body)}
 </table></body></html>
 """

@@ -124,3 +124,36 @@ def odd_files(folder: Path) -> dict[str, tuple[int, int] | None]:
         "photo.webp": (30, 26), "float.tif": (25, 15), "anim.gif": (20, 16),
         "phone.jpg": (30, 50), "café <tag> ünï.png": (14, 12),
     }  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def fid_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised FID Inception network (the real architecture) saved as a file:
+    the plumbing is tested without the official weights, which cannot be downloaded here."""
+    from unittest import mock
+
+    import torch
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    folder = tmp_path_factory.mktemp("fid")
+    torch.save({}, folder / "empty.pth")
+    torch.manual_seed(0)
+    with mock.patch.object(FeatureExtractorInceptionV3, "load_state_dict", lambda *a, **k: None):
+        net = FeatureExtractorInceptionV3("x", ["2048"], str(folder / "empty.pth"))
+    for module in net.modules():  # variance-preserving, so that features are not vanishingly small
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+    torch.save(net.state_dict(), folder / "random-inception.pth")
+    return folder / "random-inception.pth"
+
+
+@pytest.fixture(scope="session")
+def alexnet_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised torchvision AlexNet saved as a file, for LPIPS without a download."""
+    import torch
+    from torchvision.models import alexnet
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("lpips") / "random-alexnet.pth"
+    torch.save(alexnet(weights=None).state_dict(), path)
+    return path

@@ -10,7 +10,7 @@ import yaml
 
 from gan_style.config import flatten
 from gan_style.errors import CheckpointError, EvaluationError
-from gan_style.evaluation.report import fmt_number
+from gan_style.evaluation.report import DISTRIBUTION_METRICS, distribution_value, fmt_number
 from gan_style.runtime import checkpoint as ckpt
 
 
@@ -20,27 +20,59 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def training_scores(run_dir: Path) -> list[tuple[str, int | None, dict[str, Any]]]:
+    """metrics.json as (label, step, scores): ("last", ...) then ("best", ...) when best.pt
+    was picked; runs written before best scores were kept give only "last"."""
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    if "last" not in data:  # older layout: {"step", "metrics", "best": {"metric", "value", "step"}}
+        return [("last", data["step"], data["metrics"])]
+    rows = [("last", data["last"]["step"], data["last"]["metrics"])]
+    best = data.get("best", {})
+    if best.get("step", -1) >= 0 and best.get("metrics"):
+        rows.append((f"best by {data['metric']}", best["step"], best["metrics"]))
+    return rows
+
+
+def _summary_label(summary: dict, last_step: int | None) -> str:
+    """best.pt's scores are "best"; the run's last checkpoint's "last"; any other "step N"."""
+    if Path(summary["checkpoint"]).name == ckpt.BEST:
+        return "best"
+    return "last" if summary["step"] == last_step else f"step {summary['step']}"
+
+
 def run_metrics(run_dir: Path) -> dict[str, float | None]:
-    """Training-time held-out scores (metrics.json) and the newest `gan-style evaluate` means."""
+    """Training-time held-out scores (metrics.json) and `gan-style evaluate`'s means, each
+    labelled by whose they are: the last checkpoint's or the best one's."""
     out: dict[str, float | None] = {}
-    if (run_dir / "metrics.json").is_file():
-        data = json.loads((run_dir / "metrics.json").read_text())
-        out["step"] = data["step"]
-        out |= {f"eval/{k}": _number(v) for k, v in data["metrics"].items()}
+    last_step = checkpoint_step(run_dir)
+    for label, step, scores in training_scores(run_dir):
+        label = label.split(" ")[0]
+        out.setdefault("step", step)
+        if label == "best":
+            out["best_step"] = step
+        out |= {f"{label}/eval/{k}": _number(v) for k, v in scores.items()}
     summaries = sorted((run_dir / "eval").glob("*/summary.json"), key=lambda p: p.stat().st_mtime)
-    if summaries:
-        data = json.loads(summaries[-1].read_text())
-        out.setdefault("step", data["step"])
+    for path in summaries:  # newest last: it wins for its label
+        data = json.loads(path.read_text())
+        label = _summary_label(data, last_step)
+        if label.startswith("step"):
+            continue
+        if label == "best":
+            out["best_step"] = data["step"]
+        else:
+            out.setdefault("step", data["step"])
         for protocol, directions in data["metrics"].items():
             for direction, value in directions.items():
-                if isinstance(value, dict) and "mean" not in value:  # {"ssim": stats, ...}
+                if protocol in DISTRIBUTION_METRICS:
+                    out[f"{label}/{protocol}/{direction}"] = _number(distribution_value(value)[0])
+                else:  # {"ssim": stats, ...}
                     for metric, stats in value.items():
-                        out[f"{protocol}/{direction}/{metric}"] = _number(stats.get("mean"))
-                else:  # fid: a number; kid: {"mean", "std"}
-                    mean = value["mean"] if isinstance(value, dict) else value
-                    out[f"{protocol}/{direction}"] = _number(mean)
+                        out[f"{label}/{protocol}/{direction}/{metric}"] = _number(stats.get("mean"))
     if "step" not in out:  # neither scored nor evaluated: the newest checkpoint knows
-        out["step"] = checkpoint_step(run_dir)
+        out["step"] = last_step
     return out
 
 
@@ -65,18 +97,20 @@ def compare_runs(run_dirs: list[Path]) -> tuple[list[str], list[list[str]]]:
         if not config.is_file():
             raise EvaluationError(f"{run_dir} has no config.yaml; is it a run folder?")
         runs.append((run_dir, flatten(yaml.safe_load(config.read_text())), run_metrics(run_dir)))
-    metric_keys = list(dict.fromkeys(k for _, _, m in runs for k in m if k != "step"))
+    metric_keys = list(
+        dict.fromkeys(k for _, _, m in runs for k in m if k not in ("step", "best_step"))
+    )
     config_keys = list(dict.fromkeys(k for _, c, _ in runs for k in c))
     differing = [
         k
         for k in config_keys
         if k != "log.runs_dir" and len({repr(c.get(k)) for _, c, _ in runs}) > 1
     ]
-    headers = ["run", "step", *metric_keys, *differing]
+    headers = ["run", "step", "best_step", *metric_keys, *differing]
     rows = []
     for run_dir, config, metrics in runs:
-        step = metrics.get("step")
-        cells = [str(run_dir), "" if step is None else str(step)]
+        steps = [metrics.get("step"), metrics.get("best_step")]
+        cells = [str(run_dir), *("" if s is None else str(s) for s in steps)]
         cells += [fmt_number(metrics[k]) if metrics.get(k) is not None else "" for k in metric_keys]
         cells += [str(config.get(k, "")) for k in differing]
         rows.append(cells)

@@ -1,136 +1,189 @@
-"""FID and KID between two image sets, from Inception-v3 pool features.
+"""FID and KID between translated images and a reference set, with cached reference features.
 
-FID: Heusel et al. 2017. KID: Binkowski et al. 2018 (unbiased MMD^2, cubic polynomial kernel).
-Features come from torchvision's ImageNet Inception-v3, so values are comparable between runs
-of this tool, not with papers that use the TensorFlow FID network.
+FID: Heusel et al. 2017. KID: Binkowski et al. 2018 (unbiased MMD^2, cubic polynomial kernel,
+random subsets). Both are computed by torch-fidelity from features of the FID Inception network
+(`inception.py`); this module only chooses the inputs and remembers the reference side.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from gan_style.errors import EvaluationError
+from gan_style.evaluation.inception import FEATURE, FidExtractor
+from gan_style.image_io import find_images, load_image
 
-INCEPTION_SIZE = 299
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-class InceptionFeatures(nn.Module):
-    """2048-d average-pool features of Inception-v3 for uint8 images of any size."""
-
-    def __init__(self, state_dict: dict | None = None) -> None:
-        super().__init__()
-        from torchvision.models import inception_v3
-
-        # transform_input=True is how torchvision runs its ImageNet weights.
-        self.net = inception_v3(
-            weights=None, aux_logits=True, transform_input=True, init_weights=state_dict is None
-        )
-        if state_dict is not None:
-            try:
-                self.net.load_state_dict(state_dict)
-            except RuntimeError:
-                raise EvaluationError(
-                    "the Inception weights file does not fit torchvision's inception_v3; "
-                    "use its IMAGENET1K_V1 weights"
-                ) from None
-        self.net.fc = nn.Identity()
-        self.eval()
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-
-    @torch.inference_mode()
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """`images`: N x C x H x W uint8 (C = 1 or 3)."""
-        x = images.float().div(255).expand(-1, 3, -1, -1)
-        x = F.interpolate(x, size=(INCEPTION_SIZE, INCEPTION_SIZE), mode="bilinear", antialias=True)
-        return self.net((x - self.mean) / self.std)
+KID_SUBSETS = 100
+KID_SUBSET_SIZE = 1000  # the papers' value; smaller sets use all their images in each subset
+KID_SEED = 2020  # torch-fidelity's: the same subsets for the same features
+CACHE_FORMAT = "gan_style.fid_reference/1"
 
 
-def load_inception(weights: str | Path | None = None) -> InceptionFeatures:
-    """ImageNet Inception-v3 from a local file, else torchvision's (cache or download)."""
-    if weights is not None:
-        path = Path(weights)
-        if not path.is_file():
-            raise EvaluationError(f"Inception weights file {path} not found")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise EvaluationError(f"{path} is not a readable weights file ({e})") from None
-        return InceptionFeatures(state)
-    from torchvision.models import Inception_V3_Weights
+def fid(translated: np.ndarray, reference: np.ndarray) -> float:
+    """Frechet distance of two N x D feature sets (torch-fidelity's computation)."""
+    from torch_fidelity.metric_fid import (
+        KEY_METRIC_FID,
+        fid_features_to_statistics,
+        fid_statistics_to_metric,
+    )
 
-    try:
-        state = Inception_V3_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
-    except Exception as e:  # offline: URLError, socket errors, HTTP errors...
+    _check_sizes(translated, reference, "FID")
+    stats = [fid_features_to_statistics(torch.from_numpy(f)) for f in (translated, reference)]
+    return float(fid_statistics_to_metric(*stats, verbose=False)[KEY_METRIC_FID])
+
+
+def kid(
+    translated: np.ndarray,
+    reference: np.ndarray,
+    subsets: int = KID_SUBSETS,
+    subset_size: int = KID_SUBSET_SIZE,
+) -> dict[str, float | int]:
+    """Mean and std of the unbiased MMD^2 over random subsets, k(x, y) = (x.y / d + 1)^3."""
+    from torch_fidelity.metric_kid import (
+        KEY_METRIC_KID_MEAN,
+        KEY_METRIC_KID_STD,
+        kid_features_to_metric,
+    )
+
+    _check_sizes(translated, reference, "KID")
+    size = min(len(translated), len(reference), subset_size)
+    out = kid_features_to_metric(
+        torch.from_numpy(translated),
+        torch.from_numpy(reference),
+        kid_subsets=subsets,
+        kid_subset_size=size,
+        kid_kernel="poly",
+        kid_kernel_poly_degree=3,
+        kid_kernel_poly_gamma=None,
+        kid_kernel_poly_coef0=1,
+        rng_seed=KID_SEED,
+        verbose=False,
+    )
+    return {
+        "mean": float(out[KEY_METRIC_KID_MEAN]),
+        "std": float(out[KEY_METRIC_KID_STD]),
+        "subsets": subsets,
+        "subset_size": size,
+    }
+
+
+def _check_sizes(a: np.ndarray, b: np.ndarray, name: str) -> None:
+    if len(a) < 2 or len(b) < 2:
         raise EvaluationError(
-            f"no Inception-v3 weights: the download failed ({type(e).__name__}); "
-            f"pass --inception-weights PATH ({Inception_V3_Weights.IMAGENET1K_V1.url})"
+            f"{name} needs at least 2 images on each side (got {len(a)} and {len(b)})"
+        )
+
+
+# --- The reference side, cached -----------------------------------------------------------------
+
+
+@dataclass
+class Reference:
+    """Features of a reference set and a description a score can record."""
+
+    features: np.ndarray
+    source: dict
+
+
+def cache_dir() -> Path:
+    """GAN_STYLE_CACHE, else $XDG_CACHE_HOME/gan_style, else ~/.cache/gan_style."""
+    if os.environ.get("GAN_STYLE_CACHE"):
+        return Path(os.environ["GAN_STYLE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gan_style"
+
+
+def folder_key(folder: Path, images: list[Path], settings: dict) -> str:
+    """Changes when any file's bytes, the file list or the extractor settings change."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for path in images:
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def folder_reference(folder: Path, extractor: FidExtractor, cache: Path | None = None) -> Reference:
+    """Features of every image under `folder`, computed once per contents and settings."""
+    folder = Path(folder)
+    images = find_images(folder) if folder.is_dir() else []
+    if not images:
+        raise EvaluationError(f"FID reference folder {folder} has no images")
+    settings = extractor.describe()
+    key = folder_key(folder, images, settings)
+    path = (cache or cache_dir()) / "fid" / f"{key[:40]}.pt"
+    source = {"folder": str(folder), "images": len(images), "contents_sha256": key}
+    if path.is_file():
+        try:
+            return Reference(read_statistics(path, extractor).features, source | {"cached": True})
+        except EvaluationError:
+            pass  # unreadable cache entry: computed again below and replaced
+    features = extractor.features([load_image(p) for p in images])
+    write_statistics(path, features, settings, source)
+    return Reference(features, source | {"cached": False})
+
+
+def write_statistics(path: Path, features: np.ndarray, settings: dict, source: dict) -> None:
+    """Atomically, so that a killed evaluation never leaves half a cache entry."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    entry = {
+        "format": CACHE_FORMAT,
+        "features": torch.from_numpy(features),
+        "settings": settings,
+        "source": source,
+    }
+    torch.save(entry, tmp)
+    tmp.replace(path)
+
+
+def read_statistics(path: Path, extractor: FidExtractor) -> Reference:
+    """A reference written by `write_statistics`, refused if made with other settings."""
+    try:
+        entry = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise EvaluationError(
+            f"{path} is not a readable FID reference ({type(e).__name__})"
         ) from None
-    return InceptionFeatures(state)
+    if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+        raise EvaluationError(
+            f"{path} is not an FID reference written by gan-style; pass a folder of images"
+        )
+    if entry["settings"] != extractor.describe():
+        raise EvaluationError(
+            f"{path} was computed with other FID settings ({entry['settings']['weights']}, "
+            f"sha256 {entry['settings']['weights_sha256'][:8]}...); pass its image folder instead"
+        )
+    features = entry["features"].double().numpy()
+    if features.ndim != 2 or features.shape[1] != int(FEATURE):
+        raise EvaluationError(f"{path} holds no {FEATURE}-d features")
+    return Reference(features, dict(entry["source"]) | {"statistics": str(path)})
 
 
-def features(
-    model: InceptionFeatures, images: list[np.ndarray], batch_size: int = 16
-) -> np.ndarray:
-    """N x 2048 float64 features of HxWxC uint8 images (sizes may differ)."""
-    device = model.mean.device
-    feats = []
-    for start in range(0, len(images), batch_size):
-        chunk = images[start : start + batch_size]
-        # Images of one size go as one batch; mixed sizes one by one (resized inside).
-        groups = [chunk] if len({im.shape for im in chunk}) == 1 else [[im] for im in chunk]
-        for group in groups:
-            batch = torch.from_numpy(np.stack(group)).permute(0, 3, 1, 2).to(device)
-            feats.append(model(batch).double().cpu())
-    return torch.cat(feats).numpy()
+def load_reference(path: Path, extractor: FidExtractor) -> Reference:
+    """`--fid-reference`: a folder of images (cached) or a statistics file written by us."""
+    path = Path(path)
+    if path.is_dir():
+        return folder_reference(path, extractor)
+    if path.is_file():
+        return read_statistics(path, extractor)
+    raise EvaluationError(f"FID reference {path} not found: pass a folder of images")
 
 
-def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
-    values, vectors = np.linalg.eigh(matrix)
-    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-
-
-def frechet_distance(feats_a: np.ndarray, feats_b: np.ndarray) -> float:
-    """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) of two feature sets.
-
-    Tr((S_a S_b)^(1/2)) is computed as the sum of square roots of the eigenvalues of the
-    symmetric S_a^(1/2) S_b S_a^(1/2): the same value as scipy's sqrtm route, much faster at
-    2048 dimensions, and real even when fewer images than dimensions make S singular.
-    """
-    mu_a, mu_b = feats_a.mean(0), feats_b.mean(0)
-    cov_a, cov_b = np.cov(feats_a, rowvar=False), np.cov(feats_b, rowvar=False)
-    sqrt_a = _sqrt_psd(cov_a)
-    middle = sqrt_a @ cov_b @ sqrt_a
-    trace_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_covmean)
-
-
-def kernel_inception_distance(
-    feats_a: np.ndarray,
-    feats_b: np.ndarray,
-    subsets: int = 100,
-    subset_size: int = 1000,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Mean and std over random subsets of the unbiased MMD^2 with k(x, y) = (x.y / d + 1)^3."""
-    d = feats_a.shape[1]
-    m = min(len(feats_a), len(feats_b), subset_size)
-    if m < 2:
-        raise EvaluationError("KID needs at least 2 images in each set")
-    rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(subsets):
-        x = feats_a[rng.choice(len(feats_a), m, replace=False)]
-        y = feats_b[rng.choice(len(feats_b), m, replace=False)]
-        k_xx, k_yy = (x @ x.T / d + 1) ** 3, (y @ y.T / d + 1) ** 3
-        k_xy = (x @ y.T / d + 1) ** 3
-        off_diag = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
-        values.append(off_diag - 2 * k_xy.mean())
-    return float(np.mean(values)), float(np.std(values))
+def score(translated: np.ndarray, reference: Reference) -> dict[str, dict]:
+    """{"fid": {...}, "kid": {...}}, each with the image counts and the reference it used."""
+    record = {
+        "translated_images": len(translated),
+        "reference_images": len(reference.features),
+        "reference": reference.source,
+    }
+    return {
+        "fid": {"value": fid(translated, reference.features)} | record,
+        "kid": kid(translated, reference.features) | record,
+    }

@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from gan_style.errors import EvaluationError
-from gan_style.evaluation.metrics import luminance, psnr, ssim
+from gan_style.evaluation.metrics import luminance, mae, psnr, ssim
 from gan_style.image_io import images_by_name, load_image
 
 PROTOCOLS = ("paired", "cycle", "content")
@@ -28,6 +29,12 @@ class ImageScore:
     image: str  # path relative to the folders, without extension
     ssim: float
     psnr: float
+    mae: float
+    lpips: float | None = None  # None: LPIPS not computed (no backbone weights, or --no-lpips)
+
+
+# An LPIPS scorer: two 8-bit images in, a distance out (`perceptual.Lpips`).
+PairScorer = Callable[[np.ndarray, np.ndarray], float]
 
 
 def _names(items: list[str]) -> str:
@@ -63,20 +70,36 @@ def match_by_name(a_dir: Path, b_dir: Path) -> list[tuple[str, Path, Path]]:
 
 
 def score_arrays(
-    protocol: str, direction: str, name: str, a: np.ndarray, b: np.ndarray
+    protocol: str,
+    direction: str,
+    name: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    lpips: PairScorer | None = None,
 ) -> ImageScore:
+    """The content protocol compares luminance only, LPIPS included (grey in all 3 channels)."""
     if protocol == "content":
         a, b = luminance(a), luminance(b)
-    return ImageScore(protocol, direction, name, ssim(a, b, name), psnr(a, b, name))
+    return ImageScore(
+        protocol,
+        direction,
+        name,
+        ssim(a, b, name),
+        psnr(a, b, name),
+        mae(a, b, name),
+        lpips(a, b) if lpips is not None else None,
+    )
 
 
-def score_folders(protocol: str, direction: str, a_dir: Path, b_dir: Path) -> list[ImageScore]:
+def score_folders(
+    protocol: str, direction: str, a_dir: Path, b_dir: Path, lpips: PairScorer | None = None
+) -> list[ImageScore]:
     """Score every same-named pair of `a_dir` and `b_dir` under `protocol`."""
     if protocol not in PROTOCOLS:
         raise EvaluationError(
             f"unknown protocol '{protocol}'; choose one of {', '.join(PROTOCOLS)}"
         )
     return [
-        score_arrays(protocol, direction, name, load_image(pa), load_image(pb))
+        score_arrays(protocol, direction, name, load_image(pa), load_image(pb), lpips)
         for name, pa, pb in match_by_name(Path(a_dir), Path(b_dir))
     ]

@@ -13,7 +13,8 @@ from typing import Any
 from gan_style.evaluation.protocols import ImageScore
 from gan_style.evaluation.statistics import summarize
 
-CSV_COLUMNS = ("protocol", "direction", "image", "ssim", "psnr")
+CSV_COLUMNS = ("protocol", "direction", "image", "ssim", "psnr", "mae", "lpips")
+DISTRIBUTION_METRICS = ("fid", "kid")
 TABLE_FORMATS = ("text", "csv", "markdown")
 
 
@@ -43,11 +44,15 @@ def write_scores_csv(scores: list[ImageScore], path: Path) -> None:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
         for s in scores:
-            writer.writerow([s.protocol, s.direction, s.image, f"{s.ssim:.6f}", f"{s.psnr:.4f}"])
+            lpips = "" if s.lpips is None else f"{s.lpips:.6f}"
+            writer.writerow(
+                [s.protocol, s.direction, s.image, f"{s.ssim:.6f}", f"{s.psnr:.4f}",
+                 f"{s.mae:.4f}", lpips]
+            )  # fmt: skip
 
 
 def summarize_scores(scores: list[ImageScore]) -> dict[str, dict[str, dict[str, dict]]]:
-    """{protocol: {direction: {"ssim": stats, "psnr": stats}}}."""
+    """{protocol: {direction: {"ssim": stats, "psnr": stats, "mae": stats[, "lpips": stats]}}}."""
     grouped: dict[tuple[str, str], list[ImageScore]] = defaultdict(list)
     for s in scores:
         grouped[(s.protocol, s.direction)].append(s)
@@ -56,7 +61,10 @@ def summarize_scores(scores: list[ImageScore]) -> dict[str, dict[str, dict[str, 
         out[protocol][direction] = {
             "ssim": summarize([s.ssim for s in group]),
             "psnr": summarize([s.psnr for s in group]),
+            "mae": summarize([s.mae for s in group]),
         }
+        if all(s.lpips is not None for s in group):
+            out[protocol][direction]["lpips"] = summarize([s.lpips for s in group])
     return dict(out)
 
 
@@ -90,20 +98,28 @@ def summary_rows(metrics: dict) -> list[list[str]]:
     """Rows protocol | direction | metric | mean | std | median | 95% CI | n."""
     rows = []
     for protocol, directions in metrics.items():
-        if protocol in ("fid", "kid"):
+        if protocol in DISTRIBUTION_METRICS:
             continue
         for direction, by_metric in directions.items():
             for metric, s in by_metric.items():
                 ci = f"[{fmt_number(s['ci95'][0])}, {fmt_number(s['ci95'][1])}]"
                 stats = [fmt_number(s[k]) for k in ("mean", "std", "median")]
                 rows.append([protocol, direction, metric, *stats, ci, s["n"]])
-    for name in ("fid", "kid"):
+    for name in DISTRIBUTION_METRICS:
         for direction, value in metrics.get(name, {}).items():
-            mean, std = (
-                (value["mean"], value["std"]) if isinstance(value, dict) else (value, float("nan"))
-            )
-            rows.append([name, direction, name, fmt_number(mean), fmt_number(std), "", "", ""])
+            mean, std = distribution_value(value)
+            n = value.get("translated_images", "") if isinstance(value, dict) else ""
+            rows.append([name, direction, name, fmt_number(mean), fmt_number(std), "", "", n])
     return rows
+
+
+def distribution_value(value: Any) -> tuple[float, float]:
+    """(value, std) of an FID or KID entry: {"value"}, {"mean", "std"}, or an older bare number."""
+    if not isinstance(value, dict):
+        return float(value), float("nan")
+    if "value" in value:
+        return float(value["value"]), float("nan")
+    return float(value["mean"]), float(value["std"])
 
 
 SUMMARY_HEADERS = ["protocol", "direction", "metric", "mean", "std", "median", "95% CI", "n"]

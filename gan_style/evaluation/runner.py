@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,17 @@ from gan_style.config import Config
 from gan_style.data.held_out import held_out_images
 from gan_style.errors import EvaluationError
 from gan_style.evaluation import distribution
+from gan_style.evaluation.inception import FidExtractor, load_fid_extractor
+from gan_style.evaluation.perceptual import Lpips, load_lpips
 from gan_style.evaluation.protocols import PROTOCOLS, ImageScore, score_arrays, score_folders
 from gan_style.evaluation.report import summarize_scores, write_json, write_scores_csv
 from gan_style.image_io import find_images, load_image, save_image
 from gan_style.inference.generators import Generators
 from gan_style.inference.translation import translate_images
 from gan_style.models import model_class
+
+# Training-time metrics where lower is better; the others (SSIM, PSNR) are better higher.
+LOWER_IS_BETTER = ("fid_", "kid_")
 
 # (real side, forward generator, backward generator, translated name, reconstruction name)
 SIDES = (("A", "G_AB", "G_BA", "fake_B", "rec_A"), ("B", "G_BA", "G_AB", "fake_A", "rec_B"))
@@ -58,6 +64,18 @@ def translate_split(
     return folders
 
 
+@dataclass
+class Scoring:
+    """What `evaluate` computes besides SSIM/PSNR/MAE, and the weights files it reads."""
+
+    fid: bool = True  # FID and KID against the target domain's real images
+    inception_weights: str | Path | None = None  # None: torch.hub's cache, else a download
+    fid_reference: str | Path | None = None  # AtoB's reference: a folder or a statistics file
+    lpips: bool = True
+    lpips_weights: str | Path | None = None
+    verify_weights: bool = True  # refuse weights files that are not the official ones
+
+
 def score_protocols(
     gens: Generators,
     folders: dict[str, Path],
@@ -65,6 +83,7 @@ def score_protocols(
     split: str,
     notes: list[str],
     style: str | None = None,
+    lpips: Lpips | None = None,
 ) -> list[ImageScore]:
     """Run the protocols that the available folders allow; note or refuse the others."""
     protocols = PROTOCOLS if protocol == "all" else (protocol,)
@@ -91,26 +110,36 @@ def score_protocols(
             if f"skipped: {message}" not in notes:
                 notes.append(f"skipped: {message}")
         for direction, a, b in runs:
-            scores += score_folders(name, f"{direction}{suffix}", folders[a], folders[b])
+            scores += score_folders(name, f"{direction}{suffix}", folders[a], folders[b], lpips)
     return scores
 
 
 def distribution_metrics(
-    folders: dict[str, Path], weights: str | Path | None, device: str
+    folders: dict[str, Path], extractor: FidExtractor, reference: str | Path | None = None
 ) -> dict[str, dict]:
-    """FID and KID of each translation against the real images of its target domain."""
-    model = distribution.load_inception(weights).to(device)
+    """FID and KID of each translation against its target domain's real images (for AtoB,
+    `reference` instead when given); the reference side's features are cached."""
     out: dict[str, dict] = {"fid": {}, "kid": {}}
     directions = (("AtoB", "fake_B", "real_B"), ("BtoA", "fake_A", "real_A"))
-    for direction, fake, real in [d for d in directions if d[1] in folders and d[2] in folders]:
-        feats = [
-            distribution.features(model, [load_image(p) for p in find_images(folders[name])])
-            for name in (fake, real)
-        ]
-        out["fid"][direction] = distribution.frechet_distance(*feats)
-        mean, std = distribution.kernel_inception_distance(*feats)
-        out["kid"][direction] = {"mean": mean, "std": std}
+    for direction, fake, real in directions:
+        if fake not in folders or (real not in folders and not reference):
+            continue
+        if direction == "AtoB" and reference:
+            ref = distribution.load_reference(Path(reference), extractor)
+        else:
+            ref = distribution.folder_reference(folders[real], extractor)
+        translated = extractor.features([load_image(p) for p in find_images(folders[fake])])
+        for name, value in distribution.score(translated, ref).items():
+            out[name][direction] = value
     return out
+
+
+def _optional(load, notes: list[str], what: str):
+    try:
+        return load()
+    except EvaluationError as e:
+        notes.append(f"{what} skipped: {e}")
+        return None
 
 
 def evaluate(
@@ -118,8 +147,7 @@ def evaluate(
     out: Path,
     split: str = "test",
     protocol: str = "all",
-    fid: bool = True,
-    inception_weights: str | Path | None = None,
+    scoring: Scoring | None = None,
     device: str = "cpu",
     batch_size: int = 8,
     style: str | None = None,
@@ -127,7 +155,9 @@ def evaluate(
     """Translate `split`, score it, write per_image.csv and summary.json under `out`.
 
     A multistyle model is scored per style (directions like `AtoB:monet`), or for `style` only.
+    Missing LPIPS or FID weights cost those scores only, each with a note.
     """
+    scoring = scoring or Scoring()
     if protocol not in (*PROTOCOLS, "all"):
         raise EvaluationError(
             f"unknown protocol '{protocol}'; choose {', '.join(PROTOCOLS)} or all"
@@ -137,26 +167,43 @@ def evaluate(
         raise EvaluationError(f"evaluate scores one style by name, not '{style}'; styles: {known}")
     styles = [style] if style else (gens.styles or [None])
     notes: list[str] = []
+    settings: dict = {}
+    lpips = None
+    if scoring.lpips:
+        lpips = _optional(
+            lambda: load_lpips(scoring.lpips_weights, device, scoring.verify_weights),
+            notes,
+            "LPIPS",
+        )
+        if lpips is not None:
+            settings["lpips"] = lpips.describe()
     scores: list[ImageScore] = []
     all_folders: dict[str, dict[str, Path]] = {}
     for current in styles:
         images = out / "images" / current if current else out / "images"
         folders = translate_split(gens, split, images, batch_size, current)
         all_folders[current or ""] = folders
-        scores += score_protocols(gens, folders, protocol, split, notes, current)
+        scores += score_protocols(gens, folders, protocol, split, notes, current, lpips)
     metrics: dict = summarize_scores(scores)
-    if fid:
-        try:
+    if scoring.fid:
+        extractor = _optional(
+            lambda: load_fid_extractor(scoring.inception_weights, device, scoring.verify_weights),
+            notes,
+            "FID/KID",
+        )
+        if extractor is not None:
+            settings["fid_kid"] = extractor.describe()
             for current, folders in all_folders.items():
                 suffix = f":{current}" if current else ""
-                for name, values in distribution_metrics(
-                    folders, inception_weights, device
-                ).items():
+                values = _optional(
+                    lambda f=folders: distribution_metrics(f, extractor, scoring.fid_reference),
+                    notes,
+                    f"FID/KID{suffix}",
+                )
+                for name, by_direction in (values or {}).items():
                     metrics.setdefault(name, {}).update(
-                        {f"{k}{suffix}": v for k, v in values.items()}
+                        {f"{k}{suffix}": v for k, v in by_direction.items()}
                     )
-        except EvaluationError as e:
-            notes.append(f"FID/KID skipped: {e}")
     summary = {
         "experiment": gens.config.name,
         "checkpoint": str(gens.source),
@@ -164,6 +211,7 @@ def evaluate(
         "split": split,
         "protocol": protocol,
         "metrics": metrics,
+        "computed_with": settings,
         "notes": notes,
     }
     write_scores_csv(scores, out / "per_image.csv")
@@ -179,6 +227,7 @@ class HeldOutSet:
     ) -> None:
         self.images, self.truth, self.names, self.cycle = inputs, truths, names, cycle
         self.style = style  # multistyle: the style scored (the first one)
+        self._references: dict[str, distribution.Reference] = {}
 
     @classmethod
     def from_config(cls, cfg: Config, n: int, split: str = "test") -> HeldOutSet:
@@ -187,17 +236,27 @@ class HeldOutSet:
         held = held_out_images(cfg, split, style, limit=n)
         return cls(held.inputs, held.truths, held.names, cycle=spec.cycle, style=style)
 
+    def target_reals(self, side: str) -> list[np.ndarray]:
+        """Real images of the domain that `side`'s translations land in (FID/KID's reference)."""
+        other = "B" if side == "A" else "A"
+        return self.images.get(other) or self.truth.get(side) or []
+
     @property
     def metrics(self) -> tuple[str, ...]:
-        """The training metric keys this set can compute (paired ones need ground truth)."""
+        """The training metric keys this set can compute (paired ones need ground truth;
+        fid_*/kid_* a reference set and the FID Inception weights)."""
         paired = {"A": ("ssim_AB", "psnr_AB"), "B": ("ssim_BA", "psnr_BA")}
         keys = [k for side in self.truth for k in paired[side]]
         if self.cycle:
             keys += ["cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B"]
+        for side, suffix in (("A", "AB"), ("B", "BA")):
+            if side in self.images and self.target_reals(side) and (side == "A" or self.cycle):
+                keys += [f"fid_{suffix}", f"kid_{suffix}"]
         return tuple(keys)
 
-    def score(self, gens: Generators) -> dict[str, float]:
-        """Mean of each metric in `metrics`, on 8-bit outputs as they would be saved."""
+    def score(self, gens: Generators, extractor: FidExtractor | None = None) -> dict[str, float]:
+        """Mean of each metric in `metrics`, on 8-bit outputs as they would be saved; FID and
+        KID (KID's mean) only with an `extractor`."""
         out: dict[str, float] = {}
         code = gens.style_code(self.style) if self.style else None
         for side, forward, backward, _, _ in SIDES:
@@ -218,4 +277,11 @@ class HeldOutSet:
                 cycle = [score_arrays("cycle", side, n, r, c) for n, r, c in triples]
                 out[f"cycle_ssim_{side}"] = float(np.mean([s.ssim for s in cycle]))
                 out[f"cycle_psnr_{side}"] = float(np.mean([s.psnr for s in cycle]))
+            if extractor is not None and f"fid_{suffix}" in self.metrics:
+                if side not in self._references:  # the held-out reals never change
+                    features = extractor.features(self.target_reals(side))
+                    self._references[side] = distribution.Reference(features, {"held_out": side})
+                values = distribution.score(extractor.features(fakes), self._references[side])
+                out[f"fid_{suffix}"] = values["fid"]["value"]
+                out[f"kid_{suffix}"] = values["kid"]["mean"]
         return out

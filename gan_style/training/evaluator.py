@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gan_style.config import Config
 from gan_style.errors import ConfigError
-from gan_style.evaluation.runner import HeldOutSet
+from gan_style.evaluation.inception import FidExtractor, load_fid_extractor
+from gan_style.evaluation.runner import LOWER_IS_BETTER, HeldOutSet
 from gan_style.inference import Generators
 from gan_style.inference.generators import test_behaviour
 from gan_style.models import TranslationModel
@@ -21,28 +22,42 @@ def held_out_set(cfg: Config) -> HeldOutSet:
             f"(*_AB needs paired data or testB_paired/, *_BA testA_paired/, cycle_* CycleGAN); "
             f"use one of {', '.join(held_out.metrics)}"
         )
+    if cfg.eval.metric.startswith(LOWER_IS_BETTER) and cfg.eval.num_images < 2:
+        raise ConfigError(f"eval.metric={cfg.eval.metric} needs eval.num_images >= 2")
     return held_out
+
+
+def improves(metric: str, value: float, progress: Progress) -> bool:
+    if progress.best_step < 0:
+        return True
+    lower = metric.startswith(LOWER_IS_BETTER)
+    return value < progress.best_value if lower else value > progress.best_value
 
 
 class TrainingEvaluator:
     """Every `eval.every` steps: score the held-out subset, log it, keep best.pt by
-    `eval.metric` and write metrics.json."""
+    `eval.metric` and write metrics.json. FID/KID metrics load their network at the start, so
+    missing weights stop the run before it trains, not at its first evaluation."""
 
-    def __init__(self, cfg: Config, model: TranslationModel, folder: RunFolder) -> None:
+    def __init__(
+        self, cfg: Config, model: TranslationModel, folder: RunFolder, device: str = "cpu"
+    ) -> None:
         self.cfg, self.model, self.folder = cfg, model, folder
         self.held_out = held_out_set(cfg)
+        self.extractor: FidExtractor | None = None
+        if cfg.eval.metric.startswith(LOWER_IS_BETTER):
+            self.extractor = load_fid_extractor(cfg.eval.inception_weights or None, device)
 
     def __call__(self, progress: Progress, logger: RunLogger) -> dict[str, float]:
         gens = Generators.from_model(self.model, self.cfg, progress.step, self.folder.path)
         # Scored as `gan-style evaluate` scores the saved generators.
         with test_behaviour(self.model, [n for n in (gens.G_AB, gens.G_BA) if n is not None]):
-            scores = self.held_out.score(gens)
+            scores = self.held_out.score(gens, self.extractor)
         logger.scalars(progress.step, {f"Eval/{k}": v for k, v in scores.items()})
         value = scores[self.cfg.eval.metric]
-        if value > progress.best_value:
+        if improves(self.cfg.eval.metric, value, progress):
             progress.best_value, progress.best_step = value, progress.step
+            progress.best_metrics = dict(scores)
             self.folder.save_best()
-        best = {"metric": self.cfg.eval.metric, "value": progress.best_value,
-                "step": progress.best_step}  # fmt: skip
-        self.folder.write_metrics(progress.step, scores, best)
+        self.folder.write_metrics(self.cfg.eval.metric, progress, scores)
         return scores

@@ -70,7 +70,7 @@ def train(cfg: Config, run: str = "default") -> Path:
     folder.write_config()
 
     # Log.
-    evaluator = TrainingEvaluator(cfg, model, folder) if cfg.eval.every and main else None
+    evaluator = TrainingEvaluator(cfg, model, folder, device) if cfg.eval.every and main else None
     logger = RunLogger(folder.path, progress.step) if main else None
     if changes is None and logger:  # hparams once per run
         logger.hparams(cfg)

@@ -4,7 +4,7 @@ resuming from it. Rank 0 alone writes; every rank resumes."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -16,7 +16,7 @@ from gan_style.models import TranslationModel
 from gan_style.runtime import checkpoint as ckpt
 from gan_style.training import distributed
 
-METRICS = "metrics.json"  # the latest held-out scores and the best so far
+METRICS = "metrics.json"  # the last held-out scores and the best checkpoint's, labelled
 
 # Changing these would build other networks than the checkpoint holds.
 ARCHITECTURE_KEYS = ("model.", "data.channels", "data.styles")
@@ -31,15 +31,17 @@ class Progress:
     step: int = 0  # iterations trained in total
     best_value: float = -math.inf  # best value of eval.metric so far
     best_step: int = -1  # step of best.pt; -1 = none yet
+    best_metrics: dict[str, float] = field(default_factory=dict)  # every score at best_step
 
     def state_dict(self) -> dict:
-        best = {"value": self.best_value, "step": self.best_step}
+        best = {"value": self.best_value, "step": self.best_step, "metrics": self.best_metrics}
         return {"epoch": self.epoch, "epoch_step": self.epoch_step, "step": self.step, "best": best}
 
     def load_state_dict(self, state: dict) -> None:
         best = state.get("best", {"value": -math.inf, "step": -1})
         self.epoch, self.epoch_step, self.step = state["epoch"], state["epoch_step"], state["step"]
         self.best_value, self.best_step = best["value"], best["step"]
+        self.best_metrics = dict(best.get("metrics", {}))
 
 
 def run_dir_for(cfg: Config, run: str) -> Path:
@@ -133,5 +135,9 @@ class RunFolder:
     def save_best(self) -> None:
         ckpt.save_atomic(self.state.state_dict(), self.path / ckpt.BEST)
 
-    def write_metrics(self, step: int, scores: dict[str, float], best: dict) -> None:
-        write_json({"step": step, "metrics": scores, "best": best}, self.path / METRICS)
+    def write_metrics(self, metric: str, progress: Progress, scores: dict[str, float]) -> None:
+        """The last evaluation's scores and best.pt's, each with its step."""
+        best = {"step": progress.best_step, "value": progress.best_value,
+                "metrics": progress.best_metrics}  # fmt: skip
+        last = {"step": progress.step, "metrics": scores}
+        write_json({"metric": metric, "last": last, "best": best}, self.path / METRICS)

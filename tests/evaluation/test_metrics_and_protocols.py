@@ -9,13 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-from scipy import linalg
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from gan_style.errors import EvaluationError
-from gan_style.evaluation import distribution, luminance, psnr, score_folders, ssim, summarize
+from gan_style.evaluation import luminance, psnr, score_folders, ssim, summarize
 from gan_style.evaluation.protocols import match_by_name
 from gan_style.evaluation.report import (
     CSV_COLUMNS,
@@ -149,71 +147,6 @@ class TestProtocols:
         )
         assert render_table(["a", "b"], [[1, "x"]], "csv").splitlines() == ["a,b", "1,x"]
         assert render_table(["a", "b"], [[10, "x"]], "text").splitlines()[2] == "10  x"
-
-
-class TestDistribution:
-    def feats(self, seed: int, n: int = 40, d: int = 8) -> np.ndarray:
-        return np.random.default_rng(seed).normal(size=(n, d)) + seed
-
-    def test_fid_equals_eigenvalue_form(self) -> None:
-        a, b = self.feats(0), self.feats(1)
-        mu_a, mu_b, s_a, s_b = a.mean(0), b.mean(0), np.cov(a.T), np.cov(b.T)
-        sqrt_trace = np.sqrt(np.linalg.eigvals(s_a @ s_b).real.clip(0)).sum()
-        expected = ((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * sqrt_trace
-        assert distribution.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
-        assert np.allclose(linalg.sqrtm(s_a @ s_a).real, s_a, atol=1e-8)
-
-    def test_fid_of_a_set_with_itself_is_zero(self) -> None:
-        a = self.feats(0)
-        assert abs(distribution.frechet_distance(a, a)) < 1e-6
-
-    def test_kid_equals_direct_formula(self) -> None:
-        a, b = self.feats(0, n=6), self.feats(1, n=6)
-        d, m = a.shape[1], 6
-
-        def k(x: np.ndarray, y: np.ndarray) -> float:
-            return (x @ y / d + 1) ** 3
-
-        xx = sum(k(a[i], a[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
-        yy = sum(k(b[i], b[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
-        xy = sum(k(a[i], b[j]) for i in range(m) for j in range(m)) / (m * m)
-        mean, std = distribution.kernel_inception_distance(a, b, subsets=3, subset_size=m)
-        assert mean == pytest.approx(xx + yy - 2 * xy) and std == pytest.approx(0, abs=1e-9)
-
-    def test_local_weights_file_gives_2048_features(self, tmp_path: Path) -> None:
-        from torchvision.models import inception_v3
-
-        torch.manual_seed(0)
-        torch.save(
-            inception_v3(weights=None, aux_logits=True, init_weights=False).state_dict(),
-            tmp_path / "w.pth",
-        )
-        model = distribution.load_inception(tmp_path / "w.pth")
-        images = [
-            np.random.default_rng(i).integers(0, 256, (40, 30 + i, 3), dtype=np.uint8)
-            for i in range(3)
-        ]
-        feats = distribution.features(model, images)
-        assert feats.shape == (3, 2048) and np.isfinite(feats).all()
-
-    def test_offline_is_one_line(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        import urllib.error
-
-        from torchvision.models import Inception_V3_Weights
-
-        def offline(*_a, **_k):
-            raise urllib.error.URLError("no network")
-
-        monkeypatch.setattr(type(Inception_V3_Weights.IMAGENET1K_V1), "get_state_dict", offline)
-        with pytest.raises(
-            EvaluationError, match=r"no Inception-v3 weights.*--inception-weights PATH"
-        ):
-            distribution.load_inception()
-
-    def test_wrong_weights_file(self, tmp_path: Path) -> None:
-        torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "other.pth")
-        with pytest.raises(EvaluationError, match="does not fit torchvision's inception_v3"):
-            distribution.load_inception(tmp_path / "other.pth")
 
 
 def test_package_imports_without_training_code() -> None:

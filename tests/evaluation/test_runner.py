@@ -42,8 +42,8 @@ def test_training_scores_held_out_images(make_config, paired_dataset: Path) -> N
     cfg = make_config(eval={"every": 2, "metric": "ssim_AB", "num_images": 2})
     run_dir = train(cfg, run="eval")
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["step"] == 6
-    assert set(metrics["metrics"]) == {
+    assert metrics["last"]["step"] == 6 and metrics["metric"] == "ssim_AB"
+    assert set(metrics["last"]["metrics"]) == {
         "ssim_AB",
         "psnr_AB",
         "cycle_ssim_A",
@@ -52,10 +52,52 @@ def test_training_scores_held_out_images(make_config, paired_dataset: Path) -> N
         "cycle_psnr_B",
     }
     best = metrics["best"]
-    assert best["metric"] == "ssim_AB" and best["step"] in (2, 4, 6)
+    events = EventAccumulator(str(run_dir)).Reload()
+    logged = {e.step: e.value for e in events.Scalars("Eval/ssim_AB")}
+    assert best["step"] == max(logged, key=logged.get)
+    assert best["value"] == pytest.approx(max(logged.values()))  # TensorBoard keeps float32
+    assert best["metrics"]["ssim_AB"] == best["value"] and set(best["metrics"]) == set(
+        metrics["last"]["metrics"]
+    )
     assert ckpt.load(run_dir / "best.pt")["step"] == best["step"]
-    tags = EventAccumulator(str(run_dir)).Reload().Tags()["scalars"]
-    assert {"Eval/ssim_AB", "Eval/cycle_psnr_B"} <= set(tags)
+    assert {"Eval/ssim_AB", "Eval/cycle_psnr_B"} <= set(events.Tags()["scalars"])
+
+
+def test_best_checkpoint_by_kid_is_the_lowest(
+    make_config, fid_weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gan_style.evaluation import inception
+
+    # The random extractor stands in for the official file: its hash is made the official one.
+    monkeypatch.setattr(
+        inception, "FID_WEIGHTS_SHA256_PREFIX", inception.sha256_of(fid_weights)[:8]
+    )
+    eval_cfg = {"every": 2, "metric": "kid_AB", "num_images": 2,
+                "inception_weights": str(fid_weights)}  # fmt: skip
+    run_dir = train(make_config(train={"max_steps": 6}, eval=eval_cfg), run="kid")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert {"fid_AB", "kid_AB", "fid_BA", "kid_BA"} <= set(metrics["last"]["metrics"])
+    logged = {
+        e.step: e.value for e in EventAccumulator(str(run_dir)).Reload().Scalars("Eval/kid_AB")
+    }
+    assert sorted(logged) == [2, 4, 6] and len(set(logged.values())) > 1
+    best = metrics["best"]
+    assert best["step"] == min(logged, key=logged.get)
+    assert best["value"] == pytest.approx(min(logged.values()))
+    assert ckpt.load(run_dir / "best.pt")["step"] == best["step"]
+
+
+def test_fid_metric_without_weights_stops_before_training(
+    make_config, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    cfg = make_config(eval={"every": 2, "metric": "fid_AB",
+                            "inception_weights": str(tmp_path / "none.pth")})  # fmt: skip
+    from gan_style.config import dump
+
+    (tmp_path / "exp.yaml").write_text(dump(cfg))
+    assert main(["train", str(tmp_path / "exp.yaml"), "--run", "nofid"]) == 2
+    assert "weights-inception-2015-12-05-6726825d.pth" in capsys.readouterr().err
+    assert not list((tmp_path / "runs").rglob("latest.pt"))
 
 
 def test_metric_without_ground_truth_is_refused(make_config) -> None:
@@ -66,30 +108,26 @@ def test_metric_without_ground_truth_is_refused(make_config) -> None:
 
 
 def test_evaluate_command(
-    paired_dataset: Path, make_config, tmp_path: Path, capsys: pytest.CaptureFixture
+    paired_dataset: Path,
+    make_config,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    fid_weights: Path,
+    alexnet_weights: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
     run_dir = train(make_config(train={"max_steps": 2}), run="ev")
-    from torchvision.models import inception_v3
-
-    torch.manual_seed(0)
-    weights = tmp_path / "inception.pth"
-    torch.save(
-        inception_v3(weights=None, aux_logits=True, init_weights=False).state_dict(), weights
-    )
     out = tmp_path / "eval"
-    argv = [
-        "evaluate",
-        str(run_dir),
-        "--out",
-        str(out),
-        "--device",
-        "cpu",
-        "--inception-weights",
-        str(weights),
-    ]
-    assert main(argv) == 0
+    weights = ["--inception-weights", str(fid_weights), "--lpips-weights", str(alexnet_weights)]
+    argv = ["evaluate", str(run_dir), "--out", str(out), "--device", "cpu", *weights]
+    assert main(argv) == 0  # neither file is the official one: those scores only are skipped
     printed = capsys.readouterr().out
-    assert "paired    AtoB" in printed and "fid" in printed
+    assert "FID/KID skipped" in printed and "not the standard FID Inception weights" in printed
+    assert "LPIPS skipped" in printed and "not torchvision's AlexNet file" in printed
+    assert main([*argv, "--unverified-weights"]) == 0
+    printed = capsys.readouterr().out
+    assert "paired    AtoB" in printed and "fid" in printed and "lpips" in printed
 
     for folder in ("fake_B", "rec_A", "fake_A", "rec_B"):
         assert sorted(p.name for p in (out / "images" / folder).iterdir()) == [
@@ -110,26 +148,44 @@ def test_evaluate_command(
     assert summary["step"] == 2 and summary["split"] == "test"
     stats = summary["metrics"]["cycle"]["ABA"]["psnr"]
     assert set(stats) == {"mean", "std", "median", "min", "max", "n", "ci95"} and stats["n"] == 2
-    assert (
-        set(summary["metrics"]["fid"]) == {"AtoB", "BtoA"}
-        and "mean" in summary["metrics"]["kid"]["AtoB"]
-    )
+    assert set(summary["metrics"]["paired"]["AtoB"]) == {"ssim", "psnr", "mae", "lpips"}
+    fid, kid = summary["metrics"]["fid"], summary["metrics"]["kid"]
+    assert set(fid) == {"AtoB", "BtoA"} and "mean" in kid["AtoB"]
+    assert fid["AtoB"]["translated_images"] == 2 and fid["AtoB"]["reference_images"] == 2
+    assert fid["AtoB"]["reference"]["folder"] == str(out / "images" / "real_B")
+    assert kid["AtoB"]["subset_size"] == 2
+    used = summary["computed_with"]
+    assert used["fid_kid"]["weights"] == fid_weights.name
+    assert used["fid_kid"]["standard_weights"] is False and "lpips" in used
+    assert {r["lpips"] != "" for r in rows} == {True} and float(rows[0]["mae"]) >= 0
+    # Evaluated again: the reference side comes from the cache; --fid-reference replaces it.
+    assert main([*argv, "--unverified-weights"]) == 0
+    again = json.loads((out / "summary.json").read_text())["metrics"]["fid"]["AtoB"]
+    assert again["reference"]["cached"] is True and again["value"] == fid["AtoB"]["value"]
+    other = tmp_path / "reference"
+    shutil.copytree(paired_dataset / "trainB", other)
+    assert main([*argv, "--unverified-weights", "--fid-reference", str(other)]) == 0
+    capsys.readouterr()
+    replaced = json.loads((out / "summary.json").read_text())["metrics"]["fid"]["AtoB"]
+    assert replaced["reference"]["folder"] == str(other) and replaced["reference_images"] == 3
 
 
 def test_evaluate_without_weights_still_scores(
     make_config, tmp_path: Path, capsys, monkeypatch
 ) -> None:
     from gan_style.errors import EvaluationError
-    from gan_style.evaluation import distribution
+    from gan_style.evaluation import runner
 
-    def offline(weights=None):
-        raise EvaluationError("no Inception-v3 weights: the download failed (URLError)")
+    def offline(*_a, **_k):
+        raise EvaluationError("no FID Inception weights: the download failed (URLError)")
 
-    monkeypatch.setattr(distribution, "load_inception", offline)
+    monkeypatch.setattr(runner, "load_fid_extractor", offline)
+    monkeypatch.setattr(runner, "load_lpips", offline)
     run_dir = train(make_config(train={"max_steps": 1}), run="nofid")
     assert main(["evaluate", str(run_dir / "latest.pt"), "--device", "cpu"]) == 0
     printed = capsys.readouterr().out
-    assert "note: FID/KID skipped: no Inception-v3 weights" in printed
+    assert "note: FID/KID skipped: no FID Inception weights" in printed
+    assert "note: LPIPS skipped" in printed
     assert "note: skipped: paired protocol needs ground truth" in printed and "cycle" in printed
     assert (run_dir / "eval" / "latest_test" / "summary.json").is_file()
 
@@ -149,7 +205,8 @@ def test_compare_runs(make_config, capsys: pytest.CaptureFixture, paired_dataset
     assert main(["compare", str(a), str(b), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     header = lines[0].split(",")
-    assert header[:2] == ["run", "step"] and "eval/ssim_AB" in header and header[-1] == "train.lr"
+    assert header[:3] == ["run", "step", "best_step"] and header[-1] == "train.lr"
+    assert "last/eval/ssim_AB" in header and "best/eval/ssim_AB" in header
     assert len(lines) == 3 and lines[2].endswith(",0.001")
     assert main(["compare", str(a), str(b), "--format", "markdown"]) == 0
     assert capsys.readouterr().out.startswith("| run | step |")
@@ -199,13 +256,13 @@ def test_single_protocols_say_why_fid_is_missing(
     make_config, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gan_style.errors import EvaluationError
-    from gan_style.evaluation import distribution
+    from gan_style.evaluation import runner
 
-    def offline(weights=None):
-        raise EvaluationError("no Inception-v3 weights (offline)")
+    def offline(*_a, **_k):
+        raise EvaluationError("no FID Inception weights (offline)")
 
-    monkeypatch.setattr(distribution, "load_inception", offline)
+    monkeypatch.setattr(runner, "load_fid_extractor", offline)
     run = train(make_config(train={"max_steps": 1}), run="c")
     out = tmp_path / "e"
     assert main(["evaluate", str(run), "--protocol", "content", "--out", str(out)]) == 0
-    assert "note: FID/KID skipped: no Inception-v3 weights" in capsys.readouterr().out
+    assert "note: FID/KID skipped: no FID Inception weights" in capsys.readouterr().out

@@ -155,7 +155,7 @@ def test_learns_a_colour_mapping(tmp_path: Path, capsys: pytest.CaptureFixture) 
 
     l1 = [e.value for e in EventAccumulator(str(run_dir)).Reload().Scalars("Loss/G/l1")]
     assert np.mean(l1[-5:]) < 0.6 * np.mean(l1[:5])  # measured: 51 -> 23
-    metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())["last"]["metrics"]
     assert set(metrics) == {"ssim_AB", "psnr_AB"} and metrics["ssim_AB"] > 0.5  # measured 0.63
 
     out = tmp_path / "eval"
@@ -164,7 +164,8 @@ def test_learns_a_colour_mapping(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert summary["metrics"]["paired"]["AtoB"]["ssim"]["n"] == 3
     assert "content" in summary["metrics"] and "cycle" not in summary["metrics"]
     assert main(["gallery", str(run_dir), "--out", str(tmp_path / "g"), "--device", "cpu"]) == 0
-    assert "paired SSIM" in (tmp_path / "g" / "index.html").read_text()
+    page = (tmp_path / "g" / "index.html").read_text()
+    assert "paired SSIM" in page and "<td>best by ssim_AB</td><td>60</td>" in page
 
 
 def test_inference_follows_the_paper_unless_eval_mode(tmp_path: Path) -> None:
