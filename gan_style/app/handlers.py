@@ -1,0 +1,264 @@
+"""What the web page does, as plain functions: the page (`page.py`) only wires widgets to them.
+
+Each handler takes uploaded file paths and choices, and returns images, files to download and
+one message line per problem, so that a bad upload costs that upload only and the server keeps
+serving. Inference is the package's own: `load_generators`, `translate_images`,
+`translate_tiled`, the evaluation metrics and `neural_style.stylize`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gan_style.errors import GanStyleError
+from gan_style.evaluation.metrics import luminance, psnr, ssim
+from gan_style.image_io import MAX_PIXELS, read_image
+from gan_style.inference import Generators, load_generators, translate_images
+from gan_style.inference.files import save_translation
+from gan_style.inference.tiling import translate_tiled
+from gan_style.runtime import checkpoint as ckpt
+
+NAMED_CHECKPOINTS = ("generator", "latest", "best")
+
+
+@dataclass
+class Source:
+    """One run folder or checkpoint given to `serve`, with the checkpoints it offers."""
+
+    label: str
+    checkpoints: dict[str, Path]  # name shown -> file; the first is the default
+
+    @classmethod
+    def from_path(cls, path: Path) -> Source:
+        path = Path(path)
+        if path.is_dir():
+            named = {n: path / f"{n}.pt" for n in NAMED_CHECKPOINTS}
+            files = {n: p for n, p in named.items() if p.is_file()}
+            files |= {p.stem: p for p in reversed(ckpt.step_files(path))}
+            if not files:
+                raise GanStyleError(f"{path} holds no checkpoints; train it first")
+            return cls(f"{path.parent.name}/{path.name}", files)
+        if not path.is_file():
+            raise GanStyleError(f"{path} not found: pass run folders or checkpoint files")
+        label = f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
+        return cls(label, {path.stem: path})
+
+
+class ModelCache:
+    """The served models: each checkpoint is loaded once, on first use, and kept."""
+
+    def __init__(self, paths: list[Path], device: str | torch.device = "cpu") -> None:
+        self.sources = {s.label: s for s in (Source.from_path(p) for p in paths)}
+        self.device = torch.device(device)
+        self._loaded: dict[Path, Generators] = {}
+        self._lock = threading.Lock()
+
+    def get(self, label: str, checkpoint: str | None = None) -> Generators:
+        source = self.sources.get(label)
+        if source is None:
+            raise GanStyleError(f"unknown model '{label}'; choose one of {', '.join(self.sources)}")
+        name = checkpoint or next(iter(source.checkpoints))
+        if name not in source.checkpoints:
+            raise GanStyleError(
+                f"{label} has no checkpoint '{name}'; choose {', '.join(source.checkpoints)}"
+            )
+        path = source.checkpoints[name]
+        with self._lock:  # two requests for one checkpoint load it once
+            if path not in self._loaded:
+                self._loaded[path] = load_generators(path, self.device)
+            return self._loaded[path]
+
+    def describe(self, label: str) -> str:
+        """Experiment, step, directions and styles of a model's default checkpoint."""
+        gens = self.get(label)
+        directions = "AtoB and BtoA" if gens.G_BA is not None else "AtoB"
+        styles = f"; styles: {', '.join(gens.styles)}" if gens.styles else ""
+        return (
+            f"{label}: experiment {gens.config.name}, model {gens.config.model.name}, "
+            f"step {gens.step}; translates {directions}{styles}"
+        )
+
+
+@dataclass
+class Result:
+    """What a handler gives the page: (input, output) image files, files to download, and one
+    line per problem."""
+
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    downloads: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return "\n".join(self.messages)
+
+
+def _read(path: str | Path, channels: int, max_pixels: int | None) -> np.ndarray:
+    image, _ = read_image(path, channels, max_pixels)
+    return image
+
+
+def _out_dir() -> Path:
+    """A fresh folder per request: one user's outputs never overwrite another's."""
+    return Path(tempfile.mkdtemp(prefix="gan_style_"))
+
+
+@dataclass
+class StyleChoice:
+    """A multistyle model's style: a name, a blend (one weight per style of the model, in its
+    order) or an example image."""
+
+    name: str | None = None
+    blend: list[float] | None = None
+    image: str | None = None
+
+    def code(self, gens: Generators) -> torch.Tensor | None:
+        if not gens.styles:
+            return None
+        if self.image:
+            return gens.style_code(image=_read(self.image, 3, MAX_PIXELS))
+        if self.blend is not None:
+            weights = {k: v for k, v in zip(gens.styles, self.blend, strict=False) if v > 0}
+            if not weights:
+                raise GanStyleError("set at least one style weight above 0")
+            return gens.style_code(",".join(f"{k}:{v}" for k, v in weights.items()))
+        return gens.style_code(self.name or gens.styles[0])
+
+
+def translate_uploads(
+    models: ModelCache,
+    files: list[str],
+    label: str,
+    checkpoint: str | None = None,
+    direction: str = "AtoB",
+    style: StyleChoice | None = None,
+    tile: int = 0,
+    max_pixels: int | None = MAX_PIXELS,
+) -> Result:
+    """Translate each upload at its own size into a PNG; a bad upload is named and skipped."""
+    result = Result()
+    if not files:
+        result.messages.append("upload one or more images first")
+        return result
+    try:
+        gens = models.get(label, checkpoint)
+        generator = gens.pick(direction)
+        code = (style or StyleChoice()).code(gens)
+    except GanStyleError as e:
+        result.messages.append(str(e))
+        return result
+    out = _out_dir()
+    for upload in files:
+        name = Path(upload).name
+        try:
+            image = _read(upload, gens.config.data.channels, max_pixels)
+            if tile:
+                fake = translate_tiled(generator, image, tile, gens.multiple, style=code)
+            else:
+                fake = translate_images(generator, [image], gens.multiple, 1, code)[0]
+        except GanStyleError as e:
+            result.messages.append(f"{name}: {str(e).replace(str(upload), name)}")
+            continue
+        target = out / f"{Path(name).stem}.png"
+        save_translation(fake, target)
+        result.pairs.append((upload, str(target)))
+        result.downloads.append(str(target))
+    if result.pairs:
+        result.messages.insert(0, f"translated {len(result.pairs)} of {len(files)} image(s)")
+    return result
+
+
+def compare_checkpoints(
+    models: ModelCache,
+    upload: str | None,
+    choices: list[str],
+    truth: str | None = None,
+    direction: str = "AtoB",
+    max_pixels: int | None = MAX_PIXELS,
+) -> Result:
+    """One input through several `label · checkpoint` choices; each caption scores the output:
+    paired SSIM/PSNR against `truth`, else content SSIM against the input."""
+    result = Result()
+    if not upload or not choices:
+        result.messages.append("upload an image and pick at least one model")
+        return result
+    out = _out_dir()
+    try:
+        image = _read(upload, 3, max_pixels)
+        target = _read(truth, 3, max_pixels) if truth else None
+    except GanStyleError as e:
+        result.messages.append(str(e))
+        return result
+    for i, choice in enumerate(choices):
+        label, _, checkpoint = choice.partition(" · ")
+        try:
+            gens = models.get(label, checkpoint or None)
+            source = image[..., :1] if gens.config.data.channels == 1 else image
+            fake = translate_images(
+                gens.pick(direction), [source], gens.multiple, 1, StyleChoice().code(gens)
+            )[0]
+        except GanStyleError as e:
+            result.messages.append(f"{choice}: {e}")
+            continue
+        fake_rgb = np.repeat(fake, 3, axis=2) if fake.shape[2] == 1 else fake
+        if target is not None and target.shape == fake_rgb.shape:
+            caption = (
+                f"paired SSIM {ssim(fake_rgb, target):.3f} · PSNR {psnr(fake_rgb, target):.2f} dB"
+            )
+        else:
+            if target is not None:
+                result.messages.append(
+                    f"{choice}: ground truth differs in size; content SSIM shown"
+                )
+            caption = f"content SSIM {ssim(luminance(image), luminance(fake_rgb)):.3f}"
+        path = out / f"{i:02d}.png"
+        save_translation(fake, path)
+        result.pairs.append((str(path), f"{choice} · {caption}"))
+        result.downloads.append(str(path))
+    return result
+
+
+def stylize_upload(
+    content: str | None,
+    styles: list[str],
+    size: int = 256,
+    iterations: int = 100,
+    style_weight: float = 1e6,
+    preserve_colors: str = "none",
+    vgg_weights: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    max_pixels: int | None = MAX_PIXELS,
+) -> Result:
+    """Gatys et al.'s optimisation from a content image and one or more style images."""
+    from gan_style.neural_style import StyleOptions, VGGFeatures, stylize
+
+    result = Result()
+    if not content or not styles:
+        result.messages.append("upload a content image and at least one style image")
+        return result
+    try:
+        content_image = _read(content, 3, max_pixels)
+        style_images = [_read(s, 3, max_pixels) for s in styles]
+        options = StyleOptions(
+            size=size, iterations=iterations, style_weight=style_weight,
+            preserve_colors=preserve_colors,
+        )  # fmt: skip
+        vgg = VGGFeatures(
+            [*options.content_layers, *options.style_layers], weights=vgg_weights,
+            pooling=options.pooling,
+        )  # fmt: skip
+        image = stylize(content_image, style_images, options=options, vgg=vgg, device=device).image
+    except GanStyleError as e:
+        result.messages.append(str(e))
+        return result
+    path = _out_dir() / f"{Path(content).stem}_stylized.png"
+    save_translation(image, path)
+    result.pairs.append((content, str(path)))
+    result.downloads.append(str(path))
+    return result

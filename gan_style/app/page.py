@@ -1,0 +1,198 @@
+"""The Gradio page of `gan-style serve`: widgets wired to `handlers`, nothing else.
+
+Three tabs (Translate, Compare, Stylize). Jobs queue with bounded concurrency, show progress and
+can be stopped; the page loads no asset from the internet (system fonts, no analytics).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gan_style.app.handlers import (
+    ModelCache,
+    StyleChoice,
+    compare_checkpoints,
+    stylize_upload,
+    translate_uploads,
+)
+
+# Before Gradio is imported: no usage reports, no hub lookups.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+CONCURRENCY = 1  # jobs at once per button: CPU inference already uses every core
+QUEUE_SIZE = 32  # waiting jobs beyond this are told to retry, not crashed
+STYLE_MODES = ("one style", "blend", "style image")
+
+
+def _theme():
+    import gradio as gr
+
+    system = ["ui-sans-serif", "system-ui", "sans-serif"]
+    return gr.themes.Default(font=system, font_mono=["ui-monospace", "monospace"])
+
+
+def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device: str = "cpu"):
+    """The page as a `gr.Blocks`; `launch` serves it."""
+    import gradio as gr
+
+    labels = list(models.sources)
+    tracked = gr.Progress(track_tqdm=True)  # the package's tqdm bars, shown on the page
+    most_styles = max([len(models.get(label).styles) for label in labels] + [0])
+
+    def style_widgets(label: str, how: str) -> list:
+        """Which style inputs show: a name, one slider per style, or an example image."""
+        styles = models.get(label).styles
+        sliders = [
+            gr.update(visible=bool(styles) and how == "blend" and i < len(styles),
+                      label=styles[i] if i < len(styles) else "")
+            for i in range(most_styles)
+        ]  # fmt: skip
+        return [
+            gr.update(visible=bool(styles) and how == STYLE_MODES[0]),
+            gr.update(visible=bool(styles) and how == "style image"),
+            *sliders,
+        ]
+
+    def model_widgets(label: str) -> list:
+        gens = models.get(label)
+        names = list(models.sources[label].checkpoints)
+        styled = bool(gens.styles)
+        return [
+            gr.update(value=models.describe(label)),
+            gr.update(choices=names, value=names[0]),
+            gr.update(visible=gens.G_BA is not None, value="AtoB"),
+            gr.update(visible=styled, value=STYLE_MODES[0]),
+            gr.update(choices=gens.styles, value=(gens.styles or [None])[0], visible=styled),
+            *style_widgets(label, STYLE_MODES[0])[1:],
+        ]
+
+    with gr.Blocks(title="gan_style") as page:
+        gr.Markdown("# gan_style\nDrop a photo, pick a model and a style, download the result.")
+        with gr.Tab("Translate"):
+            with gr.Row():
+                with gr.Column():
+                    files = gr.File(label="Images", file_count="multiple", elem_id="uploads")
+                    model = gr.Dropdown(labels, value=labels[0], label="Model")
+                    info = gr.Markdown(models.describe(labels[0]))
+                    checkpoint = gr.Dropdown(label="Checkpoint")
+                    direction = gr.Radio(["AtoB", "BtoA"], value="AtoB", label="Direction")
+                    mode = gr.Radio(list(STYLE_MODES), value=STYLE_MODES[0], label="Style")
+                    style = gr.Dropdown(label="Style name")
+                    sliders = [
+                        gr.Slider(0, 1, step=0.05, value=1.0 if i == 0 else 0.0, visible=False)
+                        for i in range(most_styles)
+                    ]
+                    style_image = gr.File(label="Style image", file_count="single")
+                    tile = gr.Slider(
+                        0, 2048, step=32, value=0, label="Tile size for large images (0 = whole)"
+                    )
+                    with gr.Row():
+                        run = gr.Button("Translate", variant="primary", elem_id="translate")
+                        stop = gr.Button("Stop")
+                with gr.Column():
+                    shown = gr.Gallery(label="Input | output", columns=2, elem_id="pairs")
+                    downloads = gr.File(label="Download (PNG, input's size)", elem_id="downloads")
+                    status = gr.Textbox(label="Messages", lines=3, elem_id="status")
+            widgets = [info, checkpoint, direction, mode, style, style_image, *sliders]
+            model.change(model_widgets, model, widgets)
+            page.load(model_widgets, model, widgets)
+            mode.change(style_widgets, [model, mode], [style, style_image, *sliders])
+
+            def do_translate(uploads, label, ckpt_name, way, how, name, image, size, *weights,
+                             progress=tracked):  # fmt: skip
+                choice = StyleChoice(
+                    name=name if how == STYLE_MODES[0] else None,
+                    blend=[float(w) for w in weights] if how == "blend" else None,
+                    image=image if how == "style image" else None,
+                )  # fmt: skip
+                paths = [str(u) for u in uploads or []]
+                progress(0, desc="translating")
+                result = translate_uploads(
+                    models, paths, label, ckpt_name, way, choice, int(size or 0)
+                )
+                pictures = [p for pair in result.pairs for p in pair]
+                return pictures, result.downloads or None, result.message
+
+            job = run.click(
+                do_translate,
+                [files, model, checkpoint, direction, mode, style, style_image, tile, *sliders],
+                [shown, downloads, status],
+                concurrency_limit=CONCURRENCY,
+            )
+            stop.click(None, None, None, cancels=[job])
+
+        with gr.Tab("Compare"):
+            options = [f"{label} · {name}" for label in labels
+                       for name in models.sources[label].checkpoints]  # fmt: skip
+            with gr.Row():
+                with gr.Column():
+                    one = gr.File(label="Input image", file_count="single")
+                    truth = gr.File(label="Ground truth (optional)", file_count="single")
+                    picked = gr.CheckboxGroup(options, value=options[:2], label="Checkpoints")
+                    compare_way = gr.Radio(["AtoB", "BtoA"], value="AtoB", label="Direction")
+                    compare = gr.Button("Compare", variant="primary")
+                with gr.Column():
+                    compared = gr.Gallery(label="Outputs", columns=3)
+                    compare_status = gr.Textbox(label="Messages", lines=3)
+
+            def do_compare(upload, chosen, target, way, progress=tracked):
+                progress(0, desc="translating")
+                result = compare_checkpoints(models, upload, chosen or [], target, way)
+                return result.pairs, result.message
+
+            compare.click(do_compare, [one, picked, truth, compare_way],
+                          [compared, compare_status], concurrency_limit=CONCURRENCY)  # fmt: skip
+
+        with gr.Tab("Stylize"):
+            with gr.Row():
+                with gr.Column():
+                    content = gr.File(label="Content image", file_count="single")
+                    style_files = gr.File(label="Style image(s)", file_count="multiple")
+                    size = gr.Slider(64, 1024, step=32, value=256, label="Size (long side, px)")
+                    iterations = gr.Slider(10, 1000, step=10, value=100, label="Iterations")
+                    weight = gr.Number(1e6, label="Style weight")
+                    colours = gr.Radio(["none", "luminance", "histogram"], value="none",
+                                       label="Preserve the content's colours")  # fmt: skip
+                    with gr.Row():
+                        go = gr.Button("Stylize", variant="primary")
+                        halt = gr.Button("Stop")
+                with gr.Column():
+                    stylized = gr.Gallery(label="Content | result", columns=2)
+                    stylized_file = gr.File(label="Download")
+                    stylize_status = gr.Textbox(label="Messages", lines=3)
+
+            def do_stylize(c, s, px, its, w, keep, progress=tracked):
+                result = stylize_upload(
+                    c, [str(p) for p in s or []], int(px), int(its), float(w), keep,
+                    vgg_weights, device,
+                )  # fmt: skip
+                pictures = [p for pair in result.pairs for p in pair]
+                return pictures, result.downloads or None, result.message
+
+            styling = go.click(
+                do_stylize, [content, style_files, size, iterations, weight, colours],
+                [stylized, stylized_file, stylize_status], concurrency_limit=CONCURRENCY,
+            )  # fmt: skip
+            halt.click(None, None, None, cancels=[styling])
+    return page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+
+
+def serve(
+    paths: list[Path],
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    device: str = "cpu",
+    vgg_weights: str | Path | None = None,
+    block: bool = True,
+):
+    """Load the models' default checkpoints, build the page and serve it."""
+    models = ModelCache(paths, device)
+    page = build_page(models, vgg_weights, device)
+    page.launch(
+        server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
+        prevent_thread_lock=not block, theme=_theme(), footer_links=[], quiet=False,
+        max_file_size="512mb",
+    )  # fmt: skip
+    return page
