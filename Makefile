@@ -4,23 +4,26 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXP    ?= demo
 RUN    ?= default
+RUNS   ?= runs/demo/default
+HOST   ?= 127.0.0.1
+WEBPORT ?= 7860
 ARGS   ?=
 DATASET ?= monet2photo
 PORT   ?= 6006
 FORMAT ?= text
 GPUS   ?=
 
-.PHONY: install demo train data eval compare gallery bench tensorboard test lint format clean help
+.PHONY: install demo train data eval compare gallery serve bench tensorboard test lint format clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed  ## create .venv and install gan-style with the dev extra
+install: $(VENV)/.installed  ## create .venv and install gan-style with the dev and app extras
 
 $(VENV)/.installed: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/pip install -e '.[dev,app]'
 	touch $@
 
 demo: install  ## build the demo data, train the demo experiment (~10 min on 2 CPU cores)
@@ -45,6 +48,9 @@ compare: install  ## compare every run of EXP: make compare EXP=demo [FORMAT=mar
 
 gallery: install  ## HTML gallery of runs/EXP/RUN's checkpoints: make gallery EXP=demo [RUN=name]
 	$(BIN)/gan-style gallery runs/$(EXP)/$(RUN) $(ARGS)
+
+serve: install  ## the web page for RUNS="runs/demo/default ..." at http://$(HOST):$(WEBPORT)
+	$(BIN)/gan-style serve $(RUNS) --host $(HOST) --port $(WEBPORT)
 
 bench: install  ## speed benchmark, JSON on stdout: make bench [ARGS=--quick]
 	$(BIN)/gan-style bench $(ARGS)

@@ -20,8 +20,7 @@ from gan_style.errors import GanStyleError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.image_io import MAX_PIXELS, read_image
 from gan_style.inference import Generators, load_generators, translate_images
-from gan_style.inference.files import save_translation
-from gan_style.inference.tiling import translate_tiled
+from gan_style.inference.files import save_translation, translate_paths
 from gan_style.runtime import checkpoint as ckpt
 
 NAMED_CHECKPOINTS = ("generator", "latest", "best")
@@ -119,16 +118,31 @@ class StyleChoice:
     image: str | None = None
 
     def code(self, gens: Generators) -> torch.Tensor | None:
+        if self.image:  # refused by a model without styles
+            return gens.style_code(image=_read(self.image, 3, MAX_PIXELS))
         if not gens.styles:
             return None
-        if self.image:
-            return gens.style_code(image=_read(self.image, 3, MAX_PIXELS))
         if self.blend is not None:
             weights = {k: v for k, v in zip(gens.styles, self.blend, strict=False) if v > 0}
             if not weights:
                 raise GanStyleError("set at least one style weight above 0")
             return gens.style_code(",".join(f"{k}:{v}" for k, v in weights.items()))
         return gens.style_code(self.name or gens.styles[0])
+
+
+def _unique_name_groups(files: list[str]) -> list[list[str]]:
+    """Uploads split so that no two in a group share an output name (two `photo.jpg` from
+    different folders); usually one group."""
+    groups: list[tuple[set[str], list[str]]] = []
+    for upload in files:
+        stem = Path(upload).stem.lower()
+        group = next((g for g in groups if stem not in g[0]), None)
+        if group is None:
+            group = (set(), [])
+            groups.append(group)
+        group[0].add(stem)
+        group[1].append(upload)
+    return [members for _, members in groups]
 
 
 def translate_uploads(
@@ -141,36 +155,38 @@ def translate_uploads(
     tile: int = 0,
     max_pixels: int | None = MAX_PIXELS,
 ) -> Result:
-    """Translate each upload at its own size into a PNG; a bad upload is named and skipped."""
+    """Translate the uploads as `gan-style translate` does (the same function, so the same
+    pixels), each at its own size into a PNG; a bad upload is named and skipped."""
     result = Result()
     if not files:
         result.messages.append("upload one or more images first")
         return result
     try:
         gens = models.get(label, checkpoint)
-        generator = gens.pick(direction)
+        gens.pick(direction)
         code = (style or StyleChoice()).code(gens)
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
     out = _out_dir()
-    for upload in files:
-        name = Path(upload).name
+    problems = []
+    for i, group in enumerate(_unique_name_groups(files)):
         try:
-            image = _read(upload, gens.config.data.channels, max_pixels)
-            if tile:
-                fake = translate_tiled(generator, image, tile, gens.multiple, style=code)
-            else:
-                fake = translate_images(generator, [image], gens.multiple, 1, code)[0]
+            report = translate_paths(
+                gens, [Path(f) for f in group], out / str(i), direction, tile=tile, style=code,
+                max_pixels=max_pixels,
+            )  # fmt: skip
         except GanStyleError as e:
-            result.messages.append(f"{name}: {str(e).replace(str(upload), name)}")
+            problems.append(str(e))
             continue
-        target = out / f"{Path(name).stem}.png"
-        save_translation(fake, target)
-        result.pairs.append((upload, str(target)))
-        result.downloads.append(str(target))
-    if result.pairs:
-        result.messages.insert(0, f"translated {len(result.pairs)} of {len(files)} image(s)")
+        written = {str(w.source): str(w.path) for w in report.written}
+        for upload in group:
+            if upload in written:
+                result.pairs.append((upload, written[upload]))
+                result.downloads.append(written[upload])
+        for path, why in report.skipped:
+            problems.append(f"{path.name}: {why.replace(str(path), path.name)}")
+    result.messages = [f"translated {len(result.pairs)} of {len(files)} image(s)", *problems]
     return result
 
 

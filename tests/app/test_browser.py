@@ -1,0 +1,96 @@
+"""End to end in a real browser: `gan-style serve` on loopback, driven by headless Chromium."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_style.cli import main
+from gan_style.image_io import load_image
+from tests.conftest import write_images
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# As root in a closed network: no sandbox, and none of Chromium's own connections.
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(run_dir: Path, tmp_path: Path):
+    port = free_port()
+    env = os.environ | {"GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gan_style.cli", "serve", str(run_dir), "--port", str(port),
+         "--device", "cpu"],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited: {(tmp_path / 'serve.log').read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("serve did not answer within 120 s")
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
+def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_path: Path) -> None:
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    write_images(tmp_path / "photos", 1, size=(45, 61), seed=5)
+    photo = tmp_path / "photos" / "img_000.png"
+    outside: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.on(
+            "request",
+            lambda r: (
+                None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url)
+            ),
+        )
+        page.goto(server, wait_until="networkidle")
+        assert "experiment tiny, model cycle_gan" in page.content()
+        page.set_input_files("#uploads input[type=file]", str(photo))
+        page.wait_for_selector("#uploads :text('img_000.png')")
+        page.click("#translate")
+        link = page.wait_for_selector("#downloads a[href*='img_000']", timeout=120_000)
+        data = page.request.get(link.get_attribute("href")).body()
+        status = page.input_value("#status textarea")
+        browser.close()
+    assert status == "translated 1 of 1 image(s)"
+    assert outside == []  # the page fetched nothing from the internet
+    served = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert served.shape == (45, 61, 3)
+    assert main(["translate", str(run_dir), str(photo), "--out", str(tmp_path / "cli")]) == 0
+    assert np.array_equal(served, load_image(tmp_path / "cli" / "img_000.png"))
