@@ -2,38 +2,35 @@
 
 from __future__ import annotations
 
-from gan_style.config import DataConfig
-from gan_style.data.base import TranslationDataset
-from gan_style.data.colorization import ColorizationDataset
-from gan_style.data.held_out import HeldOut, held_out_images, held_out_samples
-from gan_style.data.paired import PairedDataset, load_pair
-from gan_style.data.sampling import EpochSampler
-from gan_style.data.styled import StyledDataset, style_names
-from gan_style.data.transforms import build_transforms
-from gan_style.data.unaligned import UnalignedDataset
-from gan_style.image_io import IMAGE_EXTENSIONS, find_images, load_image
+from importlib import import_module
+from typing import Any
 
-DATASETS = {
-    "unaligned": UnalignedDataset,
-    "aligned": PairedDataset,
-    "paired": PairedDataset,
-    "colorization": ColorizationDataset,
+# Loaded on first use: inference and evaluation read `lab` or `held_out` without importing the
+# training pipeline (albumentations takes longer to import than the rest of a translation).
+_LAZY = {
+    "TranslationDataset": "base",
+    "ColorizationDataset": "colorization",
+    "HeldOut": "held_out",
+    "held_out_images": "held_out",
+    "held_out_samples": "held_out",
+    "PairedDataset": "paired",
+    "load_pair": "paired",
+    "EpochSampler": "sampling",
+    "StyledDataset": "styled",
+    "style_names": "styled",
+    "build_transforms": "transforms",
+    "UnalignedDataset": "unaligned",
+    "DATASETS": "registry",
+    "build_dataset": "registry",
 }
 
 
-def build_dataset(
-    cfg: DataConfig,
-    phase: str = "train",
-    train: bool = True,
-    seed: int = 0,
-    multiple: int = 4,
-    styled: bool = False,
-) -> TranslationDataset:
-    """The dataset class for `cfg.dataset_mode`; `styled` (multistyle models) reads
-    trainB/<style>/ folders."""
-    if styled:
-        return StyledDataset(cfg, phase, train=train, seed=seed, multiple=multiple)
-    return DATASETS[cfg.dataset_mode](cfg, phase, train=train, seed=seed, multiple=multiple)
+def __getattr__(name: str) -> Any:
+    if name in ("IMAGE_EXTENSIONS", "find_images", "load_image"):
+        return getattr(import_module("gan_style.image_io"), name)
+    if name in _LAZY:
+        return getattr(import_module(f"gan_style.data.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'gan_style.data' has no attribute '{name}'")
 
 
 __all__ = [

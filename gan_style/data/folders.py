@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gan_style.config import DataConfig
 from gan_style.errors import DataError
 from gan_style.image_io import IMAGE_EXTENSIONS, find_images
 
@@ -42,3 +43,19 @@ def split_folder(root: Path, phase: str) -> str:
     if phase == "test" and not (root / "test").is_dir() and (root / "val").is_dir():
         return "val"
     return phase
+
+
+def style_names(cfg: DataConfig, phase: str = "train") -> list[str]:
+    """`data.styles`, checked against the trainB/<style>/ folders; [] means every folder."""
+    folder = Path(cfg.root) / f"{phase}B"
+    found = sorted(d.name for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
+    if not found:
+        raise DataError(
+            f"multistyle data needs one folder per style in {folder} (e.g. {folder}/monet/)"
+        )
+    unknown = [s for s in cfg.styles if s not in found]
+    if unknown:
+        raise DataError(
+            f"no style folder {', '.join(unknown)} in {folder}; styles there: {', '.join(found)}"
+        )
+    return list(cfg.styles) or found

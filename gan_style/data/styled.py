@@ -4,27 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gan_style.config import DataConfig
 from gan_style.data.base import TranslationDataset
-from gan_style.data.folders import domain_images
+from gan_style.data.folders import domain_images, style_names
 from gan_style.data.sampling import SampleKey, item_rng
-from gan_style.errors import DataError
-
-
-def style_names(cfg: DataConfig, phase: str = "train") -> list[str]:
-    """`data.styles`, checked against the trainB/<style>/ folders; [] means every folder."""
-    folder = Path(cfg.root) / f"{phase}B"
-    found = sorted(d.name for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
-    if not found:
-        raise DataError(
-            f"multistyle data needs one folder per style in {folder} (e.g. {folder}/monet/)"
-        )
-    unknown = [s for s in cfg.styles if s not in found]
-    if unknown:
-        raise DataError(
-            f"no style folder {', '.join(unknown)} in {folder}; styles there: {', '.join(found)}"
-        )
-    return list(cfg.styles) or found
 
 
 class StyledDataset(TranslationDataset):

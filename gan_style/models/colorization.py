@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.data.colorization import lab_to_rgb, rgb_to_lab
+from gan_style.data.lab import lab_to_rgb, rgb_to_lab
 from gan_style.models.pix2pix import Pix2Pix
 from gan_style.networks import build_discriminator, build_generator, init_weights
 

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.data.styled import style_names
+from gan_style.data.folders import style_names
 from gan_style.losses import GANLoss, discriminator_losses
 from gan_style.models.contract import Defaults
 from gan_style.models.cycle_gan import cycle_losses, identity_losses

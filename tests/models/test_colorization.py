@@ -13,7 +13,7 @@ from skimage.color import lab2rgb, rgb2lab
 from gan_style.cli import main
 from gan_style.config import ConfigError, from_dict
 from gan_style.data import ColorizationDataset, held_out_images
-from gan_style.data.colorization import gray_rgb, lab_to_rgb, rgb_to_lab
+from gan_style.data.lab import gray_rgb, lab_to_rgb, rgb_to_lab
 from gan_style.models import Colorization, build_model
 from gan_style.runtime import checkpoint as ckpt
 from gan_style.training.loop import train

@@ -1,0 +1,37 @@
+"""Start-up: translating imports neither the training stack nor the evaluation stack.
+
+Importing albumentations, TensorBoard, torchvision's model zoo or torch._dynamo cost `translate`
+seconds before its first image; this test keeps them out (the time itself is `make bench`'s).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, write_images
+
+pytestmark = pytest.mark.slow
+
+HEAVY = ("albumentations", "tensorboard", "torchvision", "scipy", "skimage", "torch._dynamo",
+         "torch._inductor", "gan_style.training", "gan_style.evaluation")  # fmt: skip
+
+
+def test_translate_loads_only_what_it_needs(run_dir: Path, tmp_path: Path) -> None:
+    write_images(tmp_path / "in", 1)
+    argv = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+            "--device", "cpu"]  # fmt: skip
+    code = (
+        "import sys; from gan_style.cli import main; "
+        f"assert main({argv!r}) == 0; "
+        f"heavy = sorted(m for m in sys.modules if m.startswith({HEAVY!r})); "
+        "print('HEAVY', heavy)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert "HEAVY []" in done.stdout, done.stdout
+    assert (tmp_path / "out" / "img_000.png").is_file()
