@@ -276,6 +276,18 @@ def _child(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def available_engines() -> list[str]:
+    """The inference engines this installation can run (see `inference_bench`)."""
+    from gan_style.inference_bench import ENGINES
+
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return [e for e in ENGINES if e.startswith("torch") and (e != "torch-nnpack" or
+                                                                  nnpack.available())]  # fmt: skip
+    return [e for e in ENGINES if e != "torch-nnpack" or nnpack.available()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gan-style bench", description=__doc__)
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -287,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quality-seeds", type=int, default=3, help="seeds per value in the quality rows"
     )
+    parser.add_argument(
+        "--reference", type=Path,
+        help="the reference code's folder (pytorch-CycleGAN-and-pix2pix/ and stubs/ inside, e.g. "
+        "../shared/reference): adds whole-process translate rows, the reference's test script "
+        "against gan-style translate",
+    )  # fmt: skip
     # Internal: one configuration per process, as a JSON object of one_train/one_infer's
     # arguments (e.g. {"kind": "train", "size": 128, "batch": 1, "channels_last": false, ...}).
     parser.add_argument("--one", type=json.loads, help=argparse.SUPPRESS)
@@ -299,6 +317,10 @@ def run_one(spec: dict, device: torch.device, repeats: int) -> dict:
     kind = spec.pop("kind")
     if kind == "train":
         return one_train(**spec, device=device, warmup=1, repeats=repeats)
+    if kind == "engine":
+        from gan_style.inference_bench import engine_row
+
+        return engine_row(**spec, repeats=repeats)
     return one_infer(**spec, device=device, repeats=repeats)
 
 
@@ -351,6 +373,15 @@ def main(argv: list[str] | None = None) -> None:
         for precision, backend in variants:
             rows.append(child(kind="infer", size=size, precision=precision, channels_last=False,
                               conv_backend=backend))  # fmt: skip
+    if device.type == "cpu":  # inference engines, one process each (its own peak memory)
+        for size in (256,) if args.quick else (256, 512):
+            for engine in available_engines():
+                rows.append(child(kind="engine", engine=engine, size=size))
+    if args.reference:
+        from gan_style.inference_bench import versus_reference
+
+        runs = ((256, 8, 1),) if args.quick else ((256, 50, 3), (512, 20, 3))
+        rows += [versus_reference(args.reference, size, n, pairs) for size, n, pairs in runs]
     if args.quality_steps and bf16:
         rows.append(
             quality_row(args.quality_steps, "train.precision", ("fp32", "bf16"), args.quality_seeds)

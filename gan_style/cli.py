@@ -104,11 +104,12 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.tile_overlap is not None and not (args.tile and args.tile_overlap < args.tile // 2):
         raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
     device = pick_device(args.device)
+    batch_size = args.batch_size or (1 if device.type == "cpu" else 4)
     gens = load_generators(args.checkpoint, device, args.conv_backend, args.eval_mode)
     gens.precision = resolve_precision(args.precision, device)
     style = gens.style_code(args.style, _style_image(args))
     report = translate_paths(
-        gens, args.inputs, args.out, args.direction, args.batch_size, args.tile, style,
+        gens, args.inputs, args.out, args.direction, batch_size, args.tile, style,
         fmt=args.format, quality=args.quality, overwrite=args.overwrite,
         max_pixels=int(args.max_megapixels * 1e6),
         whole_image_statistics=args.tile_norm == "whole", tile_overlap=args.tile_overlap,
@@ -343,7 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
         "marked standard_weights: false)",
     )  # fmt: skip
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--batch-size", type=_at_least(1), default=8)
+    p.add_argument(
+        "--batch-size", type=_at_least(1), help="images per pass (default 1 on CPU, 8 on GPUs)"
+    )
     _add_style_options(p, blend=False)
     _add_eval_mode_option(p)
     p.set_defaults(func=cmd_evaluate)
@@ -360,7 +363,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("--out", type=Path, required=True, help="output folder (same file names)")
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
-    p.add_argument("--batch-size", type=_at_least(1), default=4, help="images per pass (4)")
+    p.add_argument(
+        "--batch-size", type=_at_least(1),
+        help="images of one size per pass (default 1 on CPU, where larger batches measured "
+        "slower and used more memory, 4 on GPUs)",
+    )  # fmt: skip
     p.add_argument(
         "--tile", type=_tile_size, default=0,
         help="translate images larger than N px in overlapping NxN tiles: bounded memory",

@@ -112,6 +112,7 @@ class TrainConfig:
     precision: Precision = "auto"  # autocast dtype; auto = fp32 on CPU, bf16 on CUDA
     channels_last: bool = False  # NHWC memory layout for the networks and batches
     compile: bool = False  # torch.compile the networks (slow first iterations)
+    ema_decay: float = 0.0  # > 0: keep an EMA of the generators (e.g. 0.999), used for inference
     conv_backend: ConvBackend = "auto"  # auto = NNPACK (Winograd/FFT) for fp32 on CPU, else native
     save_every: int = 1000  # iterations between checkpoints (one is also written each epoch)
     keep_checkpoints: int = 3  # step checkpoints kept besides latest.pt
@@ -364,6 +365,10 @@ def validate(cfg: Config) -> None:
     for key, value in non_negative.items():
         if value < 0:
             raise ConfigError(f"{key} must be 0 or more, got {value}")
+    if not 0 <= t.ema_decay < 1:
+        raise ConfigError(
+            f"train.ema_decay must be in [0, 1) (0 = off, e.g. 0.999), got {t.ema_decay}"
+        )
     if t.epochs + t.epochs_decay == 0:
         raise ConfigError("train.epochs + train.epochs_decay is 0: nothing to train")
     if d.channels not in (1, 3):

@@ -28,7 +28,7 @@ SIDES = (("A", "G_AB", "G_BA", "fake_B", "rec_A"), ("B", "G_BA", "G_AB", "fake_A
 
 
 def translate_split(
-    gens: Generators, split: str, out: Path, batch_size: int = 8, style: str | None = None
+    gens: Generators, split: str, out: Path, batch_size: int | None = None, style: str | None = None
 ) -> dict[str, Path]:
     """Write every folder the protocols compare under `out`; returns them by name:
     real_A, real_B (inputs), truth_B, truth_A (ground truth), fake_B, rec_A, fake_A, rec_B."""
@@ -149,7 +149,7 @@ def evaluate(
     protocol: str = "all",
     scoring: Scoring | None = None,
     device: str = "cpu",
-    batch_size: int = 8,
+    batch_size: int | None = None,
     style: str | None = None,
 ) -> dict:
     """Translate `split`, score it, write per_image.csv and summary.json under `out`.

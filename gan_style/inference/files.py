@@ -118,7 +118,7 @@ def translate_paths(
     inputs: list[Path],
     out: Path,
     direction: str = "AtoB",
-    batch_size: int = 4,
+    batch_size: int = 1,
     tile: int = 0,
     style: torch.Tensor | None = None,
     progress: bool = True,

@@ -31,22 +31,30 @@ def padded_side(side: int, multiple: int) -> int:
     return max(-(-side // multiple) * multiple, -(-MIN_SIDE // multiple) * multiple)
 
 
+GPU_BATCH = 8  # images of one size per pass on accelerators
+
+
 @torch.inference_mode()
 def translate_images(
     generator: nn.Module,
     images: list[np.ndarray],
     multiple: int = 4,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     style: torch.Tensor | None = None,
     precision: str = "fp32",
 ) -> list[np.ndarray]:
     """Translate HxWxC uint8 images; each output has its input's size.
+
+    `batch_size` None: 1 on CPU (batches measured slower there, and their activations take
+    memory), `GPU_BATCH` elsewhere.
 
     Sides are padded (by reflection) up to the network's multiple, and to at least
     `MIN_SIDE`, then cropped back, so any size and aspect ratio works, down to 1x1 (the
     ResNet's bottleneck works at a quarter of the input's size and pads by reflection itself).
     """
     device = next(generator.parameters()).device
+    if batch_size is None:
+        batch_size = 1 if device.type == "cpu" else GPU_BATCH
     if any(
         isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in generator.modules()
     ):

@@ -203,6 +203,9 @@ def network_weights(state: dict, names: list[str]) -> dict[str, dict]:
     that the file lacks are left out."""
     if "model" not in state:
         return {n: state[n] for n in names if isinstance(state.get(n), dict) and state[n]}
+    averaged = ema_weights(state)  # train.ema_decay > 0: the averaged networks are the ones used
+    if averaged:
+        return {n: averaged[n] for n in names if n in averaged}
     model = state["model"]
     if not isinstance(model, dict):
         raise CheckpointError("its 'model' entry is not a set of weights; the file is damaged")
@@ -213,3 +216,16 @@ def network_weights(state: dict, names: list[str]) -> dict[str, dict]:
         if weights:
             out[name] = weights
     return out
+
+
+def ema_weights(state: dict) -> dict[str, dict]:
+    """The averaged generators of a training checkpoint (its `ema` entry: AveragedModel state
+    dicts by network name), as plain state dicts; {} for a run trained without EMA."""
+    ema = state.get("ema")
+    if not isinstance(ema, dict):
+        return {}
+    return {
+        name: {k.removeprefix("module."): v for k, v in weights.items() if k != "n_averaged"}
+        for name, weights in ema.items()
+        if isinstance(weights, dict)
+    }

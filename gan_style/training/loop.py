@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -16,6 +17,7 @@ from gan_style.networks import size_multiple
 from gan_style.runtime import speed
 from gan_style.runtime.device import pick_device, seed_everything
 from gan_style.training import distributed
+from gan_style.training.ema import GeneratorEMA
 from gan_style.training.evaluator import TrainingEvaluator
 from gan_style.training.iteration import GanIteration
 from gan_style.training.logger import RunLogger
@@ -48,15 +50,16 @@ def train(cfg: Config, run: str = "default") -> Path:
     if group.enabled:  # dropout and the like differ per rank; the data shards already do
         torch.manual_seed(cfg.train.seed + 1000 * group.rank)
     iteration = GanIteration.build(model, cfg.train, device, group)
+    ema = GeneratorEMA(model, cfg.train.ema_decay) if cfg.train.ema_decay else None
     networks = [*model.generators, *model.discriminators, *model.fixed_networks]
     t = cfg.train
     speed.prepare_networks(networks, t.channels_last, t.compile, t.conv_backend, device)
     schedulers = {k: build_scheduler(opt, cfg.train) for k, opt in iteration.optimizers.items()}
     progress = Progress()
     state = training_state(
-        cfg, progress, model, iteration.optimizers, schedulers, iteration.scaler, device
+        cfg, progress, model, iteration.optimizers, schedulers, iteration.scaler, device, ema
     )
-    folder = RunFolder(run_dir_for(cfg, run), cfg, state, model, group)
+    folder = RunFolder(run_dir_for(cfg, run), cfg, state, model, group, ema)
 
     # Resume.
     changes = folder.resume(device)
@@ -93,6 +96,8 @@ def train(cfg: Config, run: str = "default") -> Path:
             sampler.set_epoch(progress.epoch, skip=progress.epoch_step * cfg.train.batch_size)
             for batch in loader:
                 g_losses, d_losses = iteration(device_batch(batch, device, layout))
+                if ema:
+                    ema.update()
                 progress.step += 1
                 progress.epoch_step += 1
                 bar.update(1)
@@ -105,10 +110,11 @@ def train(cfg: Config, run: str = "default") -> Path:
                     bar.set_postfix(
                         G=f"{values['Loss/G/total']:.3f}", D=f"{values['Loss/D/total']:.3f}"
                     )
-                if logger and (progress.step % cfg.log.sample_every == 0 or last):
-                    logger.model_samples(progress.step, model, samples)
-                if evaluator and (progress.step % cfg.eval.every == 0 or last):
-                    evaluator(progress, logger)
+                with ema.swapped_in() if ema else nullcontext():  # samples and scores: the EMA's
+                    if logger and (progress.step % cfg.log.sample_every == 0 or last):
+                        logger.model_samples(progress.step, model, samples)
+                    if evaluator and (progress.step % cfg.eval.every == 0 or last):
+                        evaluator(progress, logger)
 
                 # Checkpoint.
                 if progress.step % cfg.train.save_every == 0:

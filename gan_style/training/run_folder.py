@@ -15,6 +15,7 @@ from gan_style.evaluation.report import write_json
 from gan_style.models import TranslationModel
 from gan_style.runtime import checkpoint as ckpt
 from gan_style.training import distributed
+from gan_style.training.ema import GeneratorEMA
 
 METRICS = "metrics.json"  # the last held-out scores and the best checkpoint's, labelled
 
@@ -69,8 +70,10 @@ def training_state(
     schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler],
     scaler: torch.amp.GradScaler,
     device: torch.device,
+    ema: GeneratorEMA | None = None,
 ) -> ckpt.CheckpointIO:
     """Everything a checkpoint holds, declared once for saving and resuming."""
+    averaged = {"ema": ema} if ema else {}
     return ckpt.CheckpointIO(
         progress,
         config=ckpt.Entry(lambda: to_dict(cfg), lambda _saved: None),  # checked before loading
@@ -80,6 +83,7 @@ def training_state(
         pools=ckpt.Entry(model.pools_state_dict, lambda s: model.load_pools_state_dict(s, device)),
         scaler=ckpt.Entry(scaler.state_dict, scaler.load_state_dict, optional=True),
         rng=ckpt.RNG,
+        **averaged,
     )
 
 
@@ -93,8 +97,10 @@ class RunFolder:
         state: ckpt.CheckpointIO,
         model: TranslationModel,
         group: distributed.Group,
+        ema: GeneratorEMA | None = None,
     ) -> None:
         self.path, self.cfg, self.state, self.model, self.group = path, cfg, state, model, group
+        self.ema = ema  # generator.pt holds its averaged networks when there is one
         self.latest = path / ckpt.LATEST
         self._saved = (-1, -1)  # (step, epoch) of the last checkpoint written, to write each once
 
@@ -130,7 +136,8 @@ class RunFolder:
         ckpt.save_atomic(snapshot, self.path / ckpt.step_name(step))
         ckpt.prune(self.path, self.cfg.train.keep_checkpoints)
         config = to_dict(self.cfg)
-        ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, self.model.named_generators)
+        networks = self.ema.averaged if self.ema else self.model.named_generators
+        ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, networks)
 
     def save_best(self) -> None:
         ckpt.save_atomic(self.state.state_dict(), self.path / ckpt.BEST)

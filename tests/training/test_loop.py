@@ -22,12 +22,14 @@ pytestmark = pytest.mark.slow
 
 
 def tensors_of(path: Path) -> dict[str, torch.Tensor]:
-    """Every tensor in a checkpoint's networks and optimizers, flattened by key."""
+    """Every tensor in a checkpoint's networks, optimizers and EMA, flattened by key."""
     state = ckpt.load(path)
     out = {f"model.{k}": v for k, v in state["model"].items()}
     for name in ("optimizer_G", "optimizer_D"):
         for pid, s in state[name]["state"].items():
             out |= {f"{name}.{pid}.{k}": v for k, v in s.items() if isinstance(v, torch.Tensor)}
+    for name, averaged in state.get("ema", {}).items():  # train.ema_decay > 0
+        out |= {f"ema.{name}.{k}": v for k, v in averaged.items()}
     return out
 
 

@@ -1,0 +1,224 @@
+"""Inference speed on this machine: engines side by side, and `translate` against the reference.
+
+Engine rows time the paper generator's forward pass (batch 1) through each way this machine can
+run it, with its peak memory and its agreement with fp32 PyTorch on the same 8-bit input:
+
+- `torch-native`, `torch-nnpack`: PyTorch's own kernels (oneDNN) and NNPACK (`--conv-backend`);
+- `onnxruntime-fp32`: the exported ONNX graph on ONNX Runtime's CPU kernels;
+- `onnxruntime-int8`: the same graph statically quantised (QDQ, per-channel int8 weights,
+  uint8 activations calibrated on the input images): an approximate mode, measured only.
+
+The end-to-end rows run whole processes, as a user would: the reference's `test.py` and
+`gan-style translate` over the same images with the same reference-layout weights, timed from
+start to exit, with each process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ENGINES = ("torch-native", "torch-nnpack", "onnxruntime-fp32", "onnxruntime-int8")
+
+# Runs a command and prints its wall time and peak memory: one fresh parent per command, so
+# that RUSAGE_CHILDREN holds that command's peak only.
+_MEASURE = (
+    "import resource, subprocess, sys, time, json; t = time.perf_counter(); "
+    "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
+    ".returncode; print(json.dumps({'rc': rc, 'sec': time.perf_counter() - t, 'peak_mib': "
+    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))"
+)
+
+
+def measure_process(command: list[str]) -> dict:
+    """Wall seconds and peak resident MiB of `command`, run to its exit."""
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    result = json.loads(done.stdout)
+    if result["rc"] != 0:
+        raise RuntimeError(f"{command[:3]}... exited with {result['rc']}")
+    return result
+
+
+def reference_generator(path: Path, seed: int = 0) -> Path:
+    """Random paper-generator weights in the reference code's layout (both programs read it)."""
+    from gan_style.networks import build_generator
+
+    torch.manual_seed(seed)
+    net = build_generator("resnet_9blocks", 3, 3, 64, "instance", False)
+    torch.save(net.state_dict(), path)  # our ResNet keeps the reference's module names
+    return path
+
+
+def sample_images(folder: Path, size: int, count: int, seed: int = 0) -> list[Path]:
+    """Smooth photo-like JPEGs (gradients and blobs), so that both programs decode real files."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    paths = []
+    for i in range(count):
+        phase = rng.uniform(0, 6, 3)
+        image = np.stack([0.5 + 0.4 * np.sin(5 * (xx + yy * (c + 1)) + phase[c]) for c in range(3)])
+        noise = rng.normal(0, 0.03, image.shape)
+        pixels = (np.clip(image + noise, 0, 1) * 255).astype(np.uint8).transpose(1, 2, 0)
+        paths.append(folder / f"img_{i:03d}.jpg")
+        Image.fromarray(pixels).save(paths[-1], quality=95)
+    return paths
+
+
+# --- Engines --------------------------------------------------------------------------------------
+
+
+def _to8(y: np.ndarray) -> np.ndarray:
+    return np.clip(np.round((y[0].transpose(1, 2, 0) + 1) * 127.5), 0, 255).astype(np.uint8)
+
+
+def _onnx_session(generator: torch.nn.Module, folder: Path, int8: bool, calibration: list):
+    import warnings
+
+    import onnxruntime as ort
+
+    path = folder / "g.onnx"
+    axes = {0: "batch", 2: "height", 3: "width"}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(generator, (torch.from_numpy(calibration[0]),), str(path),
+                          input_names=["image"], output_names=["translated"],
+                          dynamic_axes={"image": axes, "translated": axes}, opset_version=17,
+                          dynamo=False)  # fmt: skip
+    if int8:
+        from onnxruntime.quantization import (
+            CalibrationDataReader,
+            QuantFormat,
+            QuantType,
+            quantize_static,
+        )
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+
+        class Reader(CalibrationDataReader):
+            def __init__(self) -> None:
+                self.items = iter([{"image": x} for x in calibration])
+
+            def get_next(self) -> dict | None:
+                return next(self.items, None)
+
+        quant_pre_process(str(path), str(folder / "pre.onnx"))
+        quantize_static(str(folder / "pre.onnx"), str(folder / "int8.onnx"), Reader(),
+                        quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)  # fmt: skip
+        path = folder / "int8.onnx"
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return lambda x: session.run(None, {"image": x})[0]
+
+
+def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
+    """One engine at `size` px: forward seconds (median of `repeats`), images per second, this
+    process's peak memory, and agreement with fp32 PyTorch (mean grey-level difference, SSIM)."""
+    from skimage.metrics import structural_similarity
+
+    from gan_style.image_io import load_image
+    from gan_style.networks import build_generator, nnpack
+
+    torch.manual_seed(0)
+    generator = build_generator("resnet_9blocks", 3, 3, 64, "instance", False).eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        images = [load_image(p) for p in sample_images(Path(tmp) / "in", size, 4)]
+        inputs = [(im.astype(np.float32).transpose(2, 0, 1)[None] / 127.5 - 1) for im in images]
+        with torch.inference_mode():
+            truth = _to8(generator(torch.from_numpy(inputs[0])).numpy())
+        if engine.startswith("torch"):
+            if engine == "torch-nnpack":
+                nnpack.use_nnpack(generator)
+
+            def run(x: np.ndarray) -> np.ndarray:
+                with torch.inference_mode():
+                    return generator(torch.from_numpy(x)).numpy()
+        else:
+            run = _onnx_session(generator, Path(tmp), engine.endswith("int8"), inputs[1:])
+        out = _to8(run(inputs[0]))
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run(inputs[0])
+            times.append(time.perf_counter() - start)
+    sec = statistics.median(times)
+    return {
+        "kind": "engine",
+        "engine": engine,
+        "size": size,
+        "sec_per_image": sec,
+        "images_per_sec": 1 / sec,
+        "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "mean_abs_diff_grey": float(np.abs(out.astype(int) - truth.astype(int)).mean()),
+        "ssim_vs_fp32_torch": float(structural_similarity(out, truth, channel_axis=-1)),
+        "repeats": repeats,
+    }
+
+
+# --- Whole processes against the reference --------------------------------------------------------
+
+
+def reference_command(reference: Path, images: Path, weights: Path, out: Path, size: int,
+                      count: int) -> list[str]:  # fmt: skip
+    """The reference's own test script over `images` (its `--model test`: one generator)."""
+    checkpoints = out / "checkpoints"
+    (checkpoints / "bench").mkdir(parents=True, exist_ok=True)
+    target = checkpoints / "bench" / "latest_net_G.pth"
+    if not target.exists():
+        target.symlink_to(weights.resolve())
+    code = reference / "pytorch-CycleGAN-and-pix2pix"
+    stubs = reference / "stubs"
+    path = f"{stubs}:{stubs / 'dominate-2.9.1-py2.py3-none-any.whl'}"
+    return [
+        "env", f"PYTHONPATH={path}", sys.executable, str(code / "test.py"),
+        "--dataroot", str(images), "--name", "bench", "--model", "test", "--no_dropout",
+        "--checkpoints_dir", str(checkpoints), "--results_dir", str(out / "results"),
+        "--num_test", str(count), "--load_size", str(size), "--crop_size", str(size),
+    ]  # fmt: skip
+
+
+def translate_command(images: Path, weights: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "gan_style.cli", "translate", str(weights), str(images),
+            "--out", str(out), "--overwrite", "--device", "cpu"]  # fmt: skip
+
+
+def versus_reference(reference: Path, size: int, count: int, pairs: int = 3) -> dict:
+    """`pairs` alternating runs of the reference's test script and `gan-style translate` over the
+    same `count` images at `size` px with the same weights: medians and the paired ratio."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        weights = reference_generator(root / "reference_G.pth")
+        sample_images(root / "images", size, count)
+        ours, theirs = [], []
+        for i in range(pairs):
+            theirs.append(measure_process(reference_command(
+                reference, root / "images", weights, root / f"ref{i}", size, count)))  # fmt: skip
+            ours.append(
+                measure_process(translate_command(root / "images", weights, root / f"ours{i}"))
+            )
+    ratios = [t["sec"] / o["sec"] for t, o in zip(theirs, ours, strict=True)]
+    return {
+        "kind": "translate_vs_reference",
+        "size": size,
+        "images": count,
+        "reference_sec": statistics.median(t["sec"] for t in theirs),
+        "gan_style_sec": statistics.median(o["sec"] for o in ours),
+        "speedup_median": statistics.median(ratios),
+        "speedups": ratios,
+        "reference_peak_mib": statistics.median(t["peak_mib"] for t in theirs),
+        "gan_style_peak_mib": statistics.median(o["peak_mib"] for o in ours),
+        "pairs": pairs,
+    }

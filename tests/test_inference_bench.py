@@ -1,0 +1,59 @@
+"""`make bench`'s inference rows: engines agree with PyTorch, and the side-by-side with the
+reference's test script runs both programs on the same weights and images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_style.benchmark import available_engines
+from gan_style.image_io import load_image
+from gan_style.inference_bench import (
+    engine_row,
+    measure_process,
+    reference_command,
+    reference_generator,
+    sample_images,
+    translate_command,
+    versus_reference,
+)
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+REFERENCE = REPO.parent / "shared" / "reference"
+
+
+@pytest.mark.parametrize("engine", available_engines())
+def test_engine_rows(engine: str) -> None:
+    row = engine_row(engine, 32, repeats=1)
+    assert row["engine"] == engine and row["images_per_sec"] > 0 and row["peak_memory_mib"] > 0
+    if engine == "onnxruntime-int8":  # approximate: measured, not promised
+        assert 0 < row["ssim_vs_fp32_torch"] <= 1
+    else:
+        assert row["mean_abs_diff_grey"] < 0.5 and row["ssim_vs_fp32_torch"] > 0.999
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="no ../shared/reference beside the checkout")
+def test_both_programs_translate_the_same_images_alike(tmp_path: Path) -> None:
+    weights = reference_generator(tmp_path / "G.pth")
+    sample_images(tmp_path / "images", 64, 2)
+    theirs = measure_process(
+        reference_command(REFERENCE, tmp_path / "images", weights, tmp_path / "ref", 64, 2)
+    )
+    ours = measure_process(translate_command(tmp_path / "images", weights, tmp_path / "ours"))
+    assert theirs["sec"] > 0 and ours["peak_mib"] > 0
+    fakes = sorted((tmp_path / "ref" / "results").rglob("*_fake.png"))
+    assert [p.name for p in fakes] == ["img_000_fake.png", "img_001_fake.png"]
+    for fake in fakes:
+        mine = load_image(tmp_path / "ours" / fake.name.replace("_fake", ""))
+        diff = np.abs(load_image(fake).astype(int) - mine.astype(int))
+        assert diff.mean() < 1.0 and diff.max() <= 2  # same weights: the same translation
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="no ../shared/reference beside the checkout")
+def test_versus_reference_row() -> None:
+    row = versus_reference(REFERENCE, 32, 2, pairs=1)
+    assert row["kind"] == "translate_vs_reference" and len(row["speedups"]) == 1
+    assert row["speedup_median"] == pytest.approx(row["reference_sec"] / row["gan_style_sec"])
