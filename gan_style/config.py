@@ -50,7 +50,7 @@ class DataConfig:
     preprocess: Preprocess = "resize_and_crop"
     flip: bool = True  # random horizontal flip while training
     channels: int = 3  # 3 = RGB, 1 = grayscale; every image is converted to this
-    num_workers: int = 2  # data loader worker processes; 0 loads in the main process
+    num_workers: int = -1  # data loader processes; 0 = in the main process; -1 = cores - 2, max 4
     prefetch: int = 2  # batches each worker loads ahead
 
 
@@ -70,6 +70,7 @@ class ModelConfig:
     init_gain: float = 0.02  # scale of the normal/xavier/orthogonal initialisation
     style_dim: int = 64  # multistyle: size of the style code that modulates the generators
     antialias: bool = False  # ResNet generators: blurred down/upsampling (CUT's option)
+    spectral_norm: bool = False  # every discriminator convolution spectrally normalised
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
     nce_patches: int = 256  # CUT: patch locations sampled per layer and image
     nce_mlp: int = 256  # CUT: width (and output size) of each layer's two-layer MLP head
@@ -81,6 +82,7 @@ class LossConfig:
     lambda_cycle: float = 10.0  # weight of the cycle-consistency L1 loss
     lambda_identity: float = 0.5  # identity L1 weight, relative to lambda_cycle (as in the paper)
     lambda_gp: float = 10.0  # gradient penalty weight for wgangp
+    lambda_r1: float = 0.0  # R1 penalty on real images (gamma; Mescheder et al. 2018); 0 = off
     lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
     lambda_style_encoder: float = 1.0  # multistyle: weight of the style encoder's code regression
     lambda_perceptual: float = 0.0  # VGG-19 conv4_2 content loss between input and translation
@@ -113,7 +115,7 @@ class TrainConfig:
     channels_last: bool = False  # NHWC memory layout for the networks and batches
     compile: bool = False  # torch.compile the networks (slow first iterations)
     ema_decay: float = 0.0  # > 0: keep an EMA of the generators (e.g. 0.999), used for inference
-    conv_backend: ConvBackend = "auto"  # auto = NNPACK (Winograd/FFT) for fp32 on CPU, else native
+    conv_backend: ConvBackend = "auto"  # training: auto = native (NNPACK measured no gain)
     save_every: int = 1000  # iterations between checkpoints (one is also written each epoch)
     keep_checkpoints: int = 3  # step checkpoints kept besides latest.pt
 
@@ -359,12 +361,17 @@ def validate(cfg: Config) -> None:
         "train.max_steps": t.max_steps,
         "train.pool_size": t.pool_size,
         "train.keep_checkpoints": t.keep_checkpoints,
-        "data.num_workers": d.num_workers,
         "eval.every": cfg.eval.every,
     }
     for key, value in non_negative.items():
         if value < 0:
             raise ConfigError(f"{key} must be 0 or more, got {value}")
+    if d.num_workers < -1:
+        raise ConfigError(
+            f"data.num_workers must be -1 (from the core count) or more, got {d.num_workers}"
+        )
+    if cfg.loss.lambda_r1 < 0:
+        raise ConfigError(f"loss.lambda_r1 must be 0 or more, got {cfg.loss.lambda_r1}")
     if not 0 <= t.ema_decay < 1:
         raise ConfigError(
             f"train.ema_decay must be in [0, 1) (0 = off, e.g. 0.999), got {t.ema_decay}"

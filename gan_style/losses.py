@@ -20,11 +20,12 @@ class GANLoss(nn.Module):
     - wgangp: Wasserstein critic, Gulrajani et al. 2017; add `gradient_penalty` for the critic.
     """
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, r1_weight: float = 0.0) -> None:
         super().__init__()
         if mode not in GAN_MODES:
             raise ValueError(f"unknown gan_mode '{mode}'; choose one of {', '.join(GAN_MODES)}")
         self.mode = mode
+        self.r1_weight = r1_weight  # the discriminators' R1 penalty (`discriminator_losses`)
 
     def forward(
         self, prediction: torch.Tensor, target_is_real: bool, for_discriminator: bool = True
@@ -94,16 +95,26 @@ def discriminator_losses(
 ) -> dict[str, torch.Tensor]:
     """`name/real`, `name/fake` and `name/total` for one discriminator: the mean of the real and
     fake terms (the reference code halves D's loss), or for wgangp the critic loss plus its
-    weighted gradient penalty (`name/gp`)."""
+    weighted gradient penalty (`name/gp`). With `gan_loss.r1_weight` > 0 the total also holds
+    R1, gamma / 2 * E ||grad_x D(x)||^2 on the real images (`name/r1`)."""
+    r1 = gan_loss.r1_weight > 0
+    if r1:
+        real = real.detach().requires_grad_(True)
+    on_real = critic(real)
     losses = {
-        f"{name}/real": gan_loss(critic(real), True),
+        f"{name}/real": gan_loss(on_real, True),
         f"{name}/fake": gan_loss(critic(fake), False),
     }
     if gan_loss.mode == "wgangp":
-        losses[f"{name}/gp"] = gradient_penalty(critic, real, fake) * lambda_gp
-        losses[f"{name}/total"] = sum(losses.values())
+        losses[f"{name}/gp"] = gradient_penalty(critic, real.detach(), fake) * lambda_gp
+        total = sum(losses.values())
     else:
-        losses[f"{name}/total"] = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
+        total = 0.5 * (losses[f"{name}/real"] + losses[f"{name}/fake"])
+    if r1:
+        (grad,) = torch.autograd.grad(on_real.sum(), real, create_graph=True)
+        losses[f"{name}/r1"] = gan_loss.r1_weight / 2 * grad.pow(2).flatten(1).sum(1).mean()
+        total = total + losses[f"{name}/r1"]
+    losses[f"{name}/total"] = total
     return losses
 
 

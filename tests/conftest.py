@@ -43,6 +43,21 @@ def tiny_dataset(tmp_path: Path) -> Path:
     return root
 
 
+STYLES = ["monet", "ukiyoe"]
+
+
+@pytest.fixture
+def styled_root(tmp_path: Path) -> Path:
+    """A multistyle dataset: photos in trainA/, paintings in trainB/<style>/."""
+    root = tmp_path / "styled"
+    write_images(root / "trainA", 4, seed=1)
+    write_images(root / "testA", 2, seed=2)
+    for i, style in enumerate(STYLES):
+        write_images(root / "trainB" / style, 2, seed=10 + i)
+        write_images(root / "testB" / style, 1, seed=20 + i)
+    return root
+
+
 def tiny_config(root: Path, runs: Path, **overrides: dict) -> Config:
     raw = {
         "name": "tiny",

@@ -73,9 +73,9 @@ class ModelCache:
                 self._loaded[path] = load_generators(path, self.device)
             return self._loaded[path]
 
-    def describe(self, label: str) -> str:
-        """Experiment, step, directions and styles of a model's default checkpoint."""
-        gens = self.get(label)
+    def describe(self, label: str, checkpoint: str | None = None) -> str:
+        """Experiment, step, directions and styles of a model's checkpoint (default: its first)."""
+        gens = self.get(label, checkpoint)
         directions = "AtoB and BtoA" if gens.G_BA is not None else "AtoB"
         styles = f"; styles: {', '.join(gens.styles)}" if gens.styles else ""
         return (

@@ -16,6 +16,7 @@ from gan_style.app.handlers import (
     stylize_upload,
     translate_uploads,
 )
+from gan_style.errors import GanStyleError
 
 # Before Gradio is imported: no usage reports, no hub lookups.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -54,6 +55,12 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
             gr.update(visible=bool(styles) and how == "style image"),
             *sliders,
         ]
+
+    def describe(label: str, name: str | None) -> str:
+        try:
+            return models.describe(label, name or None)
+        except GanStyleError as e:
+            return str(e)
 
     def model_widgets(label: str) -> list:
         gens = models.get(label)
@@ -97,6 +104,7 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
                     status = gr.Textbox(label="Messages", lines=3, elem_id="status")
             widgets = [info, checkpoint, direction, mode, style, style_image, *sliders]
             model.change(model_widgets, model, widgets)
+            checkpoint.change(describe, [model, checkpoint], info)
             page.load(model_widgets, model, widgets)
             mode.change(style_widgets, [model, mode], [style, style_image, *sliders])
 

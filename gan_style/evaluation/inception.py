@@ -7,7 +7,6 @@ ones; torchvision's ImageNet Inception-v3 is a different network and gives other
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,51 +14,19 @@ import numpy as np
 import torch
 
 from gan_style.errors import EvaluationError
+from gan_style.evaluation.weights import OfficialFile
 
-# The official file: its name carries the first 8 hex digits of its SHA-256 (torch.hub's rule).
-FID_WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"
-FID_WEIGHTS_URL = (
-    f"https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/{FID_WEIGHTS_FILE}"
+FID_WEIGHTS = OfficialFile(
+    "FID Inception weights",
+    "weights-inception-2015-12-05-6726825d.pth",
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
+    "weights-inception-2015-12-05-6726825d.pth",
+    "6726825d",
+    "--inception-weights",
 )
-FID_WEIGHTS_SHA256_PREFIX = "6726825d"
 FEATURE = "2048"  # pool3 features, as FID and KID are defined on
 IMAGE_SIZE = 299
 RESIZE = "bilinear to 299x299, TensorFlow 1.x compatible (torch-fidelity), from 8-bit RGB"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _missing(why: str) -> EvaluationError:
-    return EvaluationError(
-        f"no FID Inception weights: {why}; download {FID_WEIGHTS_FILE} from {FID_WEIGHTS_URL} "
-        "and pass --inception-weights PATH"
-    )
-
-
-def resolve_weights(weights: str | Path | None) -> Path:
-    """A local file, else torch.hub's cache, else a download into that cache."""
-    if weights is not None and str(weights) != "":
-        path = Path(weights)
-        if not path.is_file():
-            raise _missing(f"{path} not found")
-        return path
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / FID_WEIGHTS_FILE
-    if cached.is_file():
-        return cached
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(
-            FID_WEIGHTS_URL, str(cached), hash_prefix=FID_WEIGHTS_SHA256_PREFIX, progress=False
-        )
-    except Exception as e:  # offline: URLError, socket errors, HTTP errors, hash mismatch
-        raise _missing(f"the download failed ({type(e).__name__})") from None
-    return cached
 
 
 @dataclass
@@ -73,7 +40,7 @@ class FidExtractor:
 
     @property
     def standard(self) -> bool:
-        return self.sha256.startswith(FID_WEIGHTS_SHA256_PREFIX)
+        return FID_WEIGHTS.is_official(self.sha256)
 
     def describe(self) -> dict:
         return {
@@ -109,14 +76,8 @@ def load_fid_extractor(
     """The FID network from `weights` (checked against the official file's hash), the torch.hub
     cache, or a download. `verify=False` accepts another file of the same architecture (tests,
     retrained extractors); its scores then say `standard_weights: false`."""
-    path = resolve_weights(weights)
-    digest = sha256_of(path)
-    if verify and not digest.startswith(FID_WEIGHTS_SHA256_PREFIX):
-        raise EvaluationError(
-            f"{path} is not the standard FID Inception weights (sha256 {digest[:8]}..., expected "
-            f"{FID_WEIGHTS_SHA256_PREFIX}...: {FID_WEIGHTS_FILE} from {FID_WEIGHTS_URL}); pass "
-            "--unverified-weights to score with it anyway, marked non-standard"
-        )
+    path = FID_WEIGHTS.resolve(weights)
+    digest = FID_WEIGHTS.checked(path, verify)
     try:  # a plain state dict, read without unpickling code, before the library reads it
         torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
@@ -131,7 +92,7 @@ def load_fid_extractor(
         )
     except RuntimeError:
         raise EvaluationError(
-            f"{path} does not fit the FID Inception network; use {FID_WEIGHTS_FILE}"
+            f"{path} does not fit the FID Inception network; use {FID_WEIGHTS.name}"
         ) from None
     device = torch.device(device)
     return FidExtractor(net.to(device), path, digest, device)

@@ -13,36 +13,15 @@ import numpy as np
 import torch
 
 from gan_style.errors import EvaluationError
-from gan_style.evaluation.inception import sha256_of
+from gan_style.evaluation.weights import OfficialFile
 
-ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
-ALEXNET_URL = f"https://download.pytorch.org/models/{ALEXNET_FILE}"
-ALEXNET_SHA256_PREFIX = "7be5be79"
-
-
-def _missing(why: str) -> EvaluationError:
-    return EvaluationError(
-        f"no LPIPS backbone weights: {why}; download {ALEXNET_FILE} from {ALEXNET_URL} "
-        "and pass --lpips-weights PATH"
-    )
-
-
-def resolve_weights(weights: str | Path | None) -> Path:
-    if weights is not None and str(weights) != "":
-        path = Path(weights)
-        if not path.is_file():
-            raise _missing(f"{path} not found")
-        return path
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / ALEXNET_FILE
-    if not cached.is_file():
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            torch.hub.download_url_to_file(
-                ALEXNET_URL, str(cached), hash_prefix=ALEXNET_SHA256_PREFIX, progress=False
-            )
-        except Exception as e:  # offline
-            raise _missing(f"the download failed ({type(e).__name__})") from None
-    return cached
+ALEXNET = OfficialFile(
+    "LPIPS backbone weights (torchvision's AlexNet)",
+    "alexnet-owt-7be5be79.pth",
+    "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+    "7be5be79",
+    "--lpips-weights",
+)
 
 
 @dataclass
@@ -59,7 +38,7 @@ class Lpips:
             "lpips": "torchmetrics LPIPS, AlexNet backbone, v0.1 linear heads",
             "backbone_weights": self.weights.name,
             "backbone_sha256": self.sha256,
-            "standard_weights": self.sha256.startswith(ALEXNET_SHA256_PREFIX),
+            "standard_weights": ALEXNET.is_official(self.sha256),
         }
 
     @torch.inference_mode()
@@ -75,14 +54,8 @@ def load_lpips(
     weights: str | Path | None = None, device: str | torch.device = "cpu", verify: bool = True
 ) -> Lpips:
     """LPIPS with the AlexNet backbone from `weights` (checked against torchvision's hash)."""
-    path = resolve_weights(weights)
-    digest = sha256_of(path)
-    if verify and not digest.startswith(ALEXNET_SHA256_PREFIX):
-        raise EvaluationError(
-            f"{path} is not torchvision's AlexNet file (sha256 {digest[:8]}..., expected "
-            f"{ALEXNET_SHA256_PREFIX}...: {ALEXNET_FILE}); pass --unverified-weights to use it "
-            "anyway"
-        )
+    path = ALEXNET.resolve(weights)
+    digest = ALEXNET.checked(path, verify)
     from torchmetrics.functional.image.lpips import _NoTrainLpips
     from torchvision.models import alexnet
 
@@ -91,7 +64,7 @@ def load_lpips(
         backbone.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     except Exception as e:
         raise EvaluationError(
-            f"{path} is not an AlexNet weights file ({type(e).__name__}); use {ALEXNET_FILE}"
+            f"{path} is not an AlexNet weights file ({type(e).__name__}); use {ALEXNET.name}"
         ) from None
     # Heads from torchmetrics' wheel; the backbone's layers replaced by the file's, slice by slice.
     net = _NoTrainLpips(net="alex", pretrained=True, pnet_rand=True)

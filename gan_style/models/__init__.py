@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import torch
+
 from gan_style.config import Config
 from gan_style.errors import ConfigError
+from gan_style.losses import GANLoss
 from gan_style.models.colorization import Colorization
 from gan_style.models.contract import Batch, TranslationModel
 from gan_style.models.cut import CUT, FastCUT
@@ -30,7 +33,24 @@ def model_class(name: str) -> type[TranslationModel]:
 
 
 def build_model(cfg: Config) -> TranslationModel:
-    return model_class(cfg.model.name).from_config(cfg)
+    """The model of `cfg`, with the discriminator options every model takes applied."""
+    return regularise_discriminators(model_class(cfg.model.name).from_config(cfg), cfg)
+
+
+def regularise_discriminators(model: TranslationModel, cfg: Config) -> TranslationModel:
+    """`model.spectral_norm` (Miyato et al. 2018) on every discriminator convolution and
+    `loss.lambda_r1` on the model's adversarial loss: options of every model, set here once."""
+    if cfg.model.spectral_norm:
+        from torch.nn.utils.parametrizations import spectral_norm
+
+        for discriminator in model.discriminators:
+            for module in list(discriminator.modules()):
+                if isinstance(module, torch.nn.Conv2d):
+                    spectral_norm(module)
+    for module in model.modules():
+        if isinstance(module, GANLoss):
+            module.r1_weight = cfg.loss.lambda_r1
+    return model
 
 
 __all__ = [

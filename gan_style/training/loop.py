@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from tqdm import tqdm
 
 from gan_style.config import Config
 from gan_style.data import EpochSampler, build_dataset, held_out_samples
-from gan_style.models import model_class
+from gan_style.models import build_model, model_class
 from gan_style.networks import size_multiple
 from gan_style.runtime import speed
 from gan_style.runtime.device import pick_device, seed_everything
@@ -45,7 +46,7 @@ def train(cfg: Config, run: str = "default") -> Path:
     steps_per_epoch, total_epochs, total_steps = training_length(len(dataset), cfg, group)
 
     # Networks and optimizers.
-    model = distributed.sync_batchnorm(spec.from_config(cfg), device, group).to(device)
+    model = distributed.sync_batchnorm(build_model(cfg), device, group).to(device)
     distributed.broadcast_parameters([model], group)
     if group.enabled:  # dropout and the like differ per rank; the data shards already do
         torch.manual_seed(cfg.train.seed + 1000 * group.rank)
@@ -53,7 +54,10 @@ def train(cfg: Config, run: str = "default") -> Path:
     ema = GeneratorEMA(model, cfg.train.ema_decay) if cfg.train.ema_decay else None
     networks = [*model.generators, *model.discriminators, *model.fixed_networks]
     t = cfg.train
-    speed.prepare_networks(networks, t.channels_last, t.compile, t.conv_backend, device)
+    # `auto` trains with PyTorch's own convolutions: NNPACK gave no gain in paired runs of the
+    # paper model (256 px on CPU, README "Performance"); translation keeps NNPACK's `auto`.
+    backend = "native" if t.conv_backend == "auto" else t.conv_backend
+    speed.prepare_networks(networks, t.channels_last, t.compile, backend, device)
     schedulers = {k: build_scheduler(opt, cfg.train) for k, opt in iteration.optimizers.items()}
     progress = Progress()
     state = training_state(
@@ -139,7 +143,7 @@ def train(cfg: Config, run: str = "default") -> Path:
 def training_loader(
     dataset: Dataset, sampler: EpochSampler, cfg: Config, device: torch.device
 ) -> DataLoader:
-    workers = cfg.data.num_workers
+    workers = cfg.data.num_workers if cfg.data.num_workers >= 0 else default_workers()
     return DataLoader(
         dataset,
         batch_size=cfg.train.batch_size,
@@ -150,6 +154,14 @@ def training_loader(
         prefetch_factor=cfg.data.prefetch if workers > 0 else None,
         generator=torch.Generator().manual_seed(cfg.train.seed),  # keeps the global RNG untouched
     )
+
+
+def default_workers() -> int:
+    """`data.num_workers: -1`: the cores this process may use, less two for the training step,
+    at most 4. On 2 cores that is 0: workers there share the step's cores, and 128 px paper-model
+    iterations took 4.7 s in process against 5.1 s with 2 workers (README "Performance")."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(0, min(4, (cores or 1) - 2))
 
 
 def training_length(items: int, cfg: Config, group: distributed.Group) -> tuple[int, int, int]:

@@ -20,7 +20,7 @@ from gan_style.image_io import load_image
 from gan_style.inference import load_generators, translate_images
 from gan_style.training.loop import train
 from tests.conftest import header_bomb, write_images
-from tests.models.test_multistyle import STYLES, styled_config
+from tests.models.test_multistyle import styled_config
 
 pytestmark = pytest.mark.slow
 
@@ -125,13 +125,8 @@ def test_compare_scores_against_the_ground_truth_or_the_input(
     assert bad.pairs == [] and "cannot read image" in bad.message
 
 
-def test_multistyle_name_blend_and_image(tmp_path: Path) -> None:
-    root = tmp_path / "styled"
-    write_images(root / "trainA", 2, seed=1)
-    write_images(root / "testA", 1, seed=2)
-    for i, style in enumerate(STYLES):
-        write_images(root / "trainB" / style, 2, seed=10 + i)
-        write_images(root / "testB" / style, 1, seed=20 + i)
+def test_multistyle_name_blend_and_image(styled_root: Path, tmp_path: Path) -> None:
+    root = styled_root
     run = train(styled_config(root, tmp_path / "runs", train={"max_steps": 1}), run="s")
     models = ModelCache([run])
     photo = [str(root / "testA" / "img_000.png")]

@@ -14,6 +14,7 @@ from gan_style.errors import EvaluationError
 from gan_style.evaluation import distribution, inception, perceptual
 from gan_style.evaluation.metrics import mae
 from gan_style.evaluation.protocols import score_folders
+from gan_style.evaluation.weights import sha256_of
 
 
 def images(seed: int, n: int = 4, shift: int = 0) -> list[np.ndarray]:
@@ -67,18 +68,16 @@ def test_the_hash_check(fid_weights: Path, monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(EvaluationError) as error:
         inception.load_fid_extractor(fid_weights)
     message = str(error.value)
-    assert "not the standard FID Inception weights" in message and "--unverified-weights" in message
-    assert inception.FID_WEIGHTS_FILE in message and inception.FID_WEIGHTS_URL in message
+    assert "not the official FID Inception weights" in message and "--unverified-weights" in message
+    assert inception.FID_WEIGHTS.name in message and inception.FID_WEIGHTS.url in message
     assert not inception.load_fid_extractor(fid_weights, verify=False).describe()[
         "standard_weights"
     ]
     # A file whose hash matches the official prefix is accepted and recorded as standard.
-    monkeypatch.setattr(
-        inception, "FID_WEIGHTS_SHA256_PREFIX", inception.sha256_of(fid_weights)[:8]
-    )
+    monkeypatch.setattr(inception.FID_WEIGHTS, "sha256_prefix", sha256_of(fid_weights)[:8])
     described = inception.load_fid_extractor(fid_weights).describe()
     assert described["standard_weights"] and described["weights_sha256"].startswith(
-        inception.FID_WEIGHTS_SHA256_PREFIX
+        inception.FID_WEIGHTS.sha256_prefix
     )
     assert described["resize"].startswith("bilinear to 299x299")
 
@@ -95,7 +94,7 @@ def test_offline_without_weights_names_the_official_file(
         inception.load_fid_extractor()
     message = str(error.value)
     assert "download failed (URLError)" in message and "--inception-weights PATH" in message
-    assert inception.FID_WEIGHTS_URL in message
+    assert inception.FID_WEIGHTS.url in message
     with pytest.raises(EvaluationError, match=r"alexnet-owt-7be5be79.pth.*--lpips-weights PATH"):
         perceptual.load_lpips()
     with pytest.raises(EvaluationError, match=r"nothing\.pth not found"):
@@ -151,7 +150,7 @@ def test_reference_is_cached_and_invalidated_by_a_changed_file(
 
 
 def test_lpips_of_identical_images_is_zero(alexnet_weights: Path, tmp_path: Path) -> None:
-    with pytest.raises(EvaluationError, match="not torchvision's AlexNet file"):
+    with pytest.raises(EvaluationError, match="not the official LPIPS backbone weights"):
         perceptual.load_lpips(alexnet_weights)
     lpips = perceptual.load_lpips(alexnet_weights, verify=False)
     a, b = images(4, n=2)

@@ -67,11 +67,10 @@ def test_best_checkpoint_by_kid_is_the_lowest(
     make_config, fid_weights: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gan_style.evaluation import inception
+    from gan_style.evaluation.weights import sha256_of
 
     # The random extractor stands in for the official file: its hash is made the official one.
-    monkeypatch.setattr(
-        inception, "FID_WEIGHTS_SHA256_PREFIX", inception.sha256_of(fid_weights)[:8]
-    )
+    monkeypatch.setattr(inception.FID_WEIGHTS, "sha256_prefix", sha256_of(fid_weights)[:8])
     eval_cfg = {"every": 2, "metric": "kid_AB", "num_images": 2,
                 "inception_weights": str(fid_weights)}  # fmt: skip
     run_dir = train(make_config(train={"max_steps": 6}, eval=eval_cfg), run="kid")
@@ -123,8 +122,8 @@ def test_evaluate_command(
     argv = ["evaluate", str(run_dir), "--out", str(out), "--device", "cpu", *weights]
     assert main(argv) == 0  # neither file is the official one: those scores only are skipped
     printed = capsys.readouterr().out
-    assert "FID/KID skipped" in printed and "not the standard FID Inception weights" in printed
-    assert "LPIPS skipped" in printed and "not torchvision's AlexNet file" in printed
+    assert "FID/KID skipped" in printed and "not the official FID Inception weights" in printed
+    assert "LPIPS skipped" in printed and "not the official LPIPS backbone weights" in printed
     assert main([*argv, "--unverified-weights"]) == 0
     printed = capsys.readouterr().out
     assert "paired    AtoB" in printed and "fid" in printed and "lpips" in printed

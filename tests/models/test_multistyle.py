@@ -17,20 +17,7 @@ from gan_style.data.painters import build_painters_dataset
 from gan_style.errors import DataError
 from gan_style.inference import load_generators, translate_images
 from gan_style.training.loop import train
-from tests.conftest import REPO, write_images
-
-STYLES = ["monet", "ukiyoe"]
-
-
-@pytest.fixture
-def styled_root(tmp_path: Path) -> Path:
-    root = tmp_path / "styled"
-    write_images(root / "trainA", 4, seed=1)
-    write_images(root / "testA", 2, seed=2)
-    for i, style in enumerate(STYLES):
-        write_images(root / "trainB" / style, 2, seed=10 + i)
-        write_images(root / "testB" / style, 1, seed=20 + i)
-    return root
+from tests.conftest import REPO, STYLES, write_images
 
 
 def styled_config(root: Path, runs: Path, **sections: dict):

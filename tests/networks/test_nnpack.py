@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -144,3 +145,26 @@ def test_training_with_nnpack_tracks_native(make_config, nnpack_calls) -> None:
     assert all(torch.equal(fast[k], again[k]) for k in fast)
     # Adam's normalised first steps turn rounding into changes of up to a few lr (2e-4).
     assert all(torch.allclose(native[k], fast[k], atol=2e-3) for k in native)
+
+
+@pytest.mark.slow
+def test_auto_trains_natively_and_translates_with_nnpack(make_config, nnpack_calls) -> None:
+    """Paired runs showed no training gain from NNPACK, and a clear one in translation."""
+    from gan_style.inference import load_generators, translate_images
+
+    cfg = make_config(data={"load_size": 64, "crop_size": 64}, train={"max_steps": 1})
+    run_dir = train(cfg, run="auto")
+    assert nnpack_calls == []
+    gens = load_generators(run_dir)  # conv_backend="auto"
+    translate_images(gens.G_AB, [np.zeros((64, 64, 3), np.uint8)], gens.multiple)
+    assert nnpack_calls
+
+
+def test_workers_follow_the_core_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from gan_style.training.loop import default_workers
+
+    for cores, workers in ((1, 0), (2, 0), (4, 2), (5, 3), (16, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert default_workers() == workers
