@@ -13,7 +13,7 @@ PORT   ?= 6006
 FORMAT ?= text
 GPUS   ?=
 
-.PHONY: install demo train data eval compare gallery serve bench tensorboard test lint format clean help
+.PHONY: install demo train data eval compare gallery serve quality bench tensorboard test lint format clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ gallery: install  ## HTML gallery of runs/EXP/RUN's checkpoints: make gallery EX
 
 serve: install  ## the web page for RUNS="runs/demo/default ..." at http://$(HOST):$(WEBPORT)
 	$(BIN)/gan-style serve $(RUNS) --host $(HOST) --port $(WEBPORT)
+
+quality: install  ## quality benchmark, JSON: demo variants x 3 seeds (hours on 2 cores) [ARGS=...]
+	$(BIN)/gan-style quality $(ARGS)
 
 bench: install  ## speed benchmark, JSON on stdout: make bench [ARGS=--quick]
 	$(BIN)/gan-style bench $(ARGS)

@@ -438,6 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_pretrained_download)
 
     commands.add_parser("bench", help="speed benchmark as JSON (gan-style bench --help)")
+    commands.add_parser(
+        "quality", help="quality per variant over seeds, as JSON (gan-style quality --help)"
+    )
 
     p = commands.add_parser("export", help="export a generator to ONNX or TorchScript")
     p.add_argument("checkpoint", type=Path, help="run folder, checkpoint or generator file")
@@ -485,6 +488,11 @@ def main(argv: list[str] | None = None) -> int:
         from gan_style.benchmark import main as bench
 
         bench(argv[1:])
+        return 0
+    if argv[:1] == ["quality"]:  # so has the quality benchmark
+        from gan_style.quality import main as quality
+
+        quality(argv[1:])
         return 0
     parser = build_parser()
     # Overrides may come after options (`train demo --run a k=v`), which argparse's

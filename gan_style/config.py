@@ -71,6 +71,7 @@ class ModelConfig:
     style_dim: int = 64  # multistyle: size of the style code that modulates the generators
     antialias: bool = False  # ResNet generators: blurred down/upsampling (CUT's option)
     spectral_norm: bool = False  # every discriminator convolution spectrally normalised
+    global_skip: bool = False  # ResNet generators predict a change to their input (see README)
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
     nce_patches: int = 256  # CUT: patch locations sampled per layer and image
     nce_mlp: int = 256  # CUT: width (and output size) of each layer's two-layer MLP head
@@ -399,6 +400,13 @@ def validate(cfg: Config) -> None:
         )
     if d.dataset_mode == "colorization" and d.channels != 3:
         raise ConfigError("colorization learns colour: data.channels must be 3")
+    if cfg.model.global_skip and (
+        not cfg.model.generator.startswith("resnet") or cfg.model.name == "colorization"
+    ):
+        raise ConfigError(
+            "model.global_skip needs a ResNet generator whose output is its input's kind "
+            "(not colorization)"
+        )
     if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
             "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"

@@ -103,7 +103,11 @@ class CycleGAN(Defaults, nn.Module):
         m, ch = cfg.model, cfg.data.channels
         return {
             name: init_weights(
-                build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout), m.init, m.init_gain
+                build_generator(
+                    m.generator, ch, ch, m.ngf, m.norm, m.dropout, global_skip=m.global_skip
+                ),
+                m.init,
+                m.init_gain,
             )
             for name in ("G_AB", "G_BA")
         }

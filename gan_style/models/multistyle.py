@@ -80,7 +80,8 @@ class MultiStyleCycleGAN(Defaults, nn.Module):
         styles = cfg.data.styles or style_names(cfg.data)
 
         def generator() -> nn.Module:
-            net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim)
+            net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim,
+                                  global_skip=m.global_skip)  # fmt: skip
             return init_weights(net, m.init, m.init_gain)
 
         return {

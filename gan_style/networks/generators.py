@@ -17,6 +17,8 @@ from gan_style.networks.blocks import (
     norm_factory,
 )
 
+SKIP_LIMIT = 0.999  # atanh's input bound in the global skip: +-3.8 before the final tanh
+
 
 class ResnetGenerator(nn.Module):
     """c7s1-ngf, two stride-2 downsamplings, `n_blocks` residual blocks, two upsamplings, c7s1-3.
@@ -24,6 +26,11 @@ class ResnetGenerator(nn.Module):
     With `antialias` (CUT's option) each downsampling is a stride-1 convolution, norm, ReLU and
     a blurred subsampling, and each upsampling a blurred doubling, then convolution, norm, ReLU:
     a different module tree, so reference weights load only without it.
+
+    With `global_skip` the network predicts a change to its input rather than a new image:
+    tanh(atanh(x) + g * r(x)), r the last convolution's output and g a learned gain that starts
+    at 0, so a new generator returns its input (up to the clamp at +-SKIP_LIMIT) and keeps the
+    input's colour and brightness from the first step on.
     """
 
     def __init__(
@@ -36,8 +43,11 @@ class ResnetGenerator(nn.Module):
         dropout: bool = False,
         style_dim: int = 0,
         antialias: bool = False,
+        global_skip: bool = False,
     ) -> None:
         super().__init__()
+        if global_skip and in_channels != out_channels:
+            raise ValueError("a global skip needs as many output channels as input channels")
         make_norm, bias = norm_factory(norm), conv_bias(norm)
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
@@ -72,10 +82,15 @@ class ResnetGenerator(nn.Module):
             layers += [*up, make_norm(ch // 2), nn.ReLU(True)]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
+        self.skip_gain = nn.Parameter(torch.zeros(1)) if global_skip else None
 
     def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
-        for layer in self.model:
+        source = x
+        for layer in self.model if self.skip_gain is None else self.model[:-1]:  # [-1]: Tanh
             x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
+        if self.skip_gain is not None:
+            kept = torch.atanh(source.clamp(-SKIP_LIMIT, SKIP_LIMIT))
+            return torch.tanh(kept + self.skip_gain * x)
         return x
 
     def encode(
@@ -182,6 +197,7 @@ def build_generator(
     dropout: bool = False,
     style_dim: int = 0,
     antialias: bool = False,
+    global_skip: bool = False,
 ) -> nn.Module:
     """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks); `antialias`
     a ResNet with blurred down- and upsampling."""
@@ -197,6 +213,10 @@ def build_generator(
         if not name.startswith("resnet"):
             raise ValueError(f"anti-aliased sampling needs a resnet generator, not {name}")
         kwargs["antialias"] = True
+    if global_skip:
+        if not name.startswith("resnet"):
+            raise ValueError(f"a global skip needs a resnet generator, not {name}")
+        kwargs["global_skip"] = True
     return GENERATORS[name](**kwargs)
 
 

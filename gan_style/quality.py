@@ -1,0 +1,135 @@
+"""`make quality`: translation quality per unit of compute, several seeds per variant.
+
+Each variant is the demo experiment with a few overrides, trained for the same number of
+iterations with seeds 0..N-1 and scored on the demo's 24 held-out pairs (paired SSIM and PSNR
+of the 8-bit outputs); with `../shared/data/monet2photo-mini` (or `--photos DIR`) present, its
+photos go through each run's generator too and get a content SSIM (structure kept). Prints JSON:
+per variant the per-seed values, mean, sample std, a 95% Student-t interval of the mean, and the
+mean wall-clock of a run, beside the identity baseline (returning the input unchanged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gan_style.config import load_config
+from gan_style.data.demo import build_demo_dataset
+from gan_style.evaluation.metrics import luminance, psnr, ssim
+from gan_style.evaluation.runner import HeldOutSet
+from gan_style.image_io import find_images, load_image
+from gan_style.inference import load_generators, translate_images
+from gan_style.training.loop import train
+
+# name -> overrides of the demo experiment; "paper" keeps the demo's own settings.
+VARIANTS: dict[str, list[str]] = {
+    "paper": [],
+    "ema": ["train.ema_decay=0.999"],
+    "global_skip": ["model.global_skip=true"],
+    "global_skip+ema": ["model.global_skip=true", "train.ema_decay=0.999"],
+    "spectral_norm": ["model.spectral_norm=true"],
+    "r1": ["loss.lambda_r1=1.0"],
+}
+T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "monet2photo-mini" / "testB"
+
+
+def interval(values: list[float]) -> dict:
+    """Mean, sample std and a 95% Student-t interval of the mean (None for one value)."""
+    mean = statistics.mean(values)
+    if len(values) < 2:
+        return {"mean": mean, "std": None, "ci95": None}
+    std = statistics.stdev(values)
+    half = T_95.get(len(values) - 1, 1.96) * std / math.sqrt(len(values))
+    return {"mean": mean, "std": std, "ci95": [mean - half, mean + half]}
+
+
+def mean_of(metric, outputs: list[np.ndarray], targets: list[np.ndarray]) -> float:
+    return float(np.mean([metric(o, t) for o, t in zip(outputs, targets, strict=True)]))
+
+
+def content_ssim(run_dir: Path, photos: list[np.ndarray]) -> float:
+    gens = load_generators(run_dir)
+    fakes = translate_images(gens.G_AB, photos, gens.multiple)
+    return mean_of(ssim, [luminance(p) for p in photos], [luminance(f) for f in fakes])
+
+
+def run_variants(
+    variants: list[str], steps: int, seeds: int, photos_dir: Path | None, n_photos: int = 16
+) -> dict:
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"gan-style quality: unknown variant(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(VARIANTS)}")  # fmt: skip
+    photos = []
+    if photos_dir and photos_dir.is_dir():
+        photos = [load_image(p) for p in find_images(photos_dir)[:n_photos]]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = (
+            Path("data/demo")
+            if Path("data/demo/testB_paired").is_dir()
+            else build_demo_dataset(Path(tmp) / "demo")
+        )
+        base = [f"data.root={root}", f"log.runs_dir={tmp}/runs", f"train.max_steps={steps}",
+                "eval.every=0", "log.sample_every=100000"]  # fmt: skip
+        held_out = HeldOutSet.from_config(load_config("demo", base), 24)
+        identity = mean_of(ssim, held_out.images["A"], held_out.truth["A"])
+        rows = {}
+        for name in variants:
+            runs = []
+            for seed in range(seeds):
+                cfg = load_config("demo", [*base, f"train.seed={seed}", *VARIANTS[name]])
+                start = time.perf_counter()
+                run_dir = train(cfg, run=f"{name}_seed{seed}")
+                seconds = time.perf_counter() - start
+                gens = load_generators(run_dir)
+                fakes = translate_images(gens.G_AB, held_out.images["A"], gens.multiple)
+                truths = held_out.truth["A"]
+                runs.append({
+                    "seed": seed,
+                    "ssim_AB": mean_of(ssim, fakes, truths),
+                    "psnr_AB": mean_of(psnr, fakes, truths),
+                    "content_ssim_photos": content_ssim(run_dir, photos) if photos else None,
+                    "seconds": seconds,
+                })  # fmt: skip
+            rows[name] = {
+                "overrides": VARIANTS[name],
+                "runs": runs,
+                "ssim_AB": interval([r["ssim_AB"] for r in runs]),
+                "psnr_AB": interval([r["psnr_AB"] for r in runs]),
+                "content_ssim_photos": interval([r["content_ssim_photos"] for r in runs])
+                if photos else None,
+                "seconds_mean": statistics.mean(r["seconds"] for r in runs),
+            }  # fmt: skip
+    return {
+        "experiment": "demo",
+        "steps": steps,
+        "seeds": seeds,
+        "identity_ssim_AB": identity,
+        "photos": len(photos),
+        "variants": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gan-style quality", description=__doc__)
+    parser.add_argument("--steps", type=int, default=2400, help="iterations per run (2400)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per variant (3)")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}"
+    )
+    parser.add_argument("--photos", type=Path, default=PHOTOS,
+                        help="photos for the content SSIM (default ../shared/data/"
+                        "monet2photo-mini/testB when present)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.seeds < 1:
+        raise SystemExit("gan-style quality: --steps and --seeds must be 1 or more")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    print(json.dumps(run_variants(variants, args.steps, args.seeds, args.photos), indent=2))

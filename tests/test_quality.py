@@ -1,0 +1,43 @@
+"""`make quality`: every variant trains, is scored over seeds, with an interval and timing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gan_style.cli import main
+from gan_style.quality import VARIANTS, interval
+from tests.conftest import write_images
+
+pytestmark = pytest.mark.slow
+
+
+def test_interval_by_hand() -> None:
+    """Values 1, 2, 3: mean 2, sample std 1, t(0.975, 2 dof) = 4.303, half-width 4.303/sqrt 3."""
+    result = interval([1.0, 2.0, 3.0])
+    half = 4.303 / 3**0.5
+    assert result["mean"] == 2 and result["std"] == 1
+    assert result["ci95"] == pytest.approx([2 - half, 2 + half])
+    assert interval([0.5]) == {"mean": 0.5, "std": None, "ci95": None}
+
+
+def test_two_variants_two_seeds(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo data is built in a temporary folder
+    write_images(tmp_path / "photos", 2, size=(36, 44))
+    argv = ["quality", "--steps", "2", "--seeds", "2", "--variants", "paper,global_skip+ema",
+            "--photos", str(tmp_path / "photos")]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["variants"]) == {"paper", "global_skip+ema"} and result["photos"] == 2
+    assert 0 < result["identity_ssim_AB"] < 1
+    for row in result["variants"].values():
+        assert [r["seed"] for r in row["runs"]] == [0, 1] and row["seconds_mean"] > 0
+        assert row["ssim_AB"]["ci95"][0] <= row["ssim_AB"]["mean"] <= row["ssim_AB"]["ci95"][1]
+        assert 0 < row["content_ssim_photos"]["mean"] <= 1
+    assert result["variants"]["global_skip+ema"]["overrides"] == VARIANTS["global_skip+ema"]
+    skip, paper = (result["variants"][v]["ssim_AB"]["mean"] for v in ("global_skip+ema", "paper"))
+    assert skip != paper
+    with pytest.raises(SystemExit, match="unknown variant"):
+        main(["quality", "--variants", "nope"])
