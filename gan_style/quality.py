@@ -118,7 +118,7 @@ def run_variants(
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gan-style quality", description=__doc__)
     parser.add_argument("--steps", type=int, default=2400, help="iterations per run (2400)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per variant (3)")
@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photos", type=Path, default=PHOTOS,
                         help="photos for the content SSIM (default ../shared/data/"
                         "monet2photo-mini/testB when present)")  # fmt: skip
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     if args.steps < 1 or args.seeds < 1:
         raise SystemExit("gan-style quality: --steps and --seeds must be 1 or more")
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_style import benchmark
+from gan_style import benchmark, quality
 from gan_style.cli import build_parser
 from gan_style.config import all_keys
 
@@ -42,7 +42,8 @@ def subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, 
 
 
 COMMANDS = subcommands(build_parser()) | {
-    "bench": set(benchmark.build_parser()._option_string_actions)
+    "bench": set(benchmark.build_parser()._option_string_actions),
+    "quality": set(quality.build_parser()._option_string_actions),
 }
 
 
@@ -87,6 +88,8 @@ def documented_options() -> dict[str, set[str]]:
             found[current].update(FLAG.findall(line))
         if "make bench ARGS" in line:
             found.setdefault("bench", set()).update(FLAG.findall(line.split("make bench")[1]))
+        if "make quality [ARGS" in line or "make quality ARGS" in line:
+            found.setdefault("quality", set()).update(FLAG.findall(line.split("make quality")[1]))
     table = re.findall(r"^\| (`--.*?) \|", section("Neural style transfer"), flags=re.M)
     found.setdefault("stylize", set()).update(FLAG.findall(" ".join(table)))
     return found
