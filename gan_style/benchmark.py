@@ -10,13 +10,10 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +25,7 @@ from gan_style.models import build_model, model_class
 from gan_style.networks import nnpack
 from gan_style.runtime import speed
 from gan_style.runtime.device import pick_device
+from gan_style.runtime.timing import peak_memory_gib, timed
 from gan_style.training.iteration import GanIteration
 
 
@@ -45,39 +43,13 @@ def paper_config(
     return cfg
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def _timed(
-    fn: Callable[[], object], device: torch.device, warmup: int, repeats: int
-) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    _sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return times
-
-
-def _peak_memory(device: torch.device) -> float:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated() / 2**30
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux -> GiB
-
-
 def matmul_rate(device: torch.device, dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
     """GFLOP/s of an n x n matrix product: the machine's reference rate."""
     a, b = (
         torch.randn(n, n, device=device, dtype=dtype),
         torch.randn(n, n, device=device, dtype=dtype),
     )
-    times = _timed(lambda: a @ b, device, 2, repeats)
+    times = timed(lambda: a @ b, device, 2, repeats)
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
@@ -86,7 +58,7 @@ def conv_rate(device: torch.device, dtype: torch.dtype, repeats: int = 5) -> flo
     conv = torch.nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, dtype)
     x = torch.randn(1, 256, 64, 64, device=device, dtype=dtype)
     with torch.no_grad():
-        times = _timed(lambda: conv(x), device, 2, repeats)
+        times = timed(lambda: conv(x), device, 2, repeats)
     return 2 * 256 * 256 * 9 * 64 * 64 / statistics.median(times) / 1e9
 
 
@@ -127,8 +99,9 @@ def one_train(
         False,
         conv_backend,
         device,
+        training=True,
     )
-    times = _timed(step, device, warmup, repeats)
+    times = timed(step, device, warmup, repeats)
     sec = statistics.median(times)
     return {
         "kind": "train",
@@ -142,7 +115,7 @@ def one_train(
         "images_per_sec": batch / sec,
         "flops_per_iter": flops,
         "gflops_per_sec": flops / sec / 1e9,
-        "peak_memory_gib": _peak_memory(device),
+        "peak_memory_gib": peak_memory_gib(device),
         "repeats": repeats,
     }
 
@@ -176,7 +149,7 @@ def one_infer(
             Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
                 folder / f"{i}.jpg"
             )
-        times = _timed(
+        times = timed(
             lambda: translate_paths(
                 gens, [folder], out, batch_size=4, progress=False, fmt="jpg", overwrite=True
             ),
@@ -193,7 +166,7 @@ def one_infer(
         "channels_last": channels_last,
         "conv_backend": conv_backend,
         "images_per_sec": n / sec,
-        "peak_memory_gib": _peak_memory(device),
+        "peak_memory_gib": peak_memory_gib(device),
         "repeats": repeats,
     }
 

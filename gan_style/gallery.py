@@ -183,16 +183,17 @@ def build_gallery(
 
 def score_table(run_dirs: list[Path]) -> str:
     """Each run's held-out scores from training, the last checkpoint's and best.pt's, labelled."""
-    rows = [(run, *entry) for run in run_dirs for entry in training_scores(run)]
+    rows = [(run, row) for run in run_dirs for row in training_scores(run)]
     if not rows:
         return ""
-    keys = list(dict.fromkeys(k for *_, scores in rows for k in scores))
+    keys = list(dict.fromkeys(k for _, row in rows for k in row.scores))
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in ["run", "checkpoint", "step", *keys])
     body = []
-    for run, label, step, scores in rows:
+    for run, row in rows:
+        scores = row.scores
         values = [fmt_number(float(scores[k])) if scores.get(k) is not None else "" for k in keys]
-        cells = [f"{run.parent.name}/{run.name}", label, str(step), *values]
+        cells = [f"{run.parent.name}/{run.name}", row.title, str(row.step), *values]
         body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     return (
         "<h2>Held-out scores during training</h2>\n<table class=scores><tr>"

@@ -16,16 +16,16 @@ start to exit, with each process's peak resident memory.
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from gan_style.runtime.timing import peak_memory_gib, timed
 
 ENGINES = ("torch-native", "torch-nnpack", "onnxruntime-fp32", "onnxruntime-int8")
 
@@ -148,12 +148,8 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
                     return generator(torch.from_numpy(x)).numpy()
         else:
             run = _onnx_session(generator, Path(tmp), engine.endswith("int8"), inputs[1:])
-        out = _to8(run(inputs[0]))
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run(inputs[0])
-            times.append(time.perf_counter() - start)
+        out = _to8(run(inputs[0]))  # also the warm-up
+        times = timed(lambda: run(inputs[0]), torch.device("cpu"), 0, repeats)
     sec = statistics.median(times)
     return {
         "kind": "engine",
@@ -161,7 +157,7 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
         "size": size,
         "sec_per_image": sec,
         "images_per_sec": 1 / sec,
-        "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mib": peak_memory_gib(torch.device("cpu")) * 1024,
         "mean_abs_diff_grey": float(np.abs(out.astype(int) - truth.astype(int)).mean()),
         "ssim_vs_fp32_torch": float(structural_similarity(out, truth, channel_axis=-1)),
         "repeats": repeats,

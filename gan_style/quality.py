@@ -25,7 +25,7 @@ from gan_style.data.demo import build_demo_dataset
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.evaluation.runner import HeldOutSet
 from gan_style.image_io import find_images, load_image
-from gan_style.inference import load_generators, translate_images
+from gan_style.inference import Generators, load_generators, translate_images
 from gan_style.training.loop import train
 
 # name -> overrides of the demo experiment; "paper" keeps the demo's own settings.
@@ -55,8 +55,7 @@ def mean_of(metric, outputs: list[np.ndarray], targets: list[np.ndarray]) -> flo
     return float(np.mean([metric(o, t) for o, t in zip(outputs, targets, strict=True)]))
 
 
-def content_ssim(run_dir: Path, photos: list[np.ndarray]) -> float:
-    gens = load_generators(run_dir)
+def content_ssim(gens: Generators, photos: list[np.ndarray]) -> float:
     fakes = translate_images(gens.G_AB, photos, gens.multiple)
     return mean_of(ssim, [luminance(p) for p in photos], [luminance(f) for f in fakes])
 
@@ -96,7 +95,7 @@ def run_variants(
                     "seed": seed,
                     "ssim_AB": mean_of(ssim, fakes, truths),
                     "psnr_AB": mean_of(psnr, fakes, truths),
-                    "content_ssim_photos": content_ssim(run_dir, photos) if photos else None,
+                    "content_ssim_photos": content_ssim(gens, photos) if photos else None,
                     "seconds": seconds,
                 })  # fmt: skip
             rows[name] = {

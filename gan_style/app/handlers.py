@@ -18,7 +18,7 @@ import torch
 
 from gan_style.errors import GanStyleError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
-from gan_style.image_io import MAX_PIXELS, read_image
+from gan_style.image_io import MAX_PIXELS, load_image
 from gan_style.inference import Generators, load_generators, translate_images
 from gan_style.inference.files import save_translation, translate_paths
 from gan_style.runtime import checkpoint as ckpt
@@ -98,11 +98,6 @@ class Result:
         return "\n".join(self.messages)
 
 
-def _read(path: str | Path, channels: int, max_pixels: int | None) -> np.ndarray:
-    image, _ = read_image(path, channels, max_pixels)
-    return image
-
-
 def _out_dir() -> Path:
     """A fresh folder per request: one user's outputs never overwrite another's."""
     return Path(tempfile.mkdtemp(prefix="gan_style_"))
@@ -119,7 +114,7 @@ class StyleChoice:
 
     def code(self, gens: Generators) -> torch.Tensor | None:
         if self.image:  # refused by a model without styles
-            return gens.style_code(image=_read(self.image, 3, MAX_PIXELS))
+            return gens.style_code(image=load_image(self.image))
         if not gens.styles:
             return None
         if self.blend is not None:
@@ -206,8 +201,8 @@ def compare_checkpoints(
         return result
     out = _out_dir()
     try:
-        image = _read(upload, 3, max_pixels)
-        target = _read(truth, 3, max_pixels) if truth else None
+        image = load_image(upload, 3, max_pixels)
+        target = load_image(truth, 3, max_pixels) if truth else None
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
@@ -259,8 +254,8 @@ def stylize_upload(
         result.messages.append("upload a content image and at least one style image")
         return result
     try:
-        content_image = _read(content, 3, max_pixels)
-        style_images = [_read(s, 3, max_pixels) for s in styles]
+        content_image = load_image(content, 3, max_pixels)
+        style_images = [load_image(s, 3, max_pixels) for s in styles]
         options = StyleOptions(
             size=size, iterations=iterations, style_weight=style_weight,
             preserve_colors=preserve_colors,

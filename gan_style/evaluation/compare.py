@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +21,33 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def training_scores(run_dir: Path) -> list[tuple[str, int | None, dict[str, Any]]]:
-    """metrics.json as (label, step, scores): ("last", ...) then ("best", ...) when best.pt
-    was picked; runs written before best scores were kept give only "last"."""
+@dataclass
+class TrainingScores:
+    """One checkpoint's held-out scores from metrics.json: the last one's or best.pt's."""
+
+    label: str  # "last" or "best"
+    step: int | None
+    scores: dict[str, Any]
+    picked_by: str | None = None  # best.pt: the eval.metric that picked it
+
+    @property
+    def title(self) -> str:
+        return f"{self.label} by {self.picked_by}" if self.picked_by else self.label
+
+
+def training_scores(run_dir: Path) -> list[TrainingScores]:
+    """The last checkpoint's scores, then best.pt's when one was picked; runs written before
+    best scores were kept give only the last."""
     path = run_dir / "metrics.json"
     if not path.is_file():
         return []
     data = json.loads(path.read_text())
     if "last" not in data:  # older layout: {"step", "metrics", "best": {"metric", "value", "step"}}
-        return [("last", data["step"], data["metrics"])]
-    rows = [("last", data["last"]["step"], data["last"]["metrics"])]
+        return [TrainingScores("last", data["step"], data["metrics"])]
+    rows = [TrainingScores("last", data["last"]["step"], data["last"]["metrics"])]
     best = data.get("best", {})
     if best.get("step", -1) >= 0 and best.get("metrics"):
-        rows.append((f"best by {data['metric']}", best["step"], best["metrics"]))
+        rows.append(TrainingScores("best", best["step"], best["metrics"], data["metric"]))
     return rows
 
 
@@ -48,12 +63,11 @@ def run_metrics(run_dir: Path) -> dict[str, float | None]:
     labelled by whose they are: the last checkpoint's or the best one's."""
     out: dict[str, float | None] = {}
     last_step = checkpoint_step(run_dir)
-    for label, step, scores in training_scores(run_dir):
-        label = label.split(" ")[0]
-        out.setdefault("step", step)
-        if label == "best":
-            out["best_step"] = step
-        out |= {f"{label}/eval/{k}": _number(v) for k, v in scores.items()}
+    for row in training_scores(run_dir):
+        out.setdefault("step", row.step)
+        if row.label == "best":
+            out["best_step"] = row.step
+        out |= {f"{row.label}/eval/{k}": _number(v) for k, v in row.scores.items()}
     summaries = sorted((run_dir / "eval").glob("*/summary.json"), key=lambda p: p.stat().st_mtime)
     for path in summaries:  # newest last: it wins for its label
         data = json.loads(path.read_text())

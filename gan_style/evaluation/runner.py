@@ -259,6 +259,7 @@ class HeldOutSet:
         KID (KID's mean) only with an `extractor`."""
         out: dict[str, float] = {}
         code = gens.style_code(self.style) if self.style else None
+        computable = self.metrics
         for side, forward, backward, _, _ in SIDES:
             generator, back = getattr(gens, forward), getattr(gens, backward)
             if side not in self.images or generator is None:
@@ -277,7 +278,7 @@ class HeldOutSet:
                 cycle = [score_arrays("cycle", side, n, r, c) for n, r, c in triples]
                 out[f"cycle_ssim_{side}"] = float(np.mean([s.ssim for s in cycle]))
                 out[f"cycle_psnr_{side}"] = float(np.mean([s.psnr for s in cycle]))
-            if extractor is not None and f"fid_{suffix}" in self.metrics:
+            if extractor is not None and f"fid_{suffix}" in computable:
                 if side not in self._references:  # the held-out reals never change
                     features = extractor.features(self.target_reals(side))
                     self._references[side] = distribution.Reference(features, {"held_out": side})

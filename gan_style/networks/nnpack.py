@@ -33,14 +33,17 @@ def available() -> bool:
     return bool(torch._nnpack_available())
 
 
-def resolve_backend(backend: str, device: torch.device | str) -> str:
-    """`auto` picks NNPACK on CPU when the build has it, PyTorch's own convolutions elsewhere."""
+def resolve_backend(backend: str, device: torch.device | str, training: bool = False) -> str:
+    """`auto` picks NNPACK for inference on CPU when the build has it, PyTorch's own
+    convolutions elsewhere and for training, where NNPACK gave no gain in paired runs of the
+    paper model (256 px on CPU, README "Performance")."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown conv backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     if backend == "nnpack" and not available():
         raise ConfigError("this torch build has no NNPACK; use conv_backend=native (or auto)")
     if backend == "auto":
-        return "nnpack" if torch.device(device).type == "cpu" and available() else "native"
+        fast = not training and torch.device(device).type == "cpu" and available()
+        return "nnpack" if fast else "native"
     return backend
 
 
@@ -159,9 +162,11 @@ def use_native(net: nn.Module) -> None:
             module.__class__ = nn.Conv2d
 
 
-def apply_backend(nets: list[nn.Module], backend: str, device: torch.device | str) -> str:
+def apply_backend(
+    nets: list[nn.Module], backend: str, device: torch.device | str, training: bool = False
+) -> str:
     """Resolve `backend` for `device` and set every network to it; returns the resolved name."""
-    resolved = resolve_backend(backend, device)
+    resolved = resolve_backend(backend, device, training)
     for net in nets:
         if resolved == "nnpack":
             use_nnpack(net)

@@ -58,11 +58,12 @@ def prepare_networks(
     compile: bool,
     conv_backend: str = "native",
     device: torch.device | str = "cpu",
+    training: bool = False,
 ) -> str:
     """In place, so parameter names (and checkpoints) stay as they are; returns the resolved
-    convolution backend."""
+    convolution backend (`auto` means another one for training, see `nnpack.resolve_backend`)."""
     nets = list(nets)
-    resolved = nnpack.apply_backend(nets, conv_backend, device)
+    resolved = nnpack.apply_backend(nets, conv_backend, device, training)
     for net in nets:
         if channels_last:
             net.to(memory_format=torch.channels_last)

@@ -28,7 +28,7 @@ class GeneratorEMA:
     """EMA copies of a model's inference networks (`named_generators`), buffers included."""
 
     def __init__(self, model: TranslationModel, decay: float) -> None:
-        self.model, self.decay = model, decay
+        self.model = model
 
         def average(
             avg: torch.Tensor, current: torch.Tensor, updates: torch.Tensor

@@ -54,10 +54,9 @@ def train(cfg: Config, run: str = "default") -> Path:
     ema = GeneratorEMA(model, cfg.train.ema_decay) if cfg.train.ema_decay else None
     networks = [*model.generators, *model.discriminators, *model.fixed_networks]
     t = cfg.train
-    # `auto` trains with PyTorch's own convolutions: NNPACK gave no gain in paired runs of the
-    # paper model (256 px on CPU, README "Performance"); translation keeps NNPACK's `auto`.
-    backend = "native" if t.conv_backend == "auto" else t.conv_backend
-    speed.prepare_networks(networks, t.channels_last, t.compile, backend, device)
+    speed.prepare_networks(
+        networks, t.channels_last, t.compile, t.conv_backend, device, training=True
+    )
     schedulers = {k: build_scheduler(opt, cfg.train) for k, opt in iteration.optimizers.items()}
     progress = Progress()
     state = training_state(
