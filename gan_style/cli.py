@@ -113,6 +113,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
         fmt=args.format, quality=args.quality, overwrite=args.overwrite,
         max_pixels=int(args.max_megapixels * 1e6),
         whole_image_statistics=args.tile_norm == "whole", tile_overlap=args.tile_overlap,
+        lanes=args.lanes,
     )  # fmt: skip
     print(f"wrote {len(report.written)} image(s) to {args.out}")
     if report.skipped:
@@ -367,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=_at_least(1),
         help="images of one size per pass (default 1 on CPU, where larger batches measured "
         "slower and used more memory, 4 on GPUs)",
+    )  # fmt: skip
+    p.add_argument(
+        "--lanes", type=_at_least(1),
+        help="images in flight at once on CPU, each on a share of the cores (default 2 where "
+        "there are 2 or more cores: measured 1.7x faster on 2 cores than one image at a time)",
     )  # fmt: skip
     p.add_argument(
         "--tile", type=_tile_size, default=0,

@@ -76,6 +76,16 @@ def check_size(img: Image.Image, path: str | Path, max_pixels: int | None = MAX_
         )
 
 
+def header_pixels(path: str | Path) -> int:
+    """Width x height from the file's header (nothing decoded); 0 for a file that cannot be
+    opened, which its reading reports later."""
+    try:
+        with Image.open(path) as img:
+            return img.size[0] * img.size[1]
+    except Exception:  # any failure here is the reader's to report, in its own words
+        return 0
+
+
 def load_image(
     path: str | Path, channels: int = 3, max_pixels: int | None = MAX_PIXELS
 ) -> np.ndarray:

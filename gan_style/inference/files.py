@@ -17,12 +17,14 @@ from gan_style.image_io import (
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
     find_images,
+    header_pixels,
     read_image,
     to_pil,
 )
 from gan_style.inference.generators import Generators
 from gan_style.inference.tiling import translate_tiled
 from gan_style.inference.translation import translate_images
+from gan_style.runtime.lanes import default_lanes, map_in_lanes
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
 JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
@@ -128,6 +130,7 @@ def translate_paths(
     max_pixels: int | None = MAX_PIXELS,
     whole_image_statistics: bool = True,
     tile_overlap: int | None = None,
+    lanes: int | None = None,
 ) -> Report:
     """Translate every readable input image into `out`, at its input's size and under its
     name. Unreadable files are reported on stderr and skipped; the others are all written."""
@@ -141,41 +144,57 @@ def translate_paths(
         shown = ", ".join(str(t) for t in existing[:3])
         raise DataError(f"{shown}{more} already exist; pass --overwrite or choose another --out")
     channels = gens.config.data.channels
+    device = next(generator.parameters()).device
+    if batch_size > 1:
+        lanes = 1  # the batch shares the cores instead
+    elif lanes is None:
+        largest = max((header_pixels(path) for path, _ in files), default=0)
+        lanes = default_lanes(device, largest)
+
+    def translate_chunk(chunk: list[tuple[Path, Path]]) -> list[tuple[Path, Path, str | None]]:
+        """Read, translate and write some files; (input, output, why it was skipped or None)."""
+        done: list[tuple[Path, Path, str | None]] = []
+        read = []  # (path, target, colour profile), image
+        for path, target in chunk:
+            try:
+                image, profile = read_image(path, channels, max_pixels)
+            except DataError as e:
+                done.append((path, target, str(e)))
+                continue
+            read.append(((path, target, profile), image))
+        if tile:
+            outputs = [
+                translate_tiled(
+                    generator, image, tile, gens.multiple, tile_overlap, style,
+                    whole_image_statistics=whole_image_statistics,
+                )
+                for _, image in read
+            ]  # fmt: skip
+        else:
+            images = [image for _, image in read]
+            outputs = translate_images(
+                generator, images, gens.multiple, batch_size, style, gens.precision, lanes=1
+            )
+        for ((path, target, profile), _), output in zip(read, outputs, strict=True):
+            try:
+                save_translation(output, target, quality, profile)
+            except OSError as e:
+                done.append((path, target, f"cannot write {target}: {e}"))
+                continue
+            done.append((path, target, None))
+        return done
+
     report = Report()
+    pairs = [(path, target) for (path, _), target in zip(files, targets, strict=True)]
+    chunks = [pairs[i : i + batch_size] for i in range(0, len(pairs), batch_size)]
     bar = tqdm(total=len(files), unit="img", desc=f"translate {direction}", disable=not progress)
     with bar:
-        for start in range(0, len(files), batch_size):
-            chunk, images = [], []  # (path, target, colour profile), images
-            for (path, _), target in zip(
-                files[start : start + batch_size], targets[start : start + batch_size], strict=True
-            ):
-                try:
-                    image, profile = read_image(path, channels, max_pixels)
-                except DataError as e:
-                    report.skipped.append((path, str(e)))
-                    tqdm.write(f"skipped {path}: {e}", file=sys.stderr)
-                    continue
-                images.append(image)
-                chunk.append((path, target, profile))
-            if tile:
-                outputs = [
-                    translate_tiled(
-                        generator, im, tile, gens.multiple, tile_overlap, style,
-                        whole_image_statistics=whole_image_statistics,
-                    )
-                    for im in images
-                ]  # fmt: skip
-            else:
-                outputs = translate_images(
-                    generator, images, gens.multiple, batch_size, style, gens.precision
-                )
-            for (path, target, profile), image in zip(chunk, outputs, strict=True):
-                try:
-                    save_translation(image, target, quality, profile)
-                except OSError as e:
-                    report.skipped.append((path, f"cannot write {target}: {e}"))
-                    tqdm.write(f"skipped {path}: cannot write {target}: {e}", file=sys.stderr)
-                    continue
-                report.written.append(Written(path, target))
-            bar.update(len(files[start : start + batch_size]))
+        for done in map_in_lanes(translate_chunk, chunks, lanes):
+            for path, target, problem in done:
+                if problem is None:
+                    report.written.append(Written(path, target))
+                else:
+                    report.skipped.append((path, problem))
+                    tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
+            bar.update(len(done))
     return report

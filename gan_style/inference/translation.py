@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_style.runtime import speed
+from gan_style.runtime.lanes import default_lanes, map_in_lanes
 
 
 def _batches(images: list[np.ndarray], batch_size: int) -> list[list[int]]:
@@ -34,7 +35,6 @@ def padded_side(side: int, multiple: int) -> int:
 GPU_BATCH = 8  # images of one size per pass on accelerators
 
 
-@torch.inference_mode()
 def translate_images(
     generator: nn.Module,
     images: list[np.ndarray],
@@ -42,11 +42,13 @@ def translate_images(
     batch_size: int | None = None,
     style: torch.Tensor | None = None,
     precision: str = "fp32",
+    lanes: int | None = None,
 ) -> list[np.ndarray]:
     """Translate HxWxC uint8 images; each output has its input's size.
 
     `batch_size` None: 1 on CPU (batches measured slower there, and their activations take
-    memory), `GPU_BATCH` elsewhere.
+    memory), `GPU_BATCH` elsewhere. One image at a time goes through `lanes` (None: the
+    device's default), several images in flight on a share of the cores each.
 
     Sides are padded (by reflection) up to the network's multiple, and to at least
     `MIN_SIDE`, then cropped back, so any size and aspect ratio works, down to 1x1 (the
@@ -59,17 +61,40 @@ def translate_images(
         isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in generator.modules()
     ):
         batch_size = 1  # batch statistics: each image is normalised by its own, as in training
+    groups = _batches(images, batch_size)
+    if batch_size > 1:
+        lanes = 1
+    elif lanes is None:
+        lanes = default_lanes(device, max((im.shape[0] * im.shape[1] for im in images), default=0))
+
+    def translate_group(group: list[int]) -> np.ndarray:
+        return translate_batch(generator, np.stack([images[i] for i in group]), multiple, style,
+                               precision)  # fmt: skip
+
     out: list[np.ndarray] = [np.empty(0, np.uint8)] * len(images)
-    for group in _batches(images, batch_size):
-        batch = np.stack([images[i] for i in group])
-        x = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-        h, w = x.shape[-2:]
-        pad_h, pad_w = padded_side(h, multiple) - h, padded_side(w, multiple) - w
-        mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-        code = None if style is None else style.expand(len(group), -1)
-        with speed.autocast(precision, device):
-            y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w].float()
-        y = y.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
-        for i, image in zip(group, y.numpy(), strict=True):
+    for group, batch in zip(groups, map_in_lanes(translate_group, groups, lanes), strict=True):
+        for i, image in zip(group, batch, strict=True):
             out[i] = image
     return out
+
+
+@torch.inference_mode()
+def translate_batch(
+    generator: nn.Module,
+    batch: np.ndarray,
+    multiple: int = 4,
+    style: torch.Tensor | None = None,
+    precision: str = "fp32",
+) -> np.ndarray:
+    """NxHxWxC uint8 images of one size through the network (inference mode is set here, in
+    the thread that runs it: it is a per-thread setting)."""
+    device = next(generator.parameters()).device
+    x = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    h, w = x.shape[-2:]
+    pad_h, pad_w = padded_side(h, multiple) - h, padded_side(w, multiple) - w
+    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    code = None if style is None else style.expand(len(batch), -1)
+    with speed.autocast(precision, device):
+        y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w].float()
+    y = y.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
+    return y.numpy()

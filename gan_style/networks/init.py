@@ -8,7 +8,11 @@ INIT_SCHEMES = ("normal", "xavier", "kaiming", "orthogonal")
 
 
 def init_weights(net: nn.Module, scheme: str = "normal", gain: float = 0.02) -> nn.Module:
-    """Conv weights by `scheme`, biases 0; batch-norm weights N(1, gain), biases 0."""
+    """Conv weights by `scheme`, biases 0; batch-norm weights N(1, gain), biases 0.
+
+    A module that must start in a particular state (a generator with a global skip starts as
+    the identity) has a `reset_after_init` method, called after the scheme has run.
+    """
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"unknown init '{scheme}'; choose one of {', '.join(INIT_SCHEMES)}")
 
@@ -28,4 +32,9 @@ def init_weights(net: nn.Module, scheme: str = "normal", gain: float = 0.02) -> 
             nn.init.normal_(m.weight, 1.0, gain)
             nn.init.zeros_(m.bias)
 
-    return net.apply(init)
+    net.apply(init)
+    for module in net.modules():
+        reset = getattr(module, "reset_after_init", None)
+        if callable(reset):
+            reset()
+    return net

@@ -25,6 +25,7 @@ from gan_style.errors import ConfigError
 BACKENDS = ("auto", "native", "nnpack")
 MIN_OUTPUT_PIXELS = 48 * 48  # below this NNPACK did not beat oneDNN (see the module docstring)
 MAX_KERNEL = 7  # the largest kernel measured; FFT tiles grow with it
+MIN_IN_CHANNELS = 4  # an image's 1-3 channels in: oneDNN's direct kernel was faster (below)
 
 
 @functools.cache
@@ -47,14 +48,36 @@ def resolve_backend(backend: str, device: torch.device | str, training: bool = F
     return backend
 
 
+BAND_PIXELS = 256 * 256  # output pixels per NNPACK call; larger outputs go in bands of rows
+
+
 def _convolve(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, padding
 ) -> torch.Tensor:
-    """One image at a time: NNPACK's batched path measured 2-3x slower than its per-image one."""
+    """One image at a time: NNPACK's batched path measured 2-3x slower than its per-image one.
+
+    Outputs above `BAND_PIXELS` are computed in bands of rows: NNPACK's transform buffers grow
+    with the output (the first 7x7 layer of the paper generator at 512 px took 180 MiB beyond
+    its output in one call), the bands' do not.
+    """
     pad = list(padding)
-    if x.shape[0] == 1:
-        return torch._nnpack_spatial_convolution(x, weight, bias, pad)
-    return torch.cat([torch._nnpack_spatial_convolution(xi[None], weight, bias, pad) for xi in x])
+    k_h, k_w = weight.shape[-2:]
+    out_h = x.shape[-2] + 2 * pad[0] - k_h + 1
+    out_w = x.shape[-1] + 2 * pad[1] - k_w + 1
+    rows = max(1, BAND_PIXELS // max(1, out_w))
+    if out_h <= rows:
+        if x.shape[0] == 1:
+            return torch._nnpack_spatial_convolution(x, weight, bias, pad)
+        return torch.cat([torch._nnpack_spatial_convolution(xi[None], weight, bias, pad)
+                          for xi in x])  # fmt: skip
+    if any(pad):
+        x = F.pad(x, (pad[1], pad[1], pad[0], pad[0]))
+    out = x.new_empty(x.shape[0], weight.shape[0], out_h, out_w)
+    for top in range(0, out_h, rows):
+        bottom = min(out_h, top + rows)
+        band = x[:, :, top : bottom + k_h - 1].contiguous()
+        out[:, :, top:bottom] = _convolve(band, weight, bias, (0, 0))
+    return out
 
 
 class _NnpackConvolution(torch.autograd.Function):
@@ -126,12 +149,16 @@ class NnpackConv2d(nn.Conv2d):
 
 
 def eligible(module: nn.Module) -> bool:
-    """Stride-1 dense convolutions with zero padding under the kernel size (for the gradient)."""
+    """Stride-1 dense convolutions with zero padding under the kernel size (for the gradient),
+    except those reading an image: the paper generator's first 7x7 layer took 22 ms through
+    NNPACK against oneDNN's 16 ms (one core) and 10 ms (two) at 256 px, 143 against 116 ms at
+    512 px on two cores, and NNPACK's buffers for it were the largest of the network."""
     return (
         type(module) is nn.Conv2d
         and module.stride == (1, 1)
         and module.dilation == (1, 1)
         and module.groups == 1
+        and module.in_channels >= MIN_IN_CHANNELS
         and module.padding_mode == "zeros"
         and isinstance(module.padding, tuple)
         and all(2 <= k <= MAX_KERNEL for k in module.kernel_size)

@@ -86,25 +86,37 @@ class TestNnpackConv2d:
         assert nnpack_calls == []
 
     def test_only_stride_1_dense_convolutions_switch(self) -> None:
-        assert nnpack.eligible(nn.Conv2d(3, 4, 3))
-        assert not nnpack.eligible(nn.Conv2d(3, 4, 3, stride=2))
+        assert nnpack.eligible(nn.Conv2d(4, 4, 3))
+        assert not nnpack.eligible(nn.Conv2d(3, 4, 3))  # an image in: oneDNN was faster
+        assert not nnpack.eligible(nn.Conv2d(4, 4, 3, stride=2))
         assert not nnpack.eligible(nn.Conv2d(4, 4, 3, groups=2))
-        assert not nnpack.eligible(nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"))
-        assert not nnpack.eligible(nn.Conv2d(3, 4, 3, padding=3))  # gradient padding < 0
-        assert not nnpack.eligible(nn.Conv2d(3, 4, 1))
-        assert not nnpack.eligible(nn.ConvTranspose2d(3, 4, 3))
+        assert not nnpack.eligible(nn.Conv2d(4, 4, 3, padding=1, padding_mode="reflect"))
+        assert not nnpack.eligible(nn.Conv2d(4, 4, 3, padding=3))  # gradient padding < 0
+        assert not nnpack.eligible(nn.Conv2d(4, 4, 1))
+        assert not nnpack.eligible(nn.ConvTranspose2d(4, 4, 3))
 
 
 def test_switching_keeps_parameters_and_checkpoint_keys() -> None:
     net = build_generator("resnet_6blocks", ngf=8)
     params, keys = list(net.parameters()), list(net.state_dict())
-    # Per block two 3x3 convs, plus the first and last 7x7; the stride-2 ones stay.
-    assert nnpack.use_nnpack(net) == 2 * 6 + 2
+    # Per block two 3x3 convs, plus the last 7x7; the stride-2 ones and the first (RGB in) stay.
+    assert nnpack.use_nnpack(net) == 2 * 6 + 1
     assert list(net.parameters()) == params and list(net.state_dict()) == keys
     nnpack.use_native(net)
     assert not any(isinstance(m, nnpack.NnpackConv2d) for m in net.modules())
     # PatchGAN: the last two 4x4 convs have stride 1.
     assert nnpack.use_nnpack(build_discriminator("basic", 3, 8, 3, "instance")) == 2
+
+
+def test_large_outputs_go_in_bands_of_rows(monkeypatch, nnpack_calls) -> None:
+    """Bands bound NNPACK's buffers; the result is the whole convolution's, padding included."""
+    monkeypatch.setattr(nnpack, "BAND_PIXELS", 40 * 16)
+    conv, fast = pair(nn.Conv2d(4, 5, 7, padding=3))
+    x = torch.randn(2, 4, 70, 40)
+    with torch.no_grad():
+        assert rel(fast(x), conv(x)) < 1e-5
+    assert len(nnpack_calls) == 2 * 5  # 70 rows in bands of 16, each image alone
+    assert max(shape[-2] for shape in nnpack_calls) == 16 + 6
 
 
 def test_backend_resolution() -> None:
