@@ -4,6 +4,8 @@ Engine rows time the paper generator's forward pass (batch 1) through each way t
 run it, with its peak memory and its agreement with fp32 PyTorch on the same 8-bit input:
 
 - `torch-native`, `torch-nnpack`: PyTorch's own kernels (oneDNN) and NNPACK (`--conv-backend`);
+- `torch-nnpack-lanes`: NNPACK with two images in flight on one core each (`translate`'s CPU
+  default, `runtime/lanes.py`), timed over 4 images per repeat;
 - `onnxruntime-fp32`: the exported ONNX graph on ONNX Runtime's CPU kernels;
 - `onnxruntime-int8`: the same graph statically quantised (QDQ, per-channel int8 weights,
   uint8 activations calibrated on the input images): an approximate mode, measured only.
@@ -27,7 +29,9 @@ import torch
 
 from gan_style.runtime.timing import peak_memory_gib, timed
 
-ENGINES = ("torch-native", "torch-nnpack", "onnxruntime-fp32", "onnxruntime-int8")
+ENGINES = (
+    "torch-native", "torch-nnpack", "torch-nnpack-lanes", "onnxruntime-fp32", "onnxruntime-int8",
+)  # fmt: skip
 
 # Runs a command and prints its wall time and peak memory: one fresh parent per command, so
 # that RUSAGE_CHILDREN holds that command's peak only.
@@ -130,6 +134,7 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
     from skimage.metrics import structural_similarity
 
     from gan_style.image_io import load_image
+    from gan_style.inference import translate_images
     from gan_style.networks import build_generator, nnpack
 
     torch.manual_seed(0)
@@ -139,7 +144,17 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
         inputs = [(im.astype(np.float32).transpose(2, 0, 1)[None] / 127.5 - 1) for im in images]
         with torch.inference_mode():
             truth = _to8(generator(torch.from_numpy(inputs[0])).numpy())
-        if engine.startswith("torch"):
+        per_call = 1
+        if engine == "torch-nnpack-lanes":
+            nnpack.use_nnpack(generator)
+            per_call = len(images)
+
+            def run_lanes() -> np.ndarray:
+                return translate_images(generator, images, lanes=2)[0]
+
+            out = run_lanes()  # also the warm-up
+            times = timed(run_lanes, torch.device("cpu"), 0, repeats)
+        elif engine.startswith("torch"):
             if engine == "torch-nnpack":
                 nnpack.use_nnpack(generator)
 
@@ -148,9 +163,10 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
                     return generator(torch.from_numpy(x)).numpy()
         else:
             run = _onnx_session(generator, Path(tmp), engine.endswith("int8"), inputs[1:])
-        out = _to8(run(inputs[0]))  # also the warm-up
-        times = timed(lambda: run(inputs[0]), torch.device("cpu"), 0, repeats)
-    sec = statistics.median(times)
+        if per_call == 1:
+            out = _to8(run(inputs[0]))  # also the warm-up
+            times = timed(lambda: run(inputs[0]), torch.device("cpu"), 0, repeats)
+    sec = statistics.median(times) / per_call
     return {
         "kind": "engine",
         "engine": engine,

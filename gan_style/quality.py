@@ -34,6 +34,8 @@ VARIANTS: dict[str, list[str]] = {
     "ema": ["train.ema_decay=0.999"],
     "global_skip": ["model.global_skip=true"],
     "global_skip+ema": ["model.global_skip=true", "train.ema_decay=0.999"],
+    "antialias": ["model.antialias=true"],
+    "antialias+ema": ["model.antialias=true", "train.ema_decay=0.999"],
     "spectral_norm": ["model.spectral_norm=true"],
     "r1": ["loss.lambda_r1=1.0"],
 }

@@ -23,7 +23,7 @@ from gan_style.image_io import (
 )
 from gan_style.inference.generators import Generators
 from gan_style.inference.tiling import translate_tiled
-from gan_style.inference.translation import translate_images
+from gan_style.inference.translation import draws_randomly, translate_images
 from gan_style.runtime.lanes import default_lanes, map_in_lanes
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
@@ -145,8 +145,8 @@ def translate_paths(
         raise DataError(f"{shown}{more} already exist; pass --overwrite or choose another --out")
     channels = gens.config.data.channels
     device = next(generator.parameters()).device
-    if batch_size > 1:
-        lanes = 1  # the batch shares the cores instead
+    if batch_size > 1 or draws_randomly(generator):
+        lanes = 1  # a batch shares the cores instead; random draws must come in image order
     elif lanes is None:
         largest = max((header_pixels(path) for path, _ in files), default=0)
         lanes = default_lanes(device, largest)

@@ -187,7 +187,7 @@ def load_generators(
 
 
 def _read_generators(source: Path, device: str | torch.device) -> Generators:
-    state = ckpt.load(source)
+    state = ckpt.load(source, mmap=True)
     if not isinstance(state, dict):
         raise CheckpointError(
             f"{source} holds a {type(state).__name__}, not a checkpoint; pass a run folder, "
@@ -217,7 +217,8 @@ def _read_generators(source: Path, device: str | torch.device) -> Generators:
             del nets[name]  # an optional network the file does not hold
             continue
         try:
-            nets[name].load_state_dict(weights[name])
+            # assign: the file's tensors become the parameters; no second copy in memory
+            nets[name].load_state_dict(weights[name], assign=True)
         except RuntimeError:
             raise CheckpointError(
                 f"{source}: the {name} weights do not fit the {m.generator} ngf={m.ngf} "

@@ -32,6 +32,12 @@ def padded_side(side: int, multiple: int) -> int:
     return max(-(-side // multiple) * multiple, -(-MIN_SIDE // multiple) * multiple)
 
 
+def draws_randomly(generator: nn.Module) -> bool:
+    """Whether some module runs in training behaviour (pix2pix's test-time dropout): its draws
+    from the global generator are reproducible only one image after the other."""
+    return any(m.training for m in generator.modules())
+
+
 GPU_BATCH = 8  # images of one size per pass on accelerators
 
 
@@ -62,8 +68,8 @@ def translate_images(
     ):
         batch_size = 1  # batch statistics: each image is normalised by its own, as in training
     groups = _batches(images, batch_size)
-    if batch_size > 1:
-        lanes = 1
+    if batch_size > 1 or draws_randomly(generator):
+        lanes = 1  # a batch shares the cores instead; random draws must come in image order
     elif lanes is None:
         lanes = default_lanes(device, max((im.shape[0] * im.shape[1] for im in images), default=0))
 

@@ -58,7 +58,7 @@ class Colorization(Pix2Pix):
     @classmethod
     def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
         m = cfg.model
-        G = build_generator(m.generator, 1, 2, m.ngf, m.norm, m.dropout)
+        G = build_generator(m.generator, 1, 2, m.ngf, m.norm, m.dropout, antialias=m.antialias)
         return {"G_AB": init_weights(G, m.init, m.init_gain)}
 
     @classmethod

@@ -101,16 +101,13 @@ class CycleGAN(Defaults, nn.Module):
     @classmethod
     def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
         m, ch = cfg.model, cfg.data.channels
-        return {
-            name: init_weights(
-                build_generator(
-                    m.generator, ch, ch, m.ngf, m.norm, m.dropout, global_skip=m.global_skip
-                ),
-                m.init,
-                m.init_gain,
-            )
-            for name in ("G_AB", "G_BA")
-        }
+
+        def generator() -> nn.Module:
+            net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout,
+                                  antialias=m.antialias, global_skip=m.global_skip)  # fmt: skip
+            return init_weights(net, m.init, m.init_gain)
+
+        return {name: generator() for name in ("G_AB", "G_BA")}
 
     @classmethod
     def from_config(cls, cfg: Config) -> CycleGAN:

@@ -82,7 +82,7 @@ def load_reference_generator(state: dict, source: Path) -> tuple[nn.Module, dict
         arch["generator"], arch["in_channels"], arch["out_channels"], arch["ngf"], arch["norm"]
     )
     try:
-        net.load_state_dict(state)
+        net.load_state_dict(state, assign=True)  # the file's tensors, not a copy of them
     except RuntimeError:
         raise CheckpointError(
             f"{source}: weights look like {arch['generator']} ngf={arch['ngf']} "

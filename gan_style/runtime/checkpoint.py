@@ -13,6 +13,7 @@ import os
 import random
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,11 +81,16 @@ def save_atomic(obj: Any, path: str | Path) -> None:
         raise
 
 
-def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+def load(path: str | Path, map_location: str | torch.device = "cpu", mmap: bool = False) -> dict:
+    """`mmap`: tensors stay in the file's pages until touched (inference reads the generators
+    of a training checkpoint, not its optimizer states and discriminators); files in the old
+    non-zip format are read whole."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} not found")
     try:
+        if mmap and zipfile.is_zipfile(path):
+            return torch.load(path, map_location=map_location, weights_only=True, mmap=True)
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # torch raises many kinds (RuntimeError, UnpicklingError, IndexError...)
         reason = first_line(e)
