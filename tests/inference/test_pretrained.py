@@ -57,3 +57,18 @@ def test_downloads_from_the_official_address(
     assert path == tmp_path / "w" / "style_ukiyoe.pth"
     pretrained.download_pretrained("style_ukiyoe", tmp_path / "w")  # already there: no request
     assert len(requested) == 1
+
+
+def test_old_format_files_load_without_memory_mapping(tmp_path: Path) -> None:
+    """Inference maps zip-format checkpoints into memory; files in torch's older format (some
+    published weights) are read whole, with the same weights either way."""
+    from gan_style.networks import build_generator
+
+    torch.manual_seed(0)
+    state = build_generator("resnet_6blocks", ngf=8).state_dict()
+    new, old = tmp_path / "new.pth", tmp_path / "old.pth"
+    torch.save(state, new)
+    torch.save(state, old, _use_new_zipfile_serialization=False)
+    nets = [load_generators(path).G_AB.state_dict() for path in (new, old)]
+    for name, tensor in state.items():
+        assert torch.equal(nets[0][name], tensor) and torch.equal(nets[1][name], tensor), name

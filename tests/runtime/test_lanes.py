@@ -60,4 +60,4 @@ def test_lanes_translate_like_one_image_at_a_time(backend: str) -> None:
     assert [a.shape for a in alone] == [t.shape for t in together]
     # Threads per operation change the order of sums only: at most one grey level apart.
     assert max(np.abs(a.astype(int) - t).max() for a, t in zip(alone, together, strict=True)) <= 1
-    assert any(np.abs(a.astype(int) - images[0]).mean() > 1 for a in alone[:1])
+    assert np.abs(alone[0].astype(int) - images[0]).mean() > 1  # a real translation was compared
