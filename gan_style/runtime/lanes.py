@@ -64,11 +64,16 @@ def map_in_lanes(
     if lanes <= 1 or len(items) <= 1:
         yield from map(work, items)
         return
-    with threads_per_lane(lanes), ThreadPoolExecutor(lanes, "gan-style-lane") as pool:
-        pending = []
-        for item in items:
-            pending.append(pool.submit(work, item))
-            if len(pending) > lanes:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+    with threads_per_lane(lanes):
+        pool = ThreadPoolExecutor(lanes, "gan-style-lane")
+        try:
+            pending = []
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) > lanes:
+                    yield pending.pop(0).result()
+            for future in pending:
+                yield future.result()
+        finally:
+            # On an error or Ctrl-C the queued items are dropped; the running ones finish.
+            pool.shutdown(wait=True, cancel_futures=True)

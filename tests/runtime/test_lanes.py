@@ -61,3 +61,17 @@ def test_lanes_translate_like_one_image_at_a_time(backend: str) -> None:
     # Threads per operation change the order of sums only: at most one grey level apart.
     assert max(np.abs(a.astype(int) - t).max() for a, t in zip(alone, together, strict=True)) <= 1
     assert np.abs(alone[0].astype(int) - images[0]).mean() > 1  # a real translation was compared
+
+
+def test_after_a_failure_queued_work_is_dropped() -> None:
+    started: list[int] = []
+
+    def work(i: int) -> int:
+        started.append(i)
+        if i == 0:
+            raise ValueError("first image")
+        return i
+
+    with pytest.raises(ValueError, match="first image"):
+        list(map_in_lanes(work, range(50), lanes=2))
+    assert len(started) <= 4  # the two running and at most the one queued, not all 50
