@@ -144,28 +144,29 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
         inputs = [(im.astype(np.float32).transpose(2, 0, 1)[None] / 127.5 - 1) for im in images]
         with torch.inference_mode():
             truth = _to8(generator(torch.from_numpy(inputs[0])).numpy())
-        per_call = 1
+        # Each engine: a call to time, its output as 8-bit HxWxC for image 0, images per call.
+        to8, per_call = _to8, 1
         if engine == "torch-nnpack-lanes":
             nnpack.use_nnpack(generator)
-            per_call = len(images)
+            to8, per_call = (lambda outputs: outputs[0]), len(images)
 
-            def run_lanes() -> np.ndarray:
-                return translate_images(generator, images, lanes=2)[0]
-
-            out = run_lanes()  # also the warm-up
-            times = timed(run_lanes, torch.device("cpu"), 0, repeats)
+            def call() -> list[np.ndarray]:
+                return translate_images(generator, images, lanes=2)
         elif engine.startswith("torch"):
             if engine == "torch-nnpack":
                 nnpack.use_nnpack(generator)
 
-            def run(x: np.ndarray) -> np.ndarray:
+            def call() -> np.ndarray:
                 with torch.inference_mode():
-                    return generator(torch.from_numpy(x)).numpy()
+                    return generator(torch.from_numpy(inputs[0])).numpy()
         else:
-            run = _onnx_session(generator, Path(tmp), engine.endswith("int8"), inputs[1:])
-        if per_call == 1:
-            out = _to8(run(inputs[0]))  # also the warm-up
-            times = timed(lambda: run(inputs[0]), torch.device("cpu"), 0, repeats)
+            session = _onnx_session(generator, Path(tmp), engine.endswith("int8"), inputs[1:])
+
+            def call() -> np.ndarray:
+                return session(inputs[0])
+
+        out = to8(call())  # also the warm-up
+        times = timed(call, torch.device("cpu"), 0, repeats)
     sec = statistics.median(times) / per_call
     return {
         "kind": "engine",
