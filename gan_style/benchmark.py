@@ -350,6 +350,10 @@ def main(argv: list[str] | None = None) -> None:
         for size in (256,) if args.quick else (256, 512):
             for engine in available_engines():
                 rows.append(child(kind="engine", engine=engine, size=size))
+    if device.type == "cpu":
+        from gan_style.inference_bench import one_image_startup
+
+        rows.append(one_image_startup(args.reference, 1 if args.quick else 5))
     if args.reference:
         from gan_style.inference_bench import versus_reference
 

@@ -15,6 +15,8 @@ from gan_style.neural_style.options import StyleOptions, parse_floats
 if TYPE_CHECKING:
     import numpy as np
 
+    from gan_style.inference.files import Report
+
 
 def cmd_train(args: argparse.Namespace) -> None:
     from gan_style.config import dump, load_config
@@ -96,11 +98,15 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 def cmd_translate(args: argparse.Namespace) -> int:
     from gan_style.errors import ConfigError
+
+    if args.checkpoint.suffix.lower() == ".onnx":
+        return _translate_onnx(args)
     from gan_style.inference import load_generators
     from gan_style.inference.files import translate_paths
     from gan_style.runtime.device import pick_device
     from gan_style.runtime.speed import resolve_precision
 
+    args.direction = args.direction or "AtoB"
     if args.tile_overlap is not None and not (args.tile and args.tile_overlap < args.tile // 2):
         raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
     device = pick_device(args.device)
@@ -115,7 +121,40 @@ def cmd_translate(args: argparse.Namespace) -> int:
         whole_image_statistics=args.tile_norm == "whole", tile_overlap=args.tile_overlap,
         lanes=args.lanes,
     )  # fmt: skip
-    print(f"wrote {len(report.written)} image(s) to {args.out}")
+    return _translation_report(report, args.out)
+
+
+# Options of `translate` that only the PyTorch path has, with their defaults.
+TORCH_ONLY_OPTIONS = {
+    "batch_size": None, "tile": 0, "tile_overlap": None, "tile_norm": "whole",
+    "precision": "fp32", "conv_backend": "auto", "device": "auto", "style": None,
+    "style_image": None, "eval_mode": False,
+}  # fmt: skip
+
+
+def _translate_onnx(args: argparse.Namespace) -> int:
+    """`translate MODEL.onnx ...`: ONNX Runtime on the CPU, without loading PyTorch."""
+    from gan_style.errors import ConfigError
+    from gan_style.inference.files import translate_paths_onnx
+
+    given = [name for name, default in TORCH_ONLY_OPTIONS.items()
+             if getattr(args, name) not in (default, "cpu")]  # fmt: skip
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ConfigError(
+            f"{options} need(s) a checkpoint: an ONNX file runs as exported, on the CPU "
+            f"(give the run folder or checkpoint instead)"
+        )
+    report = translate_paths_onnx(
+        args.checkpoint, args.inputs, args.out, args.direction, fmt=args.format,
+        quality=args.quality, overwrite=args.overwrite,
+        max_pixels=int(args.max_megapixels * 1e6), lanes=args.lanes,
+    )  # fmt: skip
+    return _translation_report(report, args.out)
+
+
+def _translation_report(report: Report, out: Path) -> int:
+    print(f"wrote {len(report.written)} image(s) to {out}")
     if report.skipped:
         print(
             f"skipped {len(report.skipped)} unreadable image(s), each named above", file=sys.stderr
@@ -359,11 +398,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("translate", help="translate image files and folders")
     p.add_argument(
-        "checkpoint", type=Path, help="run folder, checkpoint, generator.pt or reference .pth"
-    )
+        "checkpoint", type=Path,
+        help="run folder, checkpoint, generator.pt, reference .pth, or an .onnx file from "
+        "gan-style export (ONNX Runtime on the CPU, without loading PyTorch: fast start-up)",
+    )  # fmt: skip
     p.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders")
     p.add_argument("--out", type=Path, required=True, help="output folder (same file names)")
-    p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
+    p.add_argument(
+        "--direction", choices=["AtoB", "BtoA"],
+        help="default AtoB (an .onnx file: the direction it was exported for)",
+    )  # fmt: skip
     p.add_argument(
         "--batch-size", type=_at_least(1),
         help="images of one size per pass (default 1 on CPU, where larger batches measured "

@@ -10,6 +10,7 @@ from torch import nn
 
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
+from gan_style.inference.onnx_engine import DIRECTION_KEY, MULTIPLE_KEY
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 
@@ -104,4 +105,15 @@ def export_generator(
                 generator, example, str(out), input_names=names, output_names=["translated"],
                 dynamic_axes=dynamic, opset_version=17, dynamo=False,
             )  # fmt: skip
+            _describe(out, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
     return out
+
+
+def _describe(path: Path, properties: dict[str, str]) -> None:
+    """What `translate` needs to feed the file (the sides' multiple, the direction), in its
+    metadata, so translating with it needs neither the checkpoint nor PyTorch."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, properties)
+    onnx.save(model, str(path))

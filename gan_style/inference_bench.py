@@ -12,7 +12,8 @@ run it, with its peak memory and its agreement with fp32 PyTorch on the same 8-b
 
 The end-to-end rows run whole processes, as a user would: the reference's `test.py` and
 `gan-style translate` over the same images with the same reference-layout weights, timed from
-start to exit, with each process's peak resident memory.
+start to exit, with each process's peak resident memory. The start-up row does so for one
+256 px image, also with the generator exported to ONNX (`translate G.onnx`, no PyTorch).
 """
 
 from __future__ import annotations
@@ -206,6 +207,41 @@ def reference_command(reference: Path, images: Path, weights: Path, out: Path, s
 def translate_command(images: Path, weights: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "gan_style.cli", "translate", str(weights), str(images),
             "--out", str(out), "--overwrite", "--device", "cpu"]  # fmt: skip
+
+
+def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256) -> dict:
+    """Whole-process seconds for one `size` px image, `repeats` rounds alternating the programs:
+    `translate` with the reference-layout weights, with them exported to ONNX, and the
+    reference's test script when `reference` is given. Medians, all runs and peak memory."""
+    from gan_style.export import export_generator
+    from gan_style.inference import load_generators
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        weights = reference_generator(root / "reference_G.pth")
+        onnx_file = export_generator(load_generators(weights), "AtoB", "onnx", root / "G.onnx")
+        sample_images(root / "images", size, 1)
+        commands = {
+            "checkpoint": translate_command(root / "images", weights, root / "ours"),
+            "onnx": translate_command(root / "images", onnx_file, root / "onnx"),
+        }
+        if reference is not None:
+            commands["reference"] = reference_command(
+                reference, root / "images", weights, root / "ref", size, 1
+            )
+        runs: dict[str, list[dict]] = {name: [] for name in commands}
+        for _ in range(repeats):
+            for name, command in commands.items():
+                runs[name].append(measure_process(command))
+    return {
+        "kind": "one_image_startup",
+        "size": size,
+        "repeats": repeats,
+        **{f"{name}_sec": statistics.median(r["sec"] for r in rs) for name, rs in runs.items()},
+        **{f"{name}_secs": [r["sec"] for r in rs] for name, rs in runs.items()},
+        **{f"{name}_peak_mib": statistics.median(r["peak_mib"] for r in rs)
+           for name, rs in runs.items()},  # fmt: skip
+    }
 
 
 def versus_reference(reference: Path, size: int, count: int, pairs: int = 3) -> dict:

@@ -13,6 +13,7 @@ from gan_style.image_io import load_image
 from gan_style.inference_bench import (
     engine_row,
     measure_process,
+    one_image_startup,
     reference_command,
     reference_generator,
     sample_images,
@@ -57,3 +58,11 @@ def test_versus_reference_row() -> None:
     row = versus_reference(REFERENCE, 32, 2, pairs=1)
     assert row["kind"] == "translate_vs_reference" and len(row["speedups"]) == 1
     assert row["speedup_median"] == pytest.approx(row["reference_sec"] / row["gan_style_sec"])
+
+
+def test_startup_row_runs_both_translate_paths() -> None:
+    row = one_image_startup(None, repeats=1, size=32)
+    assert row["kind"] == "one_image_startup" and "reference_sec" not in row
+    assert row["checkpoint_sec"] > 0 and len(row["onnx_secs"]) == 1
+    # The ONNX path loads no PyTorch: a fraction of the memory, whatever this machine's speed.
+    assert row["onnx_peak_mib"] < 0.6 * row["checkpoint_peak_mib"]

@@ -1,15 +1,16 @@
 """Translating the user's own image files and folders: every readable file is translated, each
 unreadable one is reported and skipped, and nothing that the command did not write is
-overwritten."""
+overwritten. With PyTorch generators, or with an exported ONNX file and no PyTorch at all."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from gan_style.errors import DataError
@@ -21,10 +22,12 @@ from gan_style.image_io import (
     read_image,
     to_pil,
 )
-from gan_style.inference.generators import Generators
-from gan_style.inference.tiling import translate_tiled
-from gan_style.inference.translation import draws_randomly, translate_images
-from gan_style.runtime.lanes import default_lanes, map_in_lanes
+from gan_style.runtime.lanes import default_lanes, map_in_lanes, usable_cores
+
+if TYPE_CHECKING:
+    import torch
+
+    from gan_style.inference.generators import Generators
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
 JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
@@ -115,6 +118,79 @@ def save_translation(
         pil.save(path, **extra)
 
 
+def planned_outputs(
+    inputs: list[Path], out: Path, fmt: str = "png", overwrite: bool = False
+) -> list[tuple[Path, Path]]:
+    """(input file, output file) for every input image; refuses, before any work, a missing
+    input, an output folder that overlaps the inputs, and outputs that exist already."""
+    files = input_files(inputs)  # first: a missing input is named as such
+    check_output_folder(inputs, out)
+    targets = [out / name for name in output_names(files, fmt)]
+    existing = [t for t in targets if t.exists()]
+    if existing and not overwrite:
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        shown = ", ".join(str(t) for t in existing[:3])
+        raise DataError(f"{shown}{more} already exist; pass --overwrite or choose another --out")
+    return [(path, target) for (path, _), target in zip(files, targets, strict=True)]
+
+
+def largest_pixels(pairs: list[tuple[Path, Path]]) -> int:
+    """The largest input's pixel count, from the file headers (lanes suit small images only)."""
+    return max((header_pixels(path) for path, _ in pairs), default=0)
+
+
+def write_translations(
+    translate: Callable[[list[np.ndarray]], list[np.ndarray]],
+    pairs: list[tuple[Path, Path]],
+    channels: int = 3,
+    batch_size: int = 1,
+    lanes: int = 1,
+    quality: int | None = None,
+    max_pixels: int | None = MAX_PIXELS,
+    progress: bool = True,
+    description: str = "translate",
+    torch_threads: bool = True,
+) -> Report:
+    """Read, `translate` and write the (input, output) pairs, `batch_size` images per call and
+    `lanes` calls in flight, in order. Unreadable files are reported on stderr and skipped;
+    the others are all written."""
+
+    def translate_chunk(chunk: list[tuple[Path, Path]]) -> list[tuple[Path, Path, str | None]]:
+        """Read, translate and write some files; (input, output, why it was skipped or None)."""
+        done: list[tuple[Path, Path, str | None]] = []
+        read = []  # (path, target, colour profile), image
+        for path, target in chunk:
+            try:
+                image, profile = read_image(path, channels, max_pixels)
+            except DataError as e:
+                done.append((path, target, str(e)))
+                continue
+            read.append(((path, target, profile), image))
+        outputs = translate([image for _, image in read]) if read else []
+        for ((path, target, profile), _), output in zip(read, outputs, strict=True):
+            try:
+                save_translation(output, target, quality, profile)
+            except OSError as e:
+                done.append((path, target, f"cannot write {target}: {e}"))
+                continue
+            done.append((path, target, None))
+        return done
+
+    report = Report()
+    chunks = [pairs[i : i + batch_size] for i in range(0, len(pairs), batch_size)]
+    bar = tqdm(total=len(pairs), unit="img", desc=description, disable=not progress)
+    with bar:
+        for done in map_in_lanes(translate_chunk, chunks, lanes, torch_threads):
+            for path, target, problem in done:
+                if problem is None:
+                    report.written.append(Written(path, target))
+                else:
+                    report.skipped.append((path, problem))
+                    tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
+            bar.update(len(done))
+    return report
+
+
 def translate_paths(
     gens: Generators,
     inputs: list[Path],
@@ -132,69 +208,68 @@ def translate_paths(
     tile_overlap: int | None = None,
     lanes: int | None = None,
 ) -> Report:
-    """Translate every readable input image into `out`, at its input's size and under its
-    name. Unreadable files are reported on stderr and skipped; the others are all written."""
+    """Translate every readable input image into `out` with PyTorch, at its input's size and
+    under its name. Unreadable files are reported on stderr and skipped; the others are all
+    written."""
+    # Here, not above: the ONNX Runtime path through this module must not load PyTorch.
+    from gan_style.inference.tiling import translate_tiled
+    from gan_style.inference.translation import draws_randomly, translate_images
+
     generator = gens.pick(direction)
-    files = input_files(inputs)  # first: a missing input is named as such
-    check_output_folder(inputs, out)
-    targets = [out / name for name in output_names(files, fmt)]
-    existing = [t for t in targets if t.exists()]
-    if existing and not overwrite:
-        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
-        shown = ", ".join(str(t) for t in existing[:3])
-        raise DataError(f"{shown}{more} already exist; pass --overwrite or choose another --out")
-    channels = gens.config.data.channels
+    pairs = planned_outputs(inputs, out, fmt, overwrite)
     device = next(generator.parameters()).device
     if batch_size > 1 or draws_randomly(generator):
         lanes = 1  # a batch shares the cores instead; random draws must come in image order
     elif lanes is None:
-        largest = max((header_pixels(path) for path, _ in files), default=0)
-        lanes = default_lanes(device, largest)
+        lanes = default_lanes(device, largest_pixels(pairs))
 
-    def translate_chunk(chunk: list[tuple[Path, Path]]) -> list[tuple[Path, Path, str | None]]:
-        """Read, translate and write some files; (input, output, why it was skipped or None)."""
-        done: list[tuple[Path, Path, str | None]] = []
-        read = []  # (path, target, colour profile), image
-        for path, target in chunk:
-            try:
-                image, profile = read_image(path, channels, max_pixels)
-            except DataError as e:
-                done.append((path, target, str(e)))
-                continue
-            read.append(((path, target, profile), image))
+    def translate(images: list[np.ndarray]) -> list[np.ndarray]:
         if tile:
-            outputs = [
+            return [
                 translate_tiled(
                     generator, image, tile, gens.multiple, tile_overlap, style,
                     whole_image_statistics=whole_image_statistics,
                 )
-                for _, image in read
+                for image in images
             ]  # fmt: skip
-        else:
-            images = [image for _, image in read]
-            outputs = translate_images(
-                generator, images, gens.multiple, batch_size, style, gens.precision, lanes=1
-            )
-        for ((path, target, profile), _), output in zip(read, outputs, strict=True):
-            try:
-                save_translation(output, target, quality, profile)
-            except OSError as e:
-                done.append((path, target, f"cannot write {target}: {e}"))
-                continue
-            done.append((path, target, None))
-        return done
+        return translate_images(
+            generator, images, gens.multiple, batch_size, style, gens.precision, lanes=1
+        )
 
-    report = Report()
-    pairs = [(path, target) for (path, _), target in zip(files, targets, strict=True)]
-    chunks = [pairs[i : i + batch_size] for i in range(0, len(pairs), batch_size)]
-    bar = tqdm(total=len(files), unit="img", desc=f"translate {direction}", disable=not progress)
-    with bar:
-        for done in map_in_lanes(translate_chunk, chunks, lanes):
-            for path, target, problem in done:
-                if problem is None:
-                    report.written.append(Written(path, target))
-                else:
-                    report.skipped.append((path, problem))
-                    tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
-            bar.update(len(done))
-    return report
+    return write_translations(
+        translate, pairs, gens.config.data.channels, batch_size, lanes, quality, max_pixels,
+        progress, f"translate {direction}",
+    )  # fmt: skip
+
+
+def translate_paths_onnx(
+    model: Path,
+    inputs: list[Path],
+    out: Path,
+    direction: str | None = None,
+    progress: bool = True,
+    fmt: str = "png",
+    quality: int | None = None,
+    overwrite: bool = False,
+    max_pixels: int | None = MAX_PIXELS,
+    lanes: int | None = None,
+) -> Report:
+    """As `translate_paths`, with a generator exported to ONNX (`gan-style export`), on ONNX
+    Runtime's CPU kernels, without importing PyTorch: for a few images, where starting
+    PyTorch would take longer than the translations (README "Translating on an ordinary CPU")."""
+    from gan_style.inference.onnx_engine import OnnxGenerator
+
+    pairs = planned_outputs(inputs, out, fmt, overwrite)
+    if lanes is None:
+        lanes = default_lanes("cpu", largest_pixels(pairs))
+    generator = OnnxGenerator(model, threads=max(1, usable_cores() // lanes))
+    if direction is not None and direction != generator.direction:
+        raise DataError(
+            f"{model} holds the {generator.direction} generator; export the {direction} one "
+            f"with gan-style export RUN --format onnx --direction {direction}"
+        )
+    return write_translations(
+        lambda images: [generator.translate(image) for image in images], pairs,
+        generator.channels, 1, lanes, quality, max_pixels, progress,
+        f"translate {generator.direction} (ONNX Runtime)", torch_threads=False,
+    )  # fmt: skip

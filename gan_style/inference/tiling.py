@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_style.inference.translation import padded_side, translate_images
+from gan_style.inference.padding import padded_side
+from gan_style.inference.translation import translate_images
 
 
 class _Stop(Exception):

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_style.inference.padding import pads
 from gan_style.runtime import speed
 from gan_style.runtime.lanes import default_lanes, map_in_lanes
 
@@ -22,14 +23,6 @@ def _batches(images: list[np.ndarray], batch_size: int) -> list[list[int]]:
         else:
             groups.append([i])
     return groups
-
-
-MIN_SIDE = 16  # px: below this a ResNet generator's bottleneck is too small to pad
-
-
-def padded_side(side: int, multiple: int) -> int:
-    """The side a network sees for an image side: a multiple of `multiple`, at least MIN_SIDE."""
-    return max(-(-side // multiple) * multiple, -(-MIN_SIDE // multiple) * multiple)
 
 
 def draws_randomly(generator: nn.Module) -> bool:
@@ -97,8 +90,8 @@ def translate_batch(
     device = next(generator.parameters()).device
     x = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
     h, w = x.shape[-2:]
-    pad_h, pad_w = padded_side(h, multiple) - h, padded_side(w, multiple) - w
-    mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+    pad_h, pad_w, reflect = pads(h, w, multiple)
+    mode = "reflect" if reflect else "replicate"
     code = None if style is None else style.expand(len(batch), -1)
     with speed.autocast(precision, device):
         y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w].float()

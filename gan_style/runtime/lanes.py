@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import TypeVar
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, TypeVar
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -35,7 +36,7 @@ def default_lanes(device: torch.device | str, largest_pixels: int = 0) -> int:
     """Images in flight on `device` when the user did not say: `MAX_LANES` on a CPU with that
     many cores for images up to `LANE_MAX_PIXELS` (the largest of them given), else 1; 1 on
     accelerators (they batch instead) and single-core machines."""
-    if torch.device(device).type != "cpu" or largest_pixels > LANE_MAX_PIXELS:
+    if str(device).split(":")[0] != "cpu" or largest_pixels > LANE_MAX_PIXELS:
         return 1
     return max(1, min(MAX_LANES, usable_cores()))
 
@@ -44,6 +45,8 @@ def default_lanes(device: torch.device | str, largest_pixels: int = 0) -> int:
 def threads_per_lane(lanes: int) -> Iterator[None]:
     """PyTorch's intra-op threads shared out between `lanes` (a process-wide setting, restored
     on exit)."""
+    import torch  # here: the ONNX Runtime path shares lanes without loading PyTorch
+
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, usable_cores() // lanes))
     try:
@@ -53,18 +56,20 @@ def threads_per_lane(lanes: int) -> Iterator[None]:
 
 
 def map_in_lanes(
-    work: Callable[[Item], Result], items: Iterable[Item], lanes: int
+    work: Callable[[Item], Result], items: Iterable[Item], lanes: int, torch_threads: bool = True
 ) -> Iterator[Result]:
     """`work` of each item, in order, with up to `lanes` running at once.
 
     Autograd and autocast modes are per thread: `work` sets what it needs itself. At most
     `lanes` results wait ahead of the consumer, so memory holds a few images, not the folder.
+    `torch_threads`: share PyTorch's threads out between the lanes (work that does not run
+    PyTorch sets its own threads: ONNX Runtime's sessions take theirs when they are made).
     """
     items = list(items)
     if lanes <= 1 or len(items) <= 1:
         yield from map(work, items)
         return
-    with threads_per_lane(lanes):
+    with threads_per_lane(lanes) if torch_threads else nullcontext():
         pool = ThreadPoolExecutor(lanes, "gan-style-lane")
         try:
             pending = []
