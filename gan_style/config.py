@@ -72,6 +72,7 @@ class ModelConfig:
     antialias: bool = False  # ResNet generators: blurred down/upsampling (CUT's option)
     spectral_norm: bool = False  # every discriminator convolution spectrally normalised
     global_skip: bool = False  # ResNet generators predict a change to their input (see README)
+    skip_filter: bool = False  # global skip through a learned colour matrix and 5x5 filter
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
     nce_patches: int = 256  # CUT: patch locations sampled per layer and image
     nce_mlp: int = 256  # CUT: width (and output size) of each layer's two-layer MLP head
@@ -407,6 +408,8 @@ def validate(cfg: Config) -> None:
             "model.global_skip needs a ResNet generator whose output is its input's kind "
             "(not colorization)"
         )
+    if cfg.model.skip_filter and not cfg.model.global_skip:
+        raise ConfigError("model.skip_filter filters the global skip: set model.global_skip=true")
     if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
             "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"

@@ -233,15 +233,12 @@ def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256)
         for _ in range(repeats):
             for name, command in commands.items():
                 runs[name].append(measure_process(command))
-    return {
-        "kind": "one_image_startup",
-        "size": size,
-        "repeats": repeats,
-        **{f"{name}_sec": statistics.median(r["sec"] for r in rs) for name, rs in runs.items()},
-        **{f"{name}_secs": [r["sec"] for r in rs] for name, rs in runs.items()},
-        **{f"{name}_peak_mib": statistics.median(r["peak_mib"] for r in rs)
-           for name, rs in runs.items()},  # fmt: skip
-    }
+    row: dict = {"kind": "one_image_startup", "size": size, "repeats": repeats}
+    for name, rs in runs.items():
+        row[f"{name}_sec"] = statistics.median(r["sec"] for r in rs)
+        row[f"{name}_secs"] = [r["sec"] for r in rs]
+        row[f"{name}_peak_mib"] = statistics.median(r["peak_mib"] for r in rs)
+    return row
 
 
 def versus_reference(reference: Path, size: int, count: int, pairs: int = 3) -> dict:

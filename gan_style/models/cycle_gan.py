@@ -104,7 +104,8 @@ class CycleGAN(Defaults, nn.Module):
 
         def generator() -> nn.Module:
             net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout,
-                                  antialias=m.antialias, global_skip=m.global_skip)  # fmt: skip
+                                  antialias=m.antialias, global_skip=m.global_skip,
+                                  skip_filter=m.skip_filter)  # fmt: skip
             return init_weights(net, m.init, m.init_gain)
 
         return {name: generator() for name in ("G_AB", "G_BA")}

@@ -81,7 +81,8 @@ class MultiStyleCycleGAN(Defaults, nn.Module):
 
         def generator() -> nn.Module:
             net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim,
-                                  antialias=m.antialias, global_skip=m.global_skip)  # fmt: skip
+                                  antialias=m.antialias, global_skip=m.global_skip,
+                                  skip_filter=m.skip_filter)  # fmt: skip
             return init_weights(net, m.init, m.init_gain)
 
         return {

@@ -46,7 +46,8 @@ class Pix2Pix(Defaults, nn.Module):
     def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
         m, ch = cfg.model, cfg.data.channels
         G = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout,
-                            antialias=m.antialias, global_skip=m.global_skip)  # fmt: skip
+                            antialias=m.antialias, global_skip=m.global_skip,
+                                  skip_filter=m.skip_filter)  # fmt: skip
         return {"G_AB": init_weights(G, m.init, m.init_gain)}
 
     @classmethod

@@ -13,6 +13,7 @@ from gan_style.networks.blocks import (
     BlurDownsample,
     BlurUpsample,
     ResnetBlock,
+    SkipFilter,
     conv_bias,
     norm_factory,
 )
@@ -34,6 +35,8 @@ class ResnetGenerator(nn.Module):
     step on, while that convolution's weights get full gradients at once. (A gain starting at 0
     in front of a random layer instead held every earlier layer's gradient at zero: measured,
     it had not left the identity after 600 iterations.)
+    With `skip_filter` as well, the kept input first goes through a learned colour matrix and
+    5x5 filter (`SkipFilter`), which also start as the identity.
     """
 
     def __init__(
@@ -47,10 +50,13 @@ class ResnetGenerator(nn.Module):
         style_dim: int = 0,
         antialias: bool = False,
         global_skip: bool = False,
+        skip_filter: bool = False,
     ) -> None:
         super().__init__()
         if global_skip and in_channels != out_channels:
             raise ValueError("a global skip needs as many output channels as input channels")
+        if skip_filter and not global_skip:
+            raise ValueError("a skip filter needs the global skip")
         make_norm, bias = norm_factory(norm), conv_bias(norm)
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
@@ -86,6 +92,7 @@ class ResnetGenerator(nn.Module):
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         self.skip_gain = nn.Parameter(torch.ones(1)) if global_skip else None
+        self.skip_filter = SkipFilter(out_channels) if skip_filter else None
         self.reset_after_init()
 
     def reset_after_init(self) -> None:
@@ -99,6 +106,8 @@ class ResnetGenerator(nn.Module):
         for layer in self.model if self.skip_gain is None else self.model[:-1]:  # [-1]: Tanh
             x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
         if self.skip_gain is not None:
+            if self.skip_filter is not None:
+                source = self.skip_filter(source)
             kept = torch.atanh(source.clamp(-SKIP_LIMIT, SKIP_LIMIT))
             return torch.tanh(kept + self.skip_gain * x)
         return x
@@ -208,6 +217,7 @@ def build_generator(
     style_dim: int = 0,
     antialias: bool = False,
     global_skip: bool = False,
+    skip_filter: bool = False,
 ) -> nn.Module:
     """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks); `antialias`
     a ResNet with blurred down- and upsampling."""
@@ -227,6 +237,8 @@ def build_generator(
         if not name.startswith("resnet"):
             raise ValueError(f"a global skip needs a resnet generator, not {name}")
         kwargs["global_skip"] = True
+    if skip_filter:
+        kwargs["skip_filter"] = True
     return GENERATORS[name](**kwargs)
 
 

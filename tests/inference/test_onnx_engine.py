@@ -88,9 +88,7 @@ def test_what_an_onnx_file_cannot_do_is_one_line(
     assert not (tmp_path / "out").exists()
 
 
-def test_foreign_and_broken_onnx_files_are_refused(
-    exported: Path, tmp_path: Path, capsys
-) -> None:
+def test_foreign_and_broken_onnx_files_are_refused(exported: Path, tmp_path: Path, capsys) -> None:
     write_images(tmp_path / "in", 1)
     foreign = onnx.load(str(exported))
     del foreign.metadata_props[:]  # as torch.onnx.export alone writes it

@@ -1,4 +1,5 @@
-"""model.global_skip: a new generator returns its input; training moves it away from it."""
+"""model.global_skip and model.skip_filter: a new generator returns its input; training moves it
+away from it."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import pytest
 import torch
 
 from gan_style.config import ConfigError
+from gan_style.data.demo import WARM
 from gan_style.inference import load_generators, translate_images
 from gan_style.models import build_model
 from gan_style.networks import build_generator, init_weights
+from gan_style.networks.blocks import SkipFilter
 from gan_style.training.loop import train
 
 
@@ -52,3 +55,48 @@ def test_antialiased_sampling_reaches_every_model(make_config, name: str) -> Non
         overrides |= {"name": "pix2pix", "discriminator": "basic"}
     G = build_model(make_config(model=overrides)).G_AB
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in G.modules())
+
+
+def test_a_new_skip_filter_is_the_identity_and_gets_gradients() -> None:
+    torch.manual_seed(0)
+    net = build_generator("resnet_6blocks", ngf=8, global_skip=True, skip_filter=True)
+    net = init_weights(net, "normal", 0.02)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    y = net(x)
+    assert torch.allclose(y, x, atol=2e-3)
+    (y - x.flip(-1)).abs().mean().backward()
+    assert net.skip_filter.filter.grad.abs().sum() > 0 and net.skip_filter.colour.grad.any()
+    plain = build_generator("resnet_6blocks", ngf=8, global_skip=True)
+    assert set(net.state_dict()) - set(plain.state_dict()) == {
+        "skip_filter.colour", "skip_filter.filter",
+    }  # fmt: skip
+
+
+def test_skip_filter_computes_a_colour_matrix_then_a_normalised_filter() -> None:
+    """By hand: the demo's warm palette as the matrix (in [-1, 1] images an affine map), then
+    a 3x3 box blur inside the 5x5 window (raw weights 1 + 8 ones, normalised to 1/9 each)."""
+    f = SkipFilter(3)
+    matrix = torch.tensor(WARM, dtype=torch.float32)
+    offset = matrix.sum(1) - 1  # [0, 1] -> [-1, 1]: M(x+1)/2*2-1 = Mx + (M1 - 1)
+    with torch.no_grad():
+        f.colour[:, :3] = (matrix - torch.eye(3)) / f.LR_SCALE
+        f.colour[:, 3] = offset / f.LR_SCALE
+        f.filter[:, :, 1:4, 1:4] = 1 / f.LR_SCALE
+        f.filter[:, :, 2, 2] = 0  # the identity's 1 is already there
+    x = torch.rand(1, 3, 12, 12) * 2 - 1
+    tinted = torch.einsum("ij,bjhw->bihw", matrix, x) + offset[None, :, None, None]
+    padded = torch.nn.functional.pad(tinted, (1, 1, 1, 1), mode="reflect")
+    expected = padded.unfold(2, 3, 1).unfold(3, 3, 1).mean(dim=(-1, -2))
+    assert torch.allclose(f(x), expected, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_training_moves_the_skip_filter(make_config) -> None:
+    cfg = make_config(model={"global_skip": True, "skip_filter": True}, train={"max_steps": 2})
+    gens = load_generators(train(cfg, run="filter"))
+    assert gens.G_AB.skip_filter.filter.abs().sum() > 0  # read back from the checkpoint
+
+
+def test_skip_filter_needs_the_global_skip(make_config) -> None:
+    with pytest.raises(ConfigError, match=r"set model\.global_skip=true"):
+        make_config(model={"skip_filter": True})
