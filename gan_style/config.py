@@ -83,6 +83,7 @@ class LossConfig:
     gan_mode: GanMode = "lsgan"
     lambda_cycle: float = 10.0  # weight of the cycle-consistency L1 loss
     lambda_identity: float = 0.5  # identity L1 weight, relative to lambda_cycle (as in the paper)
+    cycle_blur: float = 0.0  # px: Gaussian blur of both sides of the cycle L1 (0 = the paper's)
     lambda_gp: float = 10.0  # gradient penalty weight for wgangp
     lambda_r1: float = 0.0  # R1 penalty on real images (gamma; Mescheder et al. 2018); 0 = off
     lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
@@ -364,6 +365,7 @@ def validate(cfg: Config) -> None:
         "train.pool_size": t.pool_size,
         "train.keep_checkpoints": t.keep_checkpoints,
         "eval.every": cfg.eval.every,
+        "loss.cycle_blur": cfg.loss.cycle_blur,
     }
     for key, value in non_negative.items():
         if value < 0:

@@ -61,6 +61,17 @@ def l1_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(output, target)
 
 
+def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """N x C x H x W images blurred by a Gaussian of `sigma` px (radius 2.5 sigma, reflected
+    borders); differentiable. Unchanged at sigma 0."""
+    if sigma <= 0:
+        return image
+    from torchvision.transforms.v2.functional import gaussian_blur as blur  # training only
+
+    radius = max(1, round(2.5 * sigma))
+    return blur(image, [2 * radius + 1] * 2, [sigma, sigma])
+
+
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Channel correlations of N x C x H x W features, normalised by C*H*W (Gatys et al. 2016)."""
     n, c, h, w = features.shape

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.losses import GANLoss, content_loss, discriminator_losses, l1_loss
+from gan_style.losses import GANLoss, content_loss, discriminator_losses, gaussian_blur, l1_loss
 from gan_style.models.contract import Defaults
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
@@ -33,8 +33,13 @@ def cycle_losses(
     rec_A: torch.Tensor,
     rec_B: torch.Tensor,
     lambda_cycle: float,
+    blur: float = 0.0,
 ) -> dict[str, torch.Tensor]:
-    """Cycle consistency, F(G(x)) ~ x and G(F(y)) ~ y (Zhu et al. 2017, eq. 2)."""
+    """Cycle consistency, F(G(x)) ~ x and G(F(y)) ~ y (Zhu et al. 2017, eq. 2). With `blur`
+    (px) both sides are compared after a Gaussian blur: texture finer than that need not come
+    back, so a translation that flattens it (a painting) is not pushed to hide it in its
+    output for the way back."""
+    real_A, real_B, rec_A, rec_B = (gaussian_blur(x, blur) for x in (real_A, real_B, rec_A, rec_B))
     return {
         "G/cycle_A": l1_loss(rec_A, real_A) * lambda_cycle,
         "G/cycle_B": l1_loss(rec_B, real_B) * lambda_cycle,
@@ -84,11 +89,12 @@ class CycleGAN(Defaults, nn.Module):
         seed: int = 0,
         lambda_perceptual: float = 0.0,
         vgg: nn.Module | None = None,
+        cycle_blur: float = 0.0,
     ) -> None:
         super().__init__()
         self.G_AB, self.G_BA, self.D_A, self.D_B = G_AB, G_BA, D_A, D_B
         self.gan_loss = GANLoss(gan_mode)
-        self.lambda_cycle = lambda_cycle
+        self.lambda_cycle, self.cycle_blur = lambda_cycle, cycle_blur
         self.lambda_identity = lambda_identity
         self.lambda_gp = lambda_gp
         self.pool_A = ImagePool(pool_size, seed=seed + 1)
@@ -128,6 +134,7 @@ class CycleGAN(Defaults, nn.Module):
             pool_size=cfg.train.pool_size,
             seed=cfg.train.seed,
             lambda_perceptual=cfg.loss.lambda_perceptual,
+            cycle_blur=cfg.loss.cycle_blur,
             vgg=perceptual_network(cfg),
         )  # fmt: skip
 
@@ -170,7 +177,9 @@ class CycleGAN(Defaults, nn.Module):
             "G/gan_B": self.gan_loss(self.D_B(out["fake_B"]), True, for_discriminator=False),
             "G/gan_A": self.gan_loss(self.D_A(out["fake_A"]), True, for_discriminator=False),
         }
-        losses |= cycle_losses(real_A, real_B, out["rec_A"], out["rec_B"], self.lambda_cycle)
+        losses |= cycle_losses(
+            real_A, real_B, out["rec_A"], out["rec_B"], self.lambda_cycle, self.cycle_blur
+        )
         if self.lambda_perceptual > 0:
             losses["G/perceptual_A"] = self._perceptual(out["fake_B"], real_A)
             losses["G/perceptual_B"] = self._perceptual(out["fake_A"], real_B)

@@ -52,9 +52,11 @@ class MultiStyleCycleGAN(Defaults, nn.Module):
         lambda_style_encoder: float = 1.0,
         pool_size: int = 50,
         seed: int = 0,
+        cycle_blur: float = 0.0,
     ) -> None:
         super().__init__()
         self.G_AB, self.G_BA, self.D_A, self.D_B = G_AB, G_BA, D_A, D_B
+        self.cycle_blur = cycle_blur
         self.style_embedding, self.style_encoder = style_embedding, style_encoder
         self.styles = list(styles)
         self.gan_loss = GANLoss(gan_mode)
@@ -106,7 +108,7 @@ class MultiStyleCycleGAN(Defaults, nn.Module):
             styles=styles, gan_mode=cfg.loss.gan_mode, lambda_cycle=cfg.loss.lambda_cycle,
             lambda_identity=cfg.loss.lambda_identity, lambda_gp=cfg.loss.lambda_gp,
             lambda_style_encoder=cfg.loss.lambda_style_encoder, pool_size=cfg.train.pool_size,
-            seed=cfg.train.seed,
+            seed=cfg.train.seed, cycle_blur=cfg.loss.cycle_blur,
         )  # fmt: skip
 
     @property
@@ -157,7 +159,9 @@ class MultiStyleCycleGAN(Defaults, nn.Module):
             "G/gan_B": self.gan_loss(self.D_B(out["fake_B"], style), True, for_discriminator=False),
             "G/gan_A": self.gan_loss(self.D_A(out["fake_A"]), True, for_discriminator=False),
         }
-        losses |= cycle_losses(real_A, real_B, out["rec_A"], out["rec_B"], self.lambda_cycle)
+        losses |= cycle_losses(
+            real_A, real_B, out["rec_A"], out["rec_B"], self.lambda_cycle, self.cycle_blur
+        )
         # The encoder learns to find a painting's style code from the painting alone.
         losses["G/style_encoder"] = (
             F.mse_loss(self.style_encoder(real_B), code.detach()) * self.lambda_style_encoder
