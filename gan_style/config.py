@@ -408,10 +408,14 @@ def validate(cfg: Config) -> None:
     ):
         raise ConfigError(
             "model.global_skip needs a ResNet generator whose output is its input's kind "
-            "(not colorization)"
+            "(not colorization); with another, set model.global_skip=false "
+            "model.skip_filter=false"
         )
     if cfg.model.skip_filter and not cfg.model.global_skip:
-        raise ConfigError("model.skip_filter filters the global skip: set model.global_skip=true")
+        raise ConfigError(
+            "model.skip_filter filters the global skip: set model.global_skip=true, or "
+            "model.skip_filter=false"
+        )
     if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
             "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"

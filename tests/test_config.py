@@ -108,6 +108,9 @@ class TestErrors:
 
     def test_unet_needs_divisible_crop(self) -> None:
         with pytest.raises(ConfigError, match="divisible by 256"):
+            load_config("monet", ["model.generator=unet_256", "data.crop_size=200"])
+        # The demo's generators have a global skip, which a U-Net lacks: the error says so.
+        with pytest.raises(ConfigError, match=r"set model\.global_skip=false model\.skip_filter"):
             load_config("demo", ["model.generator=unet_256"])
 
 
