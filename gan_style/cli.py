@@ -124,11 +124,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
     return _translation_report(report, args.out)
 
 
-# Options of `translate` that only the PyTorch path has, with their defaults.
+# Options of `translate` that only the PyTorch path has, with the values an ONNX file accepts.
 TORCH_ONLY_OPTIONS = {
-    "batch_size": None, "tile": 0, "tile_overlap": None, "tile_norm": "whole",
-    "precision": "fp32", "conv_backend": "auto", "device": "auto", "style": None,
-    "style_image": None, "eval_mode": False,
+    "batch_size": (None,), "tile": (0,), "tile_overlap": (None,), "tile_norm": ("whole",),
+    "precision": ("fp32",), "conv_backend": ("auto",), "device": ("auto", "cpu"),
+    "style": (None,), "style_image": (None,), "eval_mode": (False,),
 }  # fmt: skip
 
 
@@ -137,8 +137,8 @@ def _translate_onnx(args: argparse.Namespace) -> int:
     from gan_style.errors import ConfigError
     from gan_style.inference.files import translate_paths_onnx
 
-    given = [name for name, default in TORCH_ONLY_OPTIONS.items()
-             if getattr(args, name) not in (default, "cpu")]  # fmt: skip
+    given = [name for name, accepted in TORCH_ONLY_OPTIONS.items()
+             if getattr(args, name) not in accepted]  # fmt: skip
     if given:
         options = ", ".join("--" + name.replace("_", "-") for name in given)
         raise ConfigError(

@@ -21,6 +21,7 @@ from torch import nn
 
 from gan_style.config import Config
 from gan_style.data.lab import lab_to_rgb, rgb_to_lab
+from gan_style.models.contract import generator_options
 from gan_style.models.pix2pix import Pix2Pix
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
@@ -58,7 +59,7 @@ class Colorization(Pix2Pix):
     @classmethod
     def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
         m = cfg.model
-        G = build_generator(m.generator, 1, 2, m.ngf, m.norm, m.dropout, antialias=m.antialias)
+        G = build_generator(m.generator, 1, 2, m.ngf, m.norm, m.dropout, **generator_options(m))
         return {"G_AB": init_weights(G, m.init, m.init_gain)}
 
     @classmethod

@@ -8,7 +8,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import torch
 from torch import nn
 
-from gan_style.config import Config
+from gan_style.config import Config, ModelConfig
 
 Batch = dict[str, torch.Tensor]  # "A", "B" images in [-1, 1]; "style" indices for styled models
 
@@ -110,3 +110,9 @@ class Defaults:
 
     def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
         return None
+
+
+def generator_options(m: ModelConfig) -> dict[str, bool]:
+    """The `model.*` options that every model passes to `build_generator` the same way, so a
+    new one is added here once rather than in each model."""
+    return {"antialias": m.antialias, "global_skip": m.global_skip, "skip_filter": m.skip_filter}

@@ -25,7 +25,7 @@ from torch import nn
 
 from gan_style.config import Config
 from gan_style.losses import GANLoss, discriminator_losses, patch_nce_loss
-from gan_style.models.contract import Defaults
+from gan_style.models.contract import Defaults, generator_options
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
@@ -98,9 +98,7 @@ class CUT(Defaults, nn.Module):
     @classmethod
     def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
         m, ch = cfg.model, cfg.data.channels
-        G = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, antialias=m.antialias,
-                            global_skip=m.global_skip,
-                                  skip_filter=m.skip_filter)  # fmt: skip
+        G = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, **generator_options(m))
         return {"G_AB": init_weights(G, m.init, m.init_gain)}
 
     @classmethod

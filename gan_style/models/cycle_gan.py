@@ -20,7 +20,7 @@ from torch import nn
 
 from gan_style.config import Config
 from gan_style.losses import GANLoss, content_loss, discriminator_losses, gaussian_blur, l1_loss
-from gan_style.models.contract import Defaults
+from gan_style.models.contract import Defaults, generator_options
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
@@ -109,9 +109,9 @@ class CycleGAN(Defaults, nn.Module):
         m, ch = cfg.model, cfg.data.channels
 
         def generator() -> nn.Module:
-            net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout,
-                                  antialias=m.antialias, global_skip=m.global_skip,
-                                  skip_filter=m.skip_filter)  # fmt: skip
+            net = build_generator(
+                m.generator, ch, ch, m.ngf, m.norm, m.dropout, **generator_options(m)
+            )
             return init_weights(net, m.init, m.init_gain)
 
         return {name: generator() for name in ("G_AB", "G_BA")}

@@ -22,7 +22,7 @@ from torch import nn
 from gan_style.config import Config
 from gan_style.data.folders import style_names
 from gan_style.losses import GANLoss, discriminator_losses
-from gan_style.models.contract import Defaults
+from gan_style.models.contract import Defaults, generator_options
 from gan_style.models.cycle_gan import cycle_losses, identity_losses
 from gan_style.models.image_pool import ImagePool
 from gan_style.networks import build_discriminator, build_generator, init_weights
@@ -83,8 +83,7 @@ class MultiStyleCycleGAN(Defaults, nn.Module):
 
         def generator() -> nn.Module:
             net = build_generator(m.generator, ch, ch, m.ngf, m.norm, m.dropout, m.style_dim,
-                                  antialias=m.antialias, global_skip=m.global_skip,
-                                  skip_filter=m.skip_filter)  # fmt: skip
+                                  **generator_options(m))  # fmt: skip
             return init_weights(net, m.init, m.init_gain)
 
         return {
