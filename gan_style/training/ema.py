@@ -31,13 +31,14 @@ class GeneratorEMA:
         self.model = model
 
         def average(
-            avg: torch.Tensor, current: torch.Tensor, updates: torch.Tensor
-        ) -> torch.Tensor:
-            beta = warm_decay(decay, int(updates))
-            return avg + (current - avg) * (1 - beta)
+            averaged: list[torch.Tensor], current: list[torch.Tensor], updates: torch.Tensor
+        ) -> None:
+            # One fused lerp over every tensor: a Python loop of small ops per tensor cost
+            # about a tenth of a demo iteration on 2 CPU cores.
+            torch._foreach_lerp_(averaged, current, 1.0 - warm_decay(decay, int(updates)))
 
         self.networks: dict[str, AveragedModel] = {
-            name: AveragedModel(net, avg_fn=average, use_buffers=True).requires_grad_(False)
+            name: AveragedModel(net, multi_avg_fn=average, use_buffers=True).requires_grad_(False)
             for name, net in model.named_generators.items()
         }
 

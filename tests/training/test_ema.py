@@ -75,6 +75,20 @@ def test_samples_and_scores_use_the_average_and_training_continues_on_its_own(
     assert (averaged / "samples" / "step_0000004.png").is_file()
 
 
+def test_the_average_is_swapped_in_only_at_sample_and_score_steps(make_config, monkeypatch) -> None:
+    """Swapping copies every generator twice; once per step it cost ~15% of a demo iteration."""
+    swaps = []
+    swapped_in = GeneratorEMA.swapped_in
+
+    def counted(self):
+        swaps.append(1)
+        return swapped_in(self)
+
+    monkeypatch.setattr(GeneratorEMA, "swapped_in", counted)
+    train(make_config(train={"max_steps": 6, "ema_decay": 0.9}, log={"sample_every": 3}), run="s")
+    assert len(swaps) == 2  # steps 3 and 6 (the last); none at the other four
+
+
 def test_decay_out_of_range_is_refused(make_config) -> None:
     from gan_style.errors import ConfigError
 
