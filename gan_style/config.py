@@ -22,6 +22,7 @@ SHIPPED_EXPERIMENTS = (Path(__file__).parent / "experiments").resolve()
 Generator = Literal["resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"]
 Discriminator = Literal["basic", "n_layers", "pixel"]
 Norm = Literal["instance", "batch", "none"]
+Upsample = Literal["transpose", "resize"]
 Init = Literal["normal", "xavier", "kaiming", "orthogonal"]
 GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
 Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
@@ -70,6 +71,7 @@ class ModelConfig:
     init_gain: float = 0.02  # scale of the normal/xavier/orthogonal initialisation
     style_dim: int = 64  # multistyle: size of the style code that modulates the generators
     antialias: bool = False  # ResNet generators: blurred down/upsampling (CUT's option)
+    upsample: Upsample = "transpose"  # ResNet generators: resize = nearest doubling, then conv
     spectral_norm: bool = False  # every discriminator convolution spectrally normalised
     global_skip: bool = False  # ResNet generators predict a change to their input (see README)
     skip_filter: bool = False  # global skip through a learned colour matrix and 5x5 filter
@@ -419,6 +421,16 @@ def validate(cfg: Config) -> None:
     if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
             "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"
+        )
+    if cfg.model.upsample != "transpose" and not cfg.model.generator.startswith("resnet"):
+        raise ConfigError(
+            "model.upsample needs a ResNet generator (resnet_9blocks, resnet_6blocks); "
+            "set model.upsample=transpose"
+        )
+    if cfg.model.upsample != "transpose" and cfg.model.antialias:
+        raise ConfigError(
+            "model.antialias already upsamples by blurred doubling and a convolution: "
+            "set model.upsample=transpose, or model.antialias=false"
         )
     if cfg.model.generator.startswith("unet"):
         depth = 7 if cfg.model.generator == "unet_128" else 8

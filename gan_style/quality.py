@@ -51,6 +51,8 @@ VARIANTS: dict[str, list[str]] = {
                                "loss.lambda_identity=0.1"],
     "antialias": [*PAPER, "model.antialias=true"],
     "antialias+ema": [*PAPER, "model.antialias=true", "train.ema_decay=0.999"],
+    "resize": [*PAPER, "model.upsample=resize"],
+    "demo+resize": ["model.upsample=resize"],
     "spectral_norm": [*PAPER, "model.spectral_norm=true"],
     "r1": [*PAPER, "loss.lambda_r1=1.0"],
 }  # fmt: skip

@@ -41,3 +41,14 @@ def test_two_variants_two_seeds(tmp_path: Path, monkeypatch, capsys) -> None:
     assert skip != paper
     with pytest.raises(SystemExit, match="unknown variant"):
         main(["quality", "--variants", "nope"])
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_every_variant_is_a_valid_demo_config(name: str) -> None:
+    """A variant's keys are checked when its first run starts, ten minutes into `make quality`;
+    here a misspelt or conflicting key fails at once."""
+    from gan_style.config import load_config
+    from gan_style.models import build_model
+
+    cfg = load_config("demo", VARIANTS[name])
+    assert build_model(cfg).G_AB is not None

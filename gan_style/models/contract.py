@@ -112,7 +112,8 @@ class Defaults:
         return None
 
 
-def generator_options(m: ModelConfig) -> dict[str, bool]:
+def generator_options(m: ModelConfig) -> dict[str, bool | str]:
     """The `model.*` options that every model passes to `build_generator` the same way, so a
     new one is added here once rather than in each model."""
-    return {"antialias": m.antialias, "global_skip": m.global_skip, "skip_filter": m.skip_filter}
+    return {"antialias": m.antialias, "upsample": m.upsample, "global_skip": m.global_skip,
+            "skip_filter": m.skip_filter}  # fmt: skip

@@ -100,3 +100,47 @@ def test_training_moves_the_skip_filter(make_config) -> None:
 def test_skip_filter_needs_the_global_skip(make_config) -> None:
     with pytest.raises(ConfigError, match=r"set model\.global_skip=true"):
         make_config(model={"skip_filter": True})
+
+
+def test_resize_upsampling_has_no_built_in_checkerboard() -> None:
+    """A transposed 3x3 stride-2 convolution gives odd and even output pixels different numbers
+    of taps, so a constant input comes out as a checkerboard; nearest doubling then a 3x3
+    convolution gives every inner pixel the same sum."""
+    torch.manual_seed(0)
+    transposed = build_generator("resnet_6blocks", ngf=8)
+    resized = build_generator("resnet_6blocks", ngf=8, upsample="resize")
+    assert any(isinstance(m, torch.nn.ConvTranspose2d) for m in transposed.modules())
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in resized.modules())
+    ups = [m for m in resized.model if isinstance(m, torch.nn.Upsample)]
+    assert len(ups) == 2 and all(m.mode == "nearest" and m.scale_factor == 2 for m in ups)
+    x = torch.rand(1, 3, 40, 24) * 2 - 1
+    assert resized(x).shape == x.shape
+
+    constant = torch.ones(1, 4, 6, 6)
+    for up in (
+        torch.nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1, bias=False),
+        torch.nn.Sequential(
+            torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(4, 1, 3, padding=1, bias=False)
+        ),
+    ):
+        torch.nn.init.constant_(up.weight if hasattr(up, "weight") else up[1].weight, 1.0)
+        inner = up(constant)[0, 0, 2:-2, 2:-2]
+        spread = (inner.max() - inner.min()).item()
+        assert (spread > 0) == isinstance(up, torch.nn.ConvTranspose2d)
+
+
+@pytest.mark.slow
+def test_resize_upsampling_trains_and_reloads(make_config) -> None:
+    cfg = make_config(model={"upsample": "resize", "global_skip": True}, train={"max_steps": 2})
+    gens = load_generators(train(cfg, run="resize"))
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in gens.G_AB.modules())
+    assert gens.G_AB.model[-2].weight.abs().sum() > 0
+
+
+def test_resize_upsampling_is_refused_where_it_cannot_apply(make_config) -> None:
+    with pytest.raises(ConfigError, match=r"model\.upsample needs a ResNet generator"):
+        make_config(model={"upsample": "resize", "generator": "unet_128"})
+    with pytest.raises(ConfigError, match=r"model\.antialias already upsamples"):
+        make_config(model={"upsample": "resize", "antialias": True})
+    with pytest.raises(ConfigError, match=r"model\.upsample: 'bilinear' is not one of"):
+        make_config(model={"upsample": "bilinear"})
