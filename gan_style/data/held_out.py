@@ -4,6 +4,7 @@ grids and galleries show a model, with their ground truth where the data has som
 from __future__ import annotations
 
 import dataclasses
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,8 +70,9 @@ def held_out_images(
         held.inputs["A"], held.truths["A"] = [gray_rgb(image) for image in images], images
         return held
     if cfg.data.dataset_mode != "unaligned":
-        pair_files = find_pairs(cfg.data, split)[:limit]
-        pairs = [load_pair(pair, cfg.data) for pair in pair_files]
+        pair_files, pairs = _readable_pairs(find_pairs(cfg.data, split)[:limit], cfg)
+        if not pairs:
+            raise DataError(f"no readable held-out pairs in {root} (named above)")
         held.names["A"] = [first.stem for first, _ in pair_files]
         held.inputs["A"], held.truths["A"] = [a for a, _ in pairs], [b for _, b in pairs]
         return held
@@ -94,6 +96,20 @@ def held_out_images(
             raise DataError(f"no readable held-out images in {root / folder} (named above)")
         held.names[side], held.inputs[side] = names, images
     return held
+
+
+def _readable_pairs(pair_files: list, cfg: Config) -> tuple[list, list]:
+    """The pairs that can be read and their images; each unreadable one is named on stderr in
+    one line and left out (as `load_readable` does for single images)."""
+    kept, pairs = [], []
+    for pair in pair_files:
+        try:
+            pairs.append(load_pair(pair, cfg.data))
+        except DataError as e:
+            print(f"skipped: {e}", file=sys.stderr)
+            continue
+        kept.append(pair)
+    return kept, pairs
 
 
 def _where(items: list, keep: list[bool]) -> list:

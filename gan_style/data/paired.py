@@ -28,8 +28,11 @@ def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
         if not paths:
             raise DataError(f"no images in {folder}; aligned data holds A|B pairs side by side")
         for path in paths:
-            with Image.open(path) as img:
-                width = img.size[0]
+            try:
+                with Image.open(path) as img:
+                    width = img.size[0]
+            except OSError:  # unreadable: the loaders name it and leave it out
+                continue
             if width % 2:
                 raise DataError(
                     f"{path} is not an A|B pair: its width {width} is odd; aligned data holds "

@@ -52,3 +52,26 @@ def test_samples_are_network_inputs(cfg: Config) -> None:
     assert samples["A"].shape == samples["B"].shape == (2, 3, 32, 32)  # crop size, both sides
     assert samples["A"].min() >= -1 and samples["A"].max() <= 1
     assert not np.allclose(samples["A"].numpy(), samples["B"].numpy())
+
+
+@pytest.mark.parametrize("mode", ["paired", "aligned"])
+def test_an_unreadable_pair_is_named_and_the_others_kept(
+    tmp_path: Path, mode: str, capsys: pytest.CaptureFixture
+) -> None:
+    from tests.models.test_pix2pix import aligned_dataset
+
+    root = tmp_path / "pairs"
+    if mode == "aligned":
+        aligned_dataset(root, count=3)
+        bad = sorted((root / "test").glob("*.png"))[1]
+    else:
+        write_images(root / "testA", 3)
+        write_images(root / "testB", 3, seed=5)
+        bad = root / "testB" / "img_001.png"
+    bad.write_bytes(b"not an image")
+    cfg = tiny_config(root, tmp_path / "runs", data={"dataset_mode": mode})
+    held = held_out_images(cfg)
+    assert len(held.inputs["A"]) == len(held.truths["A"]) == 2
+    assert bad.stem not in held.names["A"]
+    err = capsys.readouterr().err
+    assert err.startswith("skipped: ") and str(bad) in err and err.count("\n") == 1
