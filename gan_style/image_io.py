@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gan_style.errors import DataError
+
+Item = TypeVar("Item")
+Loaded = TypeVar("Loaded")
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 # The largest image decoded, in pixels: about 8000 x 8000 (a 64-megapixel photo), 192 MB as
@@ -107,20 +112,26 @@ def read_image(
         raise DataError(f"cannot read image {path}: {reason}; remove or replace the file") from None
 
 
-def load_readable(
-    paths: list[Path], channels: int = 3, max_pixels: int | None = MAX_PIXELS
-) -> tuple[list[Path], list[np.ndarray]]:
-    """The files of `paths` that can be read, and their images; each unreadable one is named on
-    stderr, in one line, and left out, so that one bad file does not stop the others."""
-    kept, images = [], []
-    for path in paths:
+def readable(items: list[Item], load: Callable[[Item], Loaded]) -> tuple[list[Item], list[Loaded]]:
+    """The `items` that `load` can read, and what it read; each one it cannot (a `DataError`)
+    is named on stderr, in one line, and left out, so that one bad file does not stop the
+    others."""
+    kept, loaded = [], []
+    for item in items:
         try:
-            images.append(load_image(path, channels, max_pixels))
+            loaded.append(load(item))
         except DataError as e:
             print(f"skipped: {e}", file=sys.stderr)
             continue
-        kept.append(path)
-    return kept, images
+        kept.append(item)
+    return kept, loaded
+
+
+def load_readable(
+    paths: list[Path], channels: int = 3, max_pixels: int | None = MAX_PIXELS
+) -> tuple[list[Path], list[np.ndarray]]:
+    """The files of `paths` that can be read, and their images (see `readable`)."""
+    return readable(paths, lambda path: load_image(path, channels, max_pixels))
 
 
 def _check(path: Path) -> str | None:

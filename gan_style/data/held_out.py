@@ -4,7 +4,6 @@ grids and galleries show a model, with their ground truth where the data has som
 from __future__ import annotations
 
 import dataclasses
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from gan_style.image_io import (
     images_by_name,
     load_image,
     load_readable,
+    readable,
 )
 
 SIDES = ("A", "B")
@@ -70,7 +70,9 @@ def held_out_images(
         held.inputs["A"], held.truths["A"] = [gray_rgb(image) for image in images], images
         return held
     if cfg.data.dataset_mode != "unaligned":
-        pair_files, pairs = _readable_pairs(find_pairs(cfg.data, split)[:limit], cfg)
+        pair_files, pairs = readable(
+            find_pairs(cfg.data, split)[:limit], lambda pair: load_pair(pair, cfg.data)
+        )
         if not pairs:
             raise DataError(f"no readable held-out pairs in {root} (named above)")
         held.names["A"] = [first.stem for first, _ in pair_files]
@@ -88,28 +90,14 @@ def held_out_images(
                 raise EvaluationError(
                     f"{truth_dir} lacks ground truth for {', '.join(missing[:5])}"
                 )
-            readable, truths = load_readable([truth[n] for n in names], cfg.data.channels)
-            keep = [truth[n] in readable for n in names]  # an image without truth is left out
+            read, truths = load_readable([truth[n] for n in names], cfg.data.channels)
+            keep = [truth[n] in read for n in names]  # an image without truth is left out
             names, images = _where(names, keep), _where(images, keep)
             held.truths[side] = truths
         if not names:
             raise DataError(f"no readable held-out images in {root / folder} (named above)")
         held.names[side], held.inputs[side] = names, images
     return held
-
-
-def _readable_pairs(pair_files: list, cfg: Config) -> tuple[list, list]:
-    """The pairs that can be read and their images; each unreadable one is named on stderr in
-    one line and left out (as `load_readable` does for single images)."""
-    kept, pairs = [], []
-    for pair in pair_files:
-        try:
-            pairs.append(load_pair(pair, cfg.data))
-        except DataError as e:
-            print(f"skipped: {e}", file=sys.stderr)
-            continue
-        kept.append(pair)
-    return kept, pairs
 
 
 def _where(items: list, keep: list[bool]) -> list:
