@@ -75,6 +75,7 @@ class ModelConfig:
     spectral_norm: bool = False  # every discriminator convolution spectrally normalised
     global_skip: bool = False  # ResNet generators predict a change to their input (see README)
     skip_filter: bool = False  # global skip through a learned colour matrix and 5x5 filter
+    long_skip: bool = False  # ResNet generators: first layer's features join the last layer's
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
     nce_patches: int = 256  # CUT: patch locations sampled per layer and image
     nce_mlp: int = 256  # CUT: width (and output size) of each layer's two-layer MLP head
@@ -421,6 +422,11 @@ def validate(cfg: Config) -> None:
     if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
             "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"
+        )
+    if cfg.model.long_skip and not cfg.model.generator.startswith("resnet"):
+        raise ConfigError(
+            "model.long_skip needs a ResNet generator (resnet_9blocks, resnet_6blocks); "
+            "U-Nets have long skips at every level already: set model.long_skip=false"
         )
     if cfg.model.upsample != "transpose" and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(

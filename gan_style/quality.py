@@ -53,6 +53,7 @@ VARIANTS: dict[str, list[str]] = {
     "antialias+ema": [*PAPER, "model.antialias=true", "train.ema_decay=0.999"],
     "resize": [*PAPER, "model.upsample=resize"],
     "demo+resize": ["model.upsample=resize"],
+    "demo+long_skip": ["model.long_skip=true"],
     "spectral_norm": [*PAPER, "model.spectral_norm=true"],
     "r1": [*PAPER, "loss.lambda_r1=1.0"],
 }  # fmt: skip

@@ -19,6 +19,7 @@ from gan_style.networks.blocks import (
 )
 
 SKIP_LIMIT = 0.999  # atanh's input bound in the global skip: +-3.8 before the final tanh
+FIRST_FEATURES = 3  # ResnetGenerator.model[3]: the first layer's ReLU, at full resolution
 
 
 class ResnetGenerator(nn.Module):
@@ -41,6 +42,12 @@ class ResnetGenerator(nn.Module):
     it had not left the identity after 600 iterations.)
     With `skip_filter` as well, the kept input first goes through a learned colour matrix and
     5x5 filter (`SkipFilter`), which also start as the identity.
+
+    With `long_skip` the first layer's full-resolution features are concatenated to the last
+    convolution's input (U-Net's long skip), so pixel-scale changes such as dark outlines on
+    edges need not be rebuilt through the quarter-resolution blocks and the upsamplings. It
+    doubles the last layer's input channels (another module tree: reference weights load only
+    without it).
     """
 
     def __init__(
@@ -56,6 +63,7 @@ class ResnetGenerator(nn.Module):
         global_skip: bool = False,
         skip_filter: bool = False,
         upsample: str = "transpose",
+        long_skip: bool = False,
     ) -> None:
         super().__init__()
         if global_skip and in_channels != out_channels:
@@ -95,8 +103,10 @@ class ResnetGenerator(nn.Module):
                     )
                 ]  # fmt: skip
             layers += [*up, make_norm(ch // 2), nn.ReLU(True)]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, kernel_size=7), nn.Tanh()]
+        last = nn.Conv2d(2 * ngf if long_skip else ngf, out_channels, kernel_size=7)
+        layers += [nn.ReflectionPad2d(3), last, nn.Tanh()]
         self.model = nn.Sequential(*layers)
+        self.long_skip = long_skip
         self.skip_gain = nn.Parameter(torch.ones(1)) if global_skip else None
         self.skip_filter = SkipFilter(out_channels) if skip_filter else None
         self.reset_after_init()
@@ -108,9 +118,14 @@ class ResnetGenerator(nn.Module):
             nn.init.zeros_(last.bias)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
-        source = x
-        for layer in self.model if self.skip_gain is None else self.model[:-1]:  # [-1]: Tanh
+        source, first = x, None
+        last = len(self.model) - 3  # the ReflectionPad2d in front of the last convolution
+        for i, layer in enumerate(self.model if self.skip_gain is None else self.model[:-1]):
+            if i == last and self.long_skip:
+                x = torch.cat([x, first], 1)
             x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
+            if i == FIRST_FEATURES:
+                first = x
         if self.skip_gain is not None:
             if self.skip_filter is not None:
                 source = self.skip_filter(source)
@@ -225,10 +240,11 @@ def build_generator(
     global_skip: bool = False,
     skip_filter: bool = False,
     upsample: str = "transpose",
+    long_skip: bool = False,
 ) -> nn.Module:
     """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks); `antialias`
     a ResNet with blurred down- and upsampling; `upsample="resize"` one with resize-convolution
-    upsampling."""
+    upsampling; `long_skip` one whose last layer also sees the first layer's features."""
     if name not in GENERATORS:
         raise ValueError(f"unknown generator '{name}'; choose one of {', '.join(GENERATORS)}")
     kwargs = {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf, "norm": norm,
@@ -246,7 +262,13 @@ def build_generator(
             raise ValueError(f"unknown upsampling '{upsample}'; choose transpose or resize")
         if not name.startswith("resnet"):
             raise ValueError(f"resize-convolution upsampling needs a resnet generator, not {name}")
+        if antialias:
+            raise ValueError("antialias already upsamples by blurred doubling and a convolution")
         kwargs["upsample"] = upsample
+    if long_skip:
+        if not name.startswith("resnet"):
+            raise ValueError(f"a long skip needs a resnet generator, not {name}")
+        kwargs["long_skip"] = True
     if global_skip:
         if not name.startswith("resnet"):
             raise ValueError(f"a global skip needs a resnet generator, not {name}")

@@ -144,3 +144,38 @@ def test_resize_upsampling_is_refused_where_it_cannot_apply(make_config) -> None
         make_config(model={"upsample": "resize", "antialias": True})
     with pytest.raises(ConfigError, match=r"model\.upsample: 'bilinear' is not one of"):
         make_config(model={"upsample": "bilinear"})
+
+
+def test_long_skip_feeds_the_first_layers_features_to_the_last_layer() -> None:
+    """By hand: the first four modules (pad, conv, norm, ReLU) give full-resolution features
+    that are concatenated to the upsampled ones in front of the last convolution."""
+    torch.manual_seed(0)
+    net = init_weights(build_generator("resnet_6blocks", ngf=8, long_skip=True), "normal", 0.02)
+    x = torch.rand(1, 3, 24, 20) * 2 - 1
+    with torch.no_grad():
+        first = net.model[:4](x)
+        decoded = net.model[4:-3](first.clone())
+        expected = net.model[-3:](torch.cat([decoded, first], 1))
+        assert torch.allclose(net(x), expected, atol=1e-6)
+    assert net.model[-2].in_channels == 16 and first.shape[-2:] == x.shape[-2:]
+    plain = build_generator("resnet_6blocks", ngf=8)
+    assert set(net.state_dict()) == set(plain.state_dict())  # same names, a wider last layer
+    skip = build_generator("resnet_6blocks", ngf=8, long_skip=True, global_skip=True)
+    assert torch.allclose(skip(x), x, atol=2e-3)  # still starts as the identity
+
+
+@pytest.mark.slow
+def test_long_skip_trains_and_reloads(make_config) -> None:
+    cfg = make_config(model={"long_skip": True, "global_skip": True}, train={"max_steps": 2})
+    gens = load_generators(train(cfg, run="long"))
+    last = gens.G_AB.model[-2]
+    assert last.in_channels == 2 * cfg.model.ngf and last.weight.abs().sum() > 0
+
+
+def test_long_skip_and_conflicting_sampling_are_refused(make_config) -> None:
+    with pytest.raises(ConfigError, match=r"model\.long_skip needs a ResNet generator"):
+        make_config(model={"long_skip": True, "generator": "unet_128"})
+    with pytest.raises(ValueError, match="a long skip needs a resnet generator"):
+        build_generator("unet_128", long_skip=True)
+    with pytest.raises(ValueError, match="antialias already upsamples"):
+        build_generator("resnet_6blocks", antialias=True, upsample="resize")
