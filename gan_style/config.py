@@ -19,7 +19,7 @@ EXPERIMENTS_DIR = Path("experiments")  # the local folder, relative to where the
 # experiments/ in a checkout).
 SHIPPED_EXPERIMENTS = (Path(__file__).parent / "experiments").resolve()
 
-Generator = Literal["resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"]
+Generator = Literal["resnet_9blocks", "resnet_6blocks", "resnet_4blocks", "unet_128", "unet_256"]
 Discriminator = Literal["basic", "n_layers", "pixel"]
 Norm = Literal["instance", "batch", "none"]
 Upsample = Literal["transpose", "resize"]
@@ -421,17 +421,19 @@ def validate(cfg: Config) -> None:
         )
     if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
-            "model.antialias needs a ResNet generator (resnet_9blocks, resnet_6blocks)"
+            "model.antialias needs a ResNet generator "
+            "(resnet_9blocks, resnet_6blocks or resnet_4blocks)"
         )
     if cfg.model.long_skip and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
-            "model.long_skip needs a ResNet generator (resnet_9blocks, resnet_6blocks); "
-            "U-Nets have long skips at every level already: set model.long_skip=false"
+            "model.long_skip needs a ResNet generator "
+            "(resnet_9blocks, resnet_6blocks or resnet_4blocks); U-Nets have long skips at every "
+            "level already: set model.long_skip=false"
         )
     if cfg.model.upsample != "transpose" and not cfg.model.generator.startswith("resnet"):
         raise ConfigError(
-            "model.upsample needs a ResNet generator (resnet_9blocks, resnet_6blocks); "
-            "set model.upsample=transpose"
+            "model.upsample needs a ResNet generator "
+            "(resnet_9blocks, resnet_6blocks or resnet_4blocks); set model.upsample=transpose"
         )
     if cfg.model.upsample != "transpose" and cfg.model.antialias:
         raise ConfigError(

@@ -34,6 +34,7 @@ def test_two_variants_two_seeds(tmp_path: Path, monkeypatch, capsys) -> None:
     assert 0 < result["identity_ssim_AB"] < 1
     for row in result["variants"].values():
         assert [r["seed"] for r in row["runs"]] == [0, 1] and row["seconds_mean"] > 0
+        assert [r["steps"] for r in row["runs"]] == [2, 2]
         assert row["ssim_AB"]["ci95"][0] <= row["ssim_AB"]["mean"] <= row["ssim_AB"]["ci95"][1]
         assert 0 < row["content_ssim_photos"]["mean"] <= 1
     assert result["variants"]["global_skip+ema"]["overrides"] == VARIANTS["global_skip+ema"]
@@ -41,6 +42,8 @@ def test_two_variants_two_seeds(tmp_path: Path, monkeypatch, capsys) -> None:
     assert skip != paper
     with pytest.raises(SystemExit, match="unknown variant"):
         main(["quality", "--variants", "nope"])
+    with pytest.raises(SystemExit, match="--steps must be 0"):
+        main(["quality", "--steps", "-1"])
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -223,6 +223,7 @@ class UnetGenerator(nn.Module):
 GENERATORS = {
     "resnet_9blocks": lambda **kw: ResnetGenerator(n_blocks=9, **kw),
     "resnet_6blocks": lambda **kw: ResnetGenerator(n_blocks=6, **kw),
+    "resnet_4blocks": lambda **kw: ResnetGenerator(n_blocks=4, **kw),
     "unet_128": lambda **kw: UnetGenerator(num_downs=7, **kw),
     "unet_256": lambda **kw: UnetGenerator(num_downs=8, **kw),
 }

@@ -12,7 +12,7 @@ from gan_style.data.demo import WARM
 from gan_style.inference import load_generators, translate_images
 from gan_style.models import build_model
 from gan_style.networks import build_generator, init_weights
-from gan_style.networks.blocks import SkipFilter
+from gan_style.networks.blocks import ResnetBlock, SkipFilter
 from gan_style.training.loop import train
 
 
@@ -179,3 +179,10 @@ def test_long_skip_and_conflicting_sampling_are_refused(make_config) -> None:
         build_generator("unet_128", long_skip=True)
     with pytest.raises(ValueError, match="antialias already upsamples"):
         build_generator("resnet_6blocks", antialias=True, upsample="resize")
+
+
+def test_resnet_4blocks_is_the_resnet_with_four_residual_blocks() -> None:
+    for name, blocks in (("resnet_4blocks", 4), ("resnet_6blocks", 6), ("resnet_9blocks", 9)):
+        net = build_generator(name, ngf=4)
+        assert sum(isinstance(m, ResnetBlock) for m in net.modules()) == blocks
+        assert net(torch.zeros(1, 3, 16, 12)).shape == (1, 3, 16, 12)

@@ -49,7 +49,8 @@ class TestGenerators:
         assert torch.equal(net(x), net(x))
 
     def test_unknown_name_lists_choices(self) -> None:
-        with pytest.raises(ValueError, match="resnet_9blocks, resnet_6blocks, unet_128, unet_256"):
+        choices = "resnet_9blocks, resnet_6blocks, resnet_4blocks, unet_128, unet_256"
+        with pytest.raises(ValueError, match=choices):
             build_generator("resnet_12blocks")
 
     def test_size_multiple(self) -> None:
