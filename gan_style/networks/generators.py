@@ -124,8 +124,8 @@ class ResnetGenerator(nn.Module):
             if i == last and self.long_skip:
                 x = torch.cat([x, first], 1)
             x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
-            if i == FIRST_FEATURES:
-                first = x
+            if i == FIRST_FEATURES and self.long_skip:
+                first = x  # held only when needed: at 512 px the paper's is 64 MiB
         if self.skip_gain is not None:
             if self.skip_filter is not None:
                 source = self.skip_filter(source)

@@ -3,6 +3,8 @@ away from it."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 import torch
@@ -186,3 +188,16 @@ def test_resnet_4blocks_is_the_resnet_with_four_residual_blocks() -> None:
         net = build_generator(name, ngf=4)
         assert sum(isinstance(m, ResnetBlock) for m in net.modules()) == blocks
         assert net(torch.zeros(1, 3, 16, 12)).shape == (1, 3, 16, 12)
+
+
+@pytest.mark.parametrize("long_skip", [False, True])
+def test_the_first_features_are_held_only_for_the_long_skip(long_skip: bool) -> None:
+    """At 512 px the paper generator's first features are 64 MiB: without the long skip they
+    must be freed as soon as the next layer has read them."""
+    net = build_generator("resnet_6blocks", ngf=4, long_skip=long_skip).eval()
+    first, alive = [], []
+    net.model[3].register_forward_hook(lambda m, i, o: first.append(weakref.ref(o)))
+    net.model[7].register_forward_hook(lambda m, i, o: alive.append(first[0]() is not None))
+    with torch.no_grad():
+        net(torch.zeros(1, 3, 16, 16))
+    assert alive == [long_skip]
