@@ -39,8 +39,8 @@ PAPER = [
     "train.ema_decay=0.0", "train.epochs=6",
 ]  # fmt: skip
 SKIP_FILTER = ["model.global_skip=true", "model.skip_filter=true"]
-# The previous session's defaults: global skip, skip filter, cycle 3, identity 0.1, EMA, on the
-# paper's six residual blocks and schedule.
+# The demo's defaults before the long skip: global skip, skip filter, cycle 3, identity 0.1 and
+# EMA, on the paper's six residual blocks and 6 + 6 epochs.
 SKIP_FILTER_DEFAULTS = [
     "model.generator=resnet_6blocks", "model.long_skip=false", "loss.lambda_identity=0.1",
     "train.epochs=6",
