@@ -20,6 +20,7 @@ EXPERIMENTS_DIR = Path("experiments")  # the local folder, relative to where the
 SHIPPED_EXPERIMENTS = (Path(__file__).parent / "experiments").resolve()
 
 Generator = Literal["resnet_9blocks", "resnet_6blocks", "resnet_4blocks", "unet_128", "unet_256"]
+RESNETS = ", ".join(g for g in typing.get_args(Generator) if g.startswith("resnet"))
 Discriminator = Literal["basic", "n_layers", "pixel"]
 Norm = Literal["instance", "batch", "none"]
 Upsample = Literal["transpose", "resize"]
@@ -419,22 +420,17 @@ def validate(cfg: Config) -> None:
             "model.skip_filter filters the global skip: set model.global_skip=true, or "
             "model.skip_filter=false"
         )
-    if cfg.model.antialias and not cfg.model.generator.startswith("resnet"):
-        raise ConfigError(
-            "model.antialias needs a ResNet generator "
-            "(resnet_9blocks, resnet_6blocks or resnet_4blocks)"
-        )
-    if cfg.model.long_skip and not cfg.model.generator.startswith("resnet"):
-        raise ConfigError(
-            "model.long_skip needs a ResNet generator "
-            "(resnet_9blocks, resnet_6blocks or resnet_4blocks); U-Nets have long skips at every "
-            "level already: set model.long_skip=false"
-        )
-    if cfg.model.upsample != "transpose" and not cfg.model.generator.startswith("resnet"):
-        raise ConfigError(
-            "model.upsample needs a ResNet generator "
-            "(resnet_9blocks, resnet_6blocks or resnet_4blocks); set model.upsample=transpose"
-        )
+    resnet_only = {
+        "model.antialias": (cfg.model.antialias, ""),
+        "model.long_skip": (
+            cfg.model.long_skip,
+            "; U-Nets have long skips at every level already: set model.long_skip=false",
+        ),
+        "model.upsample": (cfg.model.upsample != "transpose", "; set model.upsample=transpose"),
+    }
+    for key, (used, fix) in resnet_only.items():
+        if used and not cfg.model.generator.startswith("resnet"):
+            raise ConfigError(f"{key} needs a ResNet generator ({RESNETS}){fix}")
     if cfg.model.upsample != "transpose" and cfg.model.antialias:
         raise ConfigError(
             "model.antialias already upsamples by blurred doubling and a convolution: "
