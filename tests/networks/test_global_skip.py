@@ -201,3 +201,12 @@ def test_the_first_features_are_held_only_for_the_long_skip(long_skip: bool) -> 
     with torch.no_grad():
         net(torch.zeros(1, 3, 16, 16))
     assert alive == [long_skip]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("antialias", True), ("long_skip", True), ("upsample", "resize")]
+)
+def test_every_resnet_only_option_names_the_resnets(make_config, option: str, value) -> None:
+    with pytest.raises(ConfigError, match=rf"model\.{option} needs a ResNet generator \("
+                       r"resnet_9blocks, resnet_6blocks, resnet_4blocks\)"):  # fmt: skip
+        make_config(model={option: value, "generator": "unet_128"})
