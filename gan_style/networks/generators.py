@@ -248,32 +248,24 @@ def build_generator(
     upsampling; `long_skip` one whose last layer also sees the first layer's features."""
     if name not in GENERATORS:
         raise ValueError(f"unknown generator '{name}'; choose one of {', '.join(GENERATORS)}")
+    if upsample not in ("transpose", "resize"):
+        raise ValueError(f"unknown upsampling '{upsample}'; choose transpose or resize")
+    if antialias and upsample == "resize":
+        raise ValueError("antialias already upsamples by blurred doubling and a convolution")
+    resnet_only = {
+        "style_dim": (style_dim, "style conditioning"),
+        "antialias": (antialias, "anti-aliased sampling"),
+        "upsample": (upsample if upsample != "transpose" else "", "resize-convolution upsampling"),
+        "long_skip": (long_skip, "a long skip"),
+        "global_skip": (global_skip, "a global skip"),
+    }
     kwargs = {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf, "norm": norm,
               "dropout": dropout}  # fmt: skip
-    if style_dim:
-        if not name.startswith("resnet"):
-            raise ValueError(f"style conditioning needs a resnet generator, not {name}")
-        kwargs["style_dim"] = style_dim
-    if antialias:
-        if not name.startswith("resnet"):
-            raise ValueError(f"anti-aliased sampling needs a resnet generator, not {name}")
-        kwargs["antialias"] = True
-    if upsample != "transpose":
-        if upsample != "resize":
-            raise ValueError(f"unknown upsampling '{upsample}'; choose transpose or resize")
-        if not name.startswith("resnet"):
-            raise ValueError(f"resize-convolution upsampling needs a resnet generator, not {name}")
-        if antialias:
-            raise ValueError("antialias already upsamples by blurred doubling and a convolution")
-        kwargs["upsample"] = upsample
-    if long_skip:
-        if not name.startswith("resnet"):
-            raise ValueError(f"a long skip needs a resnet generator, not {name}")
-        kwargs["long_skip"] = True
-    if global_skip:
-        if not name.startswith("resnet"):
-            raise ValueError(f"a global skip needs a resnet generator, not {name}")
-        kwargs["global_skip"] = True
+    for key, (value, what) in resnet_only.items():
+        if value:
+            if not name.startswith("resnet"):
+                raise ValueError(f"{what} needs a resnet generator, not {name}")
+            kwargs[key] = value
     if skip_filter:
         kwargs["skip_filter"] = True
     return GENERATORS[name](**kwargs)
