@@ -86,7 +86,9 @@ def sample_images(folder: Path, size: int, count: int, seed: int = 0) -> list[Pa
 
 
 def _to8(y: np.ndarray) -> np.ndarray:
-    return np.clip(np.round((y[0].transpose(1, 2, 0) + 1) * 127.5), 0, 255).astype(np.uint8)
+    from gan_style.inference.onnx_engine import to_uint8
+
+    return to_uint8(y[0])
 
 
 def _onnx_session(generator: torch.nn.Module, folder: Path, int8: bool, calibration: list):

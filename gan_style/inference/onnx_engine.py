@@ -72,5 +72,11 @@ class OnnxGenerator:
         x = image.astype(np.float32).transpose(2, 0, 1)[None] / np.float32(127.5) - np.float32(1)
         x = np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
         (y,) = self.session.run(None, {self.input_name: x})
-        y = np.rint((y[0, :, :h, :w] + np.float32(1)) * np.float32(127.5))
-        return np.clip(y, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+        return to_uint8(y[0, :, :h, :w])
+
+
+def to_uint8(y: np.ndarray) -> np.ndarray:
+    """A CxHxW network output in [-1, 1] as an HxWxC 8-bit image, rounded half to even as
+    `translation.translate_batch` rounds on the tensor, so both engines' files agree."""
+    y = np.rint((y + np.float32(1)) * np.float32(127.5))
+    return np.clip(y, 0, 255).astype(np.uint8).transpose(1, 2, 0)

@@ -104,3 +104,16 @@ def test_foreign_and_broken_onnx_files_are_refused(exported: Path, tmp_path: Pat
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
+
+
+def test_eight_bit_conversion_rounds_and_clips_as_the_pytorch_path_does() -> None:
+    import torch
+
+    from gan_style.inference.onnx_engine import to_uint8
+
+    # -1 -> 0, 1 -> 255, 0 -> 127.5 (half to even: 128), beyond [-1, 1] clipped; CxHxW -> HxWxC
+    y = np.array([[[-1.0, 1.0, 0.0, -3.0]], [[2.0, 1 / 127.5 - 1, 0.5, -0.5]]], np.float32)
+    expected = np.array([[[0, 255], [255, 1], [128, 191], [0, 64]]], np.uint8)
+    np.testing.assert_array_equal(to_uint8(y), expected)
+    t = torch.from_numpy(y).add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+    np.testing.assert_array_equal(to_uint8(y), t.permute(1, 2, 0).numpy())
