@@ -85,10 +85,19 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
                     info = gr.Markdown(models.describe(labels[0]))
                     checkpoint = gr.Dropdown(label="Checkpoint")
                     direction = gr.Radio(["AtoB", "BtoA"], value="AtoB", label="Direction")
-                    mode = gr.Radio(list(STYLE_MODES), value=STYLE_MODES[0], label="Style")
+                    mode = gr.Radio(
+                        list(STYLE_MODES), value=STYLE_MODES[0], label="Style", elem_id="mode"
+                    )
                     style = gr.Dropdown(label="Style name")
                     sliders = [
-                        gr.Slider(0, 1, step=0.05, value=1.0 if i == 0 else 0.0, visible=False)
+                        gr.Slider(
+                            0,
+                            1,
+                            step=0.05,
+                            value=1.0 if i == 0 else 0.0,
+                            visible=False,
+                            elem_id=f"weight{i}",
+                        )
                         for i in range(most_styles)
                     ]
                     style_image = gr.File(label="Style image", file_count="single")

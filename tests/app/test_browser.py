@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,9 @@ from PIL import Image
 
 from gan_style.cli import main
 from gan_style.image_io import load_image
+from gan_style.training.loop import train
 from tests.conftest import write_images
+from tests.models.test_multistyle import styled_config
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +40,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(run_dir: Path, tmp_path: Path):
+@contextlib.contextmanager
+def serving(run_dir: Path, tmp_path: Path) -> Iterator[str]:
+    """`gan-style serve RUN` in its own process until the block ends; yields the page's URL."""
     port = free_port()
     env = os.environ | {"GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     log = (tmp_path / "serve.log").open("w")
@@ -59,9 +64,17 @@ def server(run_dir: Path, tmp_path: Path):
     else:
         process.kill()
         pytest.fail("serve did not answer within 120 s")
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(run_dir: Path, tmp_path: Path) -> Iterator[str]:
+    with serving(run_dir, tmp_path) as url:
+        yield url
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
@@ -94,3 +107,39 @@ def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_p
     assert served.shape == (45, 61, 3)
     assert main(["translate", str(run_dir), str(photo), "--out", str(tmp_path / "cli")]) == 0
     assert np.array_equal(served, load_image(tmp_path / "cli" / "img_000.png"))
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
+def test_multistyle_blend_from_the_sliders_matches_the_command(
+    styled_root: Path, tmp_path: Path
+) -> None:
+    """The page's blend sliders give the image that `translate --style monet:0.7,ukiyoe:0.3`
+    gives: the sliders show for a multistyle model, carry the style names, and reach the code."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    run = train(styled_config(styled_root, tmp_path / "runs"), run="s")
+    write_images(tmp_path / "photos", 1, size=(40, 36), seed=6)
+    photo = tmp_path / "photos" / "img_000.png"
+    with serving(run, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.goto(url, wait_until="networkidle")
+        page.click("#mode label:has-text('blend')")
+        page.wait_for_selector("#weight1", state="visible")
+        labels = [page.inner_text(f"#weight{i} label") for i in range(2)]
+        for i, weight in enumerate(("0.7", "0.3")):
+            page.fill(f"#weight{i} input[type=number]", weight)
+            page.press(f"#weight{i} input[type=number]", "Tab")
+        page.set_input_files("#uploads input[type=file]", str(photo))
+        page.wait_for_selector("#uploads :text('img_000.png')")
+        page.click("#translate")
+        link = page.wait_for_selector("#downloads a[href*='img_000']", timeout=120_000)
+        data = page.request.get(link.get_attribute("href")).body()
+        status = page.input_value("#status textarea")
+        browser.close()
+    assert [label.strip() for label in labels] == ["monet", "ukiyoe"]
+    assert status == "translated 1 of 1 image(s)"
+    served = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
+    for style, equal in (("monet:0.7,ukiyoe:0.3", True), ("monet", False)):
+        out = tmp_path / style.replace(":", "_").replace(",", "_")
+        assert main(["translate", str(run), str(photo), "--out", str(out), "--style", style]) == 0
+        assert np.array_equal(served, load_image(out / "img_000.png")) == equal, style
