@@ -31,20 +31,23 @@ from gan_style.inference import Generators, load_generators, translate_images
 from gan_style.training.loop import train
 
 # The demo's settings before the measured defaults of experiments/demo.yaml: the paper's
-# generator and losses (with the demo's small networks, 34x34 PatchGAN and identity weight 1)
-# and its 6 + 6 epochs (2,400 iterations). Each single-option variant is measured against it.
+# generator and losses (with the demo's small networks, 34x34 PatchGAN and identity weight 1),
+# one image per iteration and 6 + 6 epochs (2,400 iterations). Each single-option variant is
+# measured against it.
 PAPER = [
     "model.generator=resnet_6blocks", "model.global_skip=false", "model.skip_filter=false",
     "model.long_skip=false", "loss.lambda_cycle=10.0", "loss.lambda_identity=1.0",
-    "train.ema_decay=0.0", "train.epochs=6",
+    "train.ema_decay=0.0", "train.batch_size=1", "train.epochs=6", "train.epochs_decay=6",
 ]  # fmt: skip
 SKIP_FILTER = ["model.global_skip=true", "model.skip_filter=true"]
 # The demo's defaults before the long skip: global skip, skip filter, cycle 3, identity 0.1 and
-# EMA, on the paper's six residual blocks and 6 + 6 epochs.
+# EMA, on the paper's six residual blocks, one image per iteration and 6 + 6 epochs.
 SKIP_FILTER_DEFAULTS = [
     "model.generator=resnet_6blocks", "model.long_skip=false", "loss.lambda_identity=0.1",
-    "train.epochs=6",
+    "train.batch_size=1", "train.epochs=6", "train.epochs_decay=6",
 ]  # fmt: skip
+# The demo's defaults before batches of 4: one image per iteration, 7 + 6 epochs (2,600).
+BATCH1 = ["train.batch_size=1", "train.epochs=7", "train.epochs_decay=6"]
 # name -> overrides of the demo experiment; "demo" keeps its settings (the measured defaults).
 VARIANTS: dict[str, list[str]] = {
     "demo": [],
@@ -66,9 +69,10 @@ VARIANTS: dict[str, list[str]] = {
     "skip_filter_defaults": SKIP_FILTER_DEFAULTS,
     "skip_filter_defaults+resize": [*SKIP_FILTER_DEFAULTS, "model.upsample=resize"],
     "skip_filter_defaults+long_skip": [*SKIP_FILTER_DEFAULTS, "model.long_skip=true"],
-    "demo-long_skip": ["model.long_skip=false"],
-    "demo+identity": ["loss.lambda_identity=0.1", "train.epochs=6"],
-    "demo+resize": ["model.upsample=resize"],
+    "batch1": BATCH1,
+    "batch1-long_skip": [*BATCH1, "model.long_skip=false"],
+    "batch1+identity": [*BATCH1, "loss.lambda_identity=0.1", "train.epochs=6"],
+    "batch1+resize": [*BATCH1, "model.upsample=resize"],
 }  # fmt: skip
 T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "monet2photo-mini" / "testB"

@@ -55,3 +55,19 @@ def test_every_variant_is_a_valid_demo_config(name: str) -> None:
 
     cfg = load_config("demo", VARIANTS[name])
     assert build_model(cfg).G_AB is not None
+
+
+def test_reference_variants_keep_their_schedule_whatever_the_demo_defaults() -> None:
+    """`paper` and the earlier defaults are comparisons measured at one image per iteration and
+    a fixed schedule; a change of the demo's batch or epochs must not change them silently."""
+    from gan_style.config import load_config
+
+    def schedule(name: str) -> tuple[int, int, int]:
+        t = load_config("demo", VARIANTS[name]).train
+        return t.batch_size, t.epochs, t.epochs_decay
+
+    demo = load_config("demo", []).train
+    assert (demo.batch_size, demo.epochs, demo.epochs_decay) == (4, 12, 11)
+    assert schedule("paper") == schedule("skip_filter_defaults") == (1, 6, 6)
+    assert schedule("batch1") == schedule("batch1+resize") == (1, 7, 6)
+    assert schedule("batch1+identity") == (1, 6, 6)
