@@ -77,6 +77,17 @@ def server(run_dir: Path, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+def translate_one(page, photo: Path) -> tuple[np.ndarray, str]:
+    """Upload `photo`, press Translate, download the output: (its pixels, the Messages text)."""
+    page.set_input_files("#uploads input[type=file]", str(photo))
+    page.wait_for_selector(f"#uploads :text('{photo.name}')")
+    page.click("#translate")
+    link = page.wait_for_selector(f"#downloads a[href*='{photo.stem}']", timeout=120_000)
+    data = page.request.get(link.get_attribute("href")).body()
+    served = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
+    return served, page.input_value("#status textarea")
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
 def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_path: Path) -> None:
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
@@ -94,16 +105,10 @@ def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_p
         )
         page.goto(server, wait_until="networkidle")
         assert "experiment tiny, model cycle_gan" in page.content()
-        page.set_input_files("#uploads input[type=file]", str(photo))
-        page.wait_for_selector("#uploads :text('img_000.png')")
-        page.click("#translate")
-        link = page.wait_for_selector("#downloads a[href*='img_000']", timeout=120_000)
-        data = page.request.get(link.get_attribute("href")).body()
-        status = page.input_value("#status textarea")
+        served, status = translate_one(page, photo)
         browser.close()
     assert status == "translated 1 of 1 image(s)"
     assert outside == []  # the page fetched nothing from the internet
-    served = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
     assert served.shape == (45, 61, 3)
     assert main(["translate", str(run_dir), str(photo), "--out", str(tmp_path / "cli")]) == 0
     assert np.array_equal(served, load_image(tmp_path / "cli" / "img_000.png"))
@@ -129,16 +134,10 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
         for i, weight in enumerate(("0.7", "0.3")):
             page.fill(f"#weight{i} input[type=number]", weight)
             page.press(f"#weight{i} input[type=number]", "Tab")
-        page.set_input_files("#uploads input[type=file]", str(photo))
-        page.wait_for_selector("#uploads :text('img_000.png')")
-        page.click("#translate")
-        link = page.wait_for_selector("#downloads a[href*='img_000']", timeout=120_000)
-        data = page.request.get(link.get_attribute("href")).body()
-        status = page.input_value("#status textarea")
+        served, status = translate_one(page, photo)
         browser.close()
     assert [label.strip() for label in labels] == ["monet", "ukiyoe"]
     assert status == "translated 1 of 1 image(s)"
-    served = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
     for style, equal in (("monet:0.7,ukiyoe:0.3", True), ("monet", False)):
         out = tmp_path / style.replace(":", "_").replace(",", "_")
         assert main(["translate", str(run), str(photo), "--out", str(out), "--style", style]) == 0
