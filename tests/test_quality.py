@@ -71,3 +71,67 @@ def test_reference_variants_keep_their_schedule_whatever_the_demo_defaults() -> 
     assert schedule("paper") == schedule("skip_filter_defaults") == (1, 6, 6)
     assert schedule("batch1") == schedule("batch1+resize") == (1, 7, 6)
     assert schedule("batch1+identity") == (1, 6, 6)
+
+
+def test_out_file_resumes_and_keeps_what_it_holds(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`--out FILE`: written after every run; a rerun trains only the runs FILE lacks, keeps the
+    variants and seeds it was not asked for, and refuses a file of other options or another kind."""
+    import gan_style.quality as quality
+
+    monkeypatch.chdir(tmp_path)
+    trained: list[str] = []
+    real_train = quality.train
+
+    def counting_train(cfg, run):
+        trained.append(run)
+        return real_train(cfg, run=run)
+
+    monkeypatch.setattr(quality, "train", counting_train)
+    out = tmp_path / "q.json"
+    argv = ["quality", "--steps", "2", "--photos", str(tmp_path / "none"), "--out", str(out)]
+    assert main([*argv, "--seeds", "1", "--variants", "paper"]) == 0
+    first = json.loads(out.read_text())
+    assert trained == ["paper_seed0"] and [
+        r["seed"] for r in first["variants"]["paper"]["runs"]
+    ] == [0]
+    capsys.readouterr()
+
+    assert main([*argv, "--seeds", "2", "--variants", "paper,ema"]) == 0
+    assert trained == ["paper_seed0", "paper_seed1", "ema_seed0", "ema_seed1"]
+    second = json.loads(out.read_text())
+    assert second == json.loads(capsys.readouterr().out)
+    assert second["variants"]["paper"]["runs"][0] == first["variants"]["paper"]["runs"][0]
+
+    assert main([*argv, "--seeds", "1", "--variants", "ema"]) == 0  # nothing to train
+    assert len(trained) == 4
+    third = json.loads(out.read_text())
+    assert [r["seed"] for r in third["variants"]["ema"]["runs"]] == [0, 1]
+    assert third["variants"]["paper"] == second["variants"]["paper"]
+
+    with pytest.raises(SystemExit, match="holds runs of --steps 2 with 0 photos"):
+        main(["quality", "--steps", "3", "--photos", str(tmp_path / "none"), "--out", str(out)])
+    other = tmp_path / "notes.json"
+    other.write_text('{"mine": 1}')
+    with pytest.raises(SystemExit, match=r"notes\.json is not a quality result; choose another"):
+        main(["quality", "--steps", "2", "--out", str(other)])
+    assert other.read_text() == '{"mine": 1}' and len(trained) == 4
+
+
+def test_json_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch) -> None:
+    """A write that fails at the rename (a kill, a full disk) leaves the previous file and no
+    temporary file behind."""
+    import os
+
+    from gan_style.evaluation.report import write_json
+
+    path = tmp_path / "q.json"
+    write_json({"runs": 1}, path)
+
+    def failing_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_json({"runs": 2}, path)
+    assert json.loads(path.read_text()) == {"runs": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["q.json"]

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,17 @@ def json_safe(obj: Any) -> Any:
 
 
 def write_json(obj: Any, path: Path) -> None:
+    """Through a temporary file renamed over `path`: a run killed mid-write (scores written
+    after every run of an hours-long `gan-style quality`) leaves the previous file whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(json_safe(obj), indent=2, allow_nan=False) + "\n")
+    text = json.dumps(json_safe(obj), indent=2, allow_nan=False) + "\n"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # the umask's permissions
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_scores_csv(scores: list[ImageScore], path: Path) -> None:
