@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_style.config import load_config, to_dict
+from gan_style.config import Config, load_config, to_dict
 from gan_style.data.demo import build_demo_dataset
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.evaluation.report import write_json
@@ -100,7 +100,7 @@ def content_ssim(gens: Generators, photos: list[np.ndarray]) -> float:
     return mean_of(ssim, [luminance(p) for p in photos], [luminance(f) for f in fakes])
 
 
-def run_settings(cfg) -> str:
+def run_settings(cfg: Config) -> str:
     """A run's resolved config without its folders: a run in an `--out` file is reused only if
     this is unchanged (same variant keys, and the same demo defaults underneath them)."""
     raw = to_dict(cfg)
@@ -116,8 +116,10 @@ def earlier_rows(out: Path | None, steps: int, photos: int) -> dict[str, dict]:
     try:
         old = json.loads(out.read_text())
         variants = old["variants"]
+        if not all(isinstance(r["seed"], int) for row in variants.values() for r in row["runs"]):
+            raise TypeError("a run without a seed")
         same = old["experiment"] == "demo" and old["steps"] == steps and old["photos"] == photos
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         raise SystemExit(
             f"gan-style quality: {out} is not a quality result; choose another --out"
         ) from None

@@ -115,6 +115,9 @@ def test_out_file_resumes_and_keeps_what_it_holds(tmp_path: Path, monkeypatch, c
     with pytest.raises(SystemExit, match=r"notes\.json is not a quality result; choose another"):
         main(["quality", "--steps", "2", "--out", str(other)])
     assert other.read_text() == '{"mine": 1}' and len(trained) == 4
+    other.write_text('{"experiment": "demo", "steps": 2, "photos": 0, "variants": [1]}')
+    with pytest.raises(SystemExit, match="is not a quality result"):
+        main([*argv[:-1], str(other)])
 
 
 def test_json_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch) -> None:
