@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_style.inference.onnx_engine import to_uint8
 from gan_style.runtime.timing import peak_memory_gib, timed
 
 ENGINES = (
@@ -86,8 +87,6 @@ def sample_images(folder: Path, size: int, count: int, seed: int = 0) -> list[Pa
 
 
 def _to8(y: np.ndarray) -> np.ndarray:
-    from gan_style.inference.onnx_engine import to_uint8
-
     return to_uint8(y[0])
 
 

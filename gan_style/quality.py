@@ -72,6 +72,8 @@ VARIANTS: dict[str, list[str]] = {
     "skip_filter_defaults": SKIP_FILTER_DEFAULTS,
     "skip_filter_defaults+resize": [*SKIP_FILTER_DEFAULTS, "model.upsample=resize"],
     "skip_filter_defaults+long_skip": [*SKIP_FILTER_DEFAULTS, "model.long_skip=true"],
+    "demo+spectral_norm": ["model.spectral_norm=true"],
+    "demo+r1": ["loss.lambda_r1=1.0"],
     "batch1": BATCH1,
     "batch1-long_skip": [*BATCH1, "model.long_skip=false"],
     "batch1+identity": [*BATCH1, "loss.lambda_identity=0.1", "train.epochs=6"],
@@ -179,16 +181,23 @@ def run_variants(
             "photos": len(photos),
             "variants": dict(earlier),  # the file keeps the variants not asked for this time
         }
+
+        def config(name: str, seed: int) -> Config:
+            return load_config("demo", [*base, f"train.seed={seed}", *VARIANTS[name]])
+
         for name in variants:
-            old = {r["seed"]: r for r in earlier.get(name, {}).get("runs", [])}
+            reusable = {  # runs of the file trained with exactly these settings
+                r["seed"]: r
+                for r in earlier.get(name, {}).get("runs", [])
+                if r.get("settings") == run_settings(config(name, r["seed"]))
+            }
+            extra = [r for seed, r in sorted(reusable.items()) if seed >= seeds]
             runs = []
             for seed in range(seeds):
-                cfg = load_config("demo", [*base, f"train.seed={seed}", *VARIANTS[name]])
-                settings = run_settings(cfg)
-                if old.get(seed, {}).get("settings") == settings:
-                    runs.append(old.pop(seed))
+                if seed in reusable:
+                    runs.append(reusable[seed])
                     continue
-                old.pop(seed, None)  # trained with other settings: replaced
+                cfg = config(name, seed)
                 start = time.perf_counter()
                 run_dir = train(cfg, run=f"{name}_seed{seed}")
                 seconds = time.perf_counter() - start
@@ -202,16 +211,13 @@ def run_variants(
                     "psnr_AB": mean_of(psnr, fakes, truths),
                     "content_ssim_photos": content_ssim(gens, photos) if photos else None,
                     "seconds": seconds,
-                    "settings": settings,
+                    "settings": run_settings(cfg),
                 })  # fmt: skip
-                result["variants"][name] = summary(name, runs + list(old.values()), bool(photos))
-                if out is not None:
+                if out is not None:  # the runs so far, and the file's runs not yet reached
+                    rest = [r for s, r in sorted(reusable.items()) if seed < s < seeds]
+                    result["variants"][name] = summary(name, runs + rest + extra, bool(photos))
                     write_json(result, out)
-            for seed, run in sorted(old.items()):  # more seeds than asked for, run earlier
-                cfg = load_config("demo", [*base, f"train.seed={seed}", *VARIANTS[name]])
-                if run.get("settings") == run_settings(cfg):
-                    runs.append(run)
-            result["variants"][name] = summary(name, runs, bool(photos))
+            result["variants"][name] = summary(name, runs + extra, bool(photos))
     if out is not None:
         write_json(result, out)
     return result
