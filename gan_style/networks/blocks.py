@@ -6,9 +6,32 @@ import functools
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from gan_style.networks.nnpack import in_graph_capture
+
 NormFactory = Callable[[int], nn.Module]
+
+
+class InstanceNorm2d(nn.InstanceNorm2d):
+    """Instance norm that runs on CPU as group norm with one channel per group: the same
+    statistics, to rounding (1e-6), but PyTorch's group-norm kernel took 0.65 ms against
+    instance norm's 3.9 ms for 256x64x64 on one core of the development CPU (2x faster forward
+    and backward in training), and instance norm was a tenth of the paper generator's forward
+    pass. Same parameters and state_dict; CUDA, running statistics, autocast and graph capture
+    (ONNX export, tracing, compiling) keep PyTorch's own."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (
+            x.device.type == "cpu"
+            and x.dim() == 4
+            and not self.track_running_stats
+            and not torch.is_autocast_enabled("cpu")
+            and not in_graph_capture()
+        ):
+            return F.group_norm(x, x.shape[1], self.weight, self.bias, self.eps)
+        return super().forward(x)
 
 
 def norm_factory(norm: str) -> NormFactory:
@@ -18,7 +41,7 @@ def norm_factory(norm: str) -> NormFactory:
     code, so published weights (which hold none) load unchanged.
     """
     factories: dict[str, NormFactory] = {
-        "instance": functools.partial(nn.InstanceNorm2d, affine=False, track_running_stats=False),
+        "instance": functools.partial(InstanceNorm2d, affine=False, track_running_stats=False),
         "batch": functools.partial(nn.BatchNorm2d, affine=True, track_running_stats=True),
         "none": lambda _channels: nn.Identity(),
     }
@@ -38,7 +61,7 @@ class AdaIN(nn.Module):
 
     def __init__(self, channels: int, style_dim: int) -> None:
         super().__init__()
-        self.norm = nn.InstanceNorm2d(channels, affine=False)
+        self.norm = InstanceNorm2d(channels, affine=False)
         self.affine = nn.Linear(style_dim, 2 * channels)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:

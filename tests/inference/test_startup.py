@@ -35,3 +35,26 @@ def test_translate_loads_only_what_it_needs(run_dir: Path, tmp_path: Path) -> No
     )
     assert "HEAVY []" in done.stdout, done.stdout
     assert (tmp_path / "out" / "img_000.png").is_file()
+
+
+def test_translate_exits_quickly_with_its_status_and_output(run_dir: Path, tmp_path: Path) -> None:
+    """The command skips Python's teardown after translating (`cli.console`): what it printed,
+    its files and its exit status (1: an input was skipped) all survive the quick exit."""
+    write_images(tmp_path / "in", 2)
+    (tmp_path / "in" / "broken.png").write_bytes(b"not an image")
+    done = subprocess.run(
+        [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
+         "--out", str(tmp_path / "out"), "--device", "cpu"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert f"wrote 2 image(s) to {tmp_path / 'out'}" in done.stdout
+    assert "broken.png" in done.stderr and "skipped 1 unreadable image(s)" in done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img_000.png", "img_001.png"]
+
+
+def test_quick_exit_only_after_commands_that_finish_their_files() -> None:
+    from gan_style.cli import QUICK_EXIT, build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(QUICK_EXIT) <= set(commands) and "train" not in QUICK_EXIT

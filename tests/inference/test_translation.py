@@ -108,14 +108,15 @@ class TestReferenceWeights:
         assert (cfg.generator, cfg.ngf, cfg.norm) == (f"resnet_{n_blocks}blocks", 8, "instance")
         x = torch.rand(2, 3, 40, 48) * 2 - 1
         with torch.no_grad():
-            assert torch.allclose(gens.G_AB(x), reference(x), atol=1e-6)
+            # Rounding only: our instance norm runs as group norm on CPU.
+            assert torch.allclose(gens.G_AB(x), reference(x), atol=1e-5)
 
     def test_old_running_stats_are_ignored(self, tmp_path: Path) -> None:
         reference = self.save_reference(tmp_path / "old.pth", old_running_stats=True)
         x = torch.rand(1, 3, 32, 32) * 2 - 1
         with torch.no_grad():
             assert torch.allclose(
-                load_generators(tmp_path / "old.pth").G_AB(x), reference(x), atol=1e-6
+                load_generators(tmp_path / "old.pth").G_AB(x), reference(x), atol=1e-5
             )
 
     def test_single_generator_has_one_direction(self, tmp_path: Path) -> None:

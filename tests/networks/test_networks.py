@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gan_style.networks import build_discriminator, build_generator, init_weights, size_multiple
+from gan_style.networks.blocks import InstanceNorm2d
 
 
 class TestGenerators:
@@ -94,3 +95,45 @@ class TestInit:
     def test_unknown(self) -> None:
         with pytest.raises(ValueError, match="normal, xavier"):
             init_weights(torch.nn.Conv2d(1, 1, 1), "uniform")
+
+
+class TestInstanceNorm:
+    """Ours runs on CPU as group norm (one channel per group): PyTorch's own results, faster."""
+
+    @pytest.mark.parametrize("affine", [False, True])
+    def test_matches_pytorch_forward_and_backward(self, affine: bool, monkeypatch) -> None:
+        torch.manual_seed(0)
+        ours, theirs = InstanceNorm2d(6, affine=affine), torch.nn.InstanceNorm2d(6, affine=affine)
+        if affine:
+            with torch.no_grad():
+                ours.weight.normal_(), ours.bias.normal_()
+            theirs.load_state_dict(ours.state_dict())
+        x = torch.randn(3, 6, 9, 11, requires_grad=True)
+        target = torch.randn(3, 6, 9, 11)
+        calls = []
+        group_norm = torch.nn.functional.group_norm
+        monkeypatch.setattr(
+            torch.nn.functional,
+            "group_norm",
+            lambda *a, **k: calls.append(a[1]) or group_norm(*a, **k),
+        )
+        results = []
+        for norm in (ours, theirs):
+            y = norm(x)
+            grads = torch.autograd.grad((y * target).sum(), [x, *norm.parameters()])
+            results.append((y, *grads))
+        assert calls == [6]  # ours took the group-norm path, one group per channel
+        for got, want in zip(*results, strict=True):
+            assert torch.allclose(got, want, atol=1e-5)
+
+    def test_graph_capture_keeps_instance_norm(self, monkeypatch) -> None:
+        """ONNX export, tracing and compiling see PyTorch's instance norm."""
+        monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: True)
+        monkeypatch.setattr(torch.nn.functional, "group_norm", None)  # would fail if called
+        x = torch.randn(1, 4, 5, 5)
+        assert torch.allclose(InstanceNorm2d(4)(x), torch.nn.InstanceNorm2d(4)(x))
+
+    def test_generators_and_discriminators_use_it(self) -> None:
+        for net in (build_generator("resnet_6blocks", ngf=8), build_discriminator("basic", ndf=8)):
+            norms = [m for m in net.modules() if isinstance(m, torch.nn.InstanceNorm2d)]
+            assert norms and all(type(m) is InstanceNorm2d for m in norms)

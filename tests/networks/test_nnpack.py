@@ -108,15 +108,19 @@ def test_switching_keeps_parameters_and_checkpoint_keys() -> None:
     assert nnpack.use_nnpack(build_discriminator("basic", 3, 8, 3, "instance")) == 2
 
 
-def test_large_outputs_go_in_bands_of_rows(monkeypatch, nnpack_calls) -> None:
-    """Bands bound NNPACK's buffers; the result is the whole convolution's, padding included."""
-    monkeypatch.setattr(nnpack, "BAND_PIXELS", 40 * 16)
-    conv, fast = pair(nn.Conv2d(4, 5, 7, padding=3))
+@pytest.mark.parametrize(("kernel", "limit"), [(7, "FFT_BAND_PIXELS"), (3, "BAND_PIXELS")])
+def test_large_outputs_go_in_bands_of_rows(monkeypatch, nnpack_calls, kernel, limit) -> None:
+    """Bands bound NNPACK's buffers; the result is the whole convolution's, padding included.
+    FFT kernels (above 3x3) have their own, smaller limit."""
+    monkeypatch.setattr(nnpack, "BAND_PIXELS", 10**9)
+    monkeypatch.setattr(nnpack, "FFT_BAND_PIXELS", 10**9)
+    monkeypatch.setattr(nnpack, limit, 40 * 16)
+    conv, fast = pair(nn.Conv2d(4, 5, kernel, padding=kernel // 2))
     x = torch.randn(2, 4, 70, 40)
     with torch.no_grad():
         assert rel(fast(x), conv(x)) < 1e-5
     assert len(nnpack_calls) == 2 * 5  # 70 rows in bands of 16, each image alone
-    assert max(shape[-2] for shape in nnpack_calls) == 16 + 6
+    assert max(shape[-2] for shape in nnpack_calls) == 16 + kernel - 1
 
 
 def test_backend_resolution() -> None:
