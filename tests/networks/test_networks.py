@@ -101,15 +101,16 @@ class TestInstanceNorm:
     """Ours runs on CPU as group norm (one channel per group): PyTorch's own results, faster."""
 
     @pytest.mark.parametrize("affine", [False, True])
-    def test_matches_pytorch_forward_and_backward(self, affine: bool, monkeypatch) -> None:
+    def test_matches_pytorch_in_inference_and_is_pytorchs_in_training(
+        self, affine: bool, monkeypatch
+    ) -> None:
         torch.manual_seed(0)
         ours, theirs = InstanceNorm2d(6, affine=affine), torch.nn.InstanceNorm2d(6, affine=affine)
         if affine:
             with torch.no_grad():
                 ours.weight.normal_(), ours.bias.normal_()
             theirs.load_state_dict(ours.state_dict())
-        x = torch.randn(3, 6, 9, 11, requires_grad=True)
-        target = torch.randn(3, 6, 9, 11)
+        x = torch.randn(3, 6, 9, 11) * 3 + 1
         calls = []
         group_norm = torch.nn.functional.group_norm
         monkeypatch.setattr(
@@ -117,14 +118,12 @@ class TestInstanceNorm:
             "group_norm",
             lambda *a, **k: calls.append(a[1]) or group_norm(*a, **k),
         )
-        results = []
-        for norm in (ours, theirs):
-            y = norm(x)
-            grads = torch.autograd.grad((y * target).sum(), [x, *norm.parameters()])
-            results.append((y, *grads))
+        with torch.inference_mode():
+            assert torch.allclose(ours(x), theirs(x), atol=1e-5)
         assert calls == [6]  # ours took the group-norm path, one group per channel
-        for got, want in zip(*results, strict=True):
-            assert torch.allclose(got, want, atol=1e-5)
+        x.requires_grad_(True)
+        assert torch.equal(ours(x), theirs(x))  # training: PyTorch's own kernel, bit for bit
+        assert calls == [6]
 
     def test_graph_capture_keeps_instance_norm(self, monkeypatch) -> None:
         """ONNX export, tracing and compiling see PyTorch's instance norm."""
