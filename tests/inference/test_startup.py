@@ -58,3 +58,23 @@ def test_quick_exit_only_after_commands_that_finish_their_files() -> None:
 
     commands = build_parser()._subparsers._group_actions[0].choices
     assert set(QUICK_EXIT) <= set(commands) and "train" not in QUICK_EXIT
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_reader_that_leaves_gets_no_traceback(run_dir: Path, tmp_path: Path, unbuffered) -> None:
+    """`gan-style translate ... | head -0`: the images are written, the command ends with status
+    1 and says nothing more, whether its output was buffered or not."""
+    import os
+
+    write_images(tmp_path / "in", 1)
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
+         "--out", str(tmp_path / "out"), "--device", "cpu"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    child.stdout.close()  # the reader leaves before the first line
+    stderr = child.stderr.read().decode()
+    assert child.wait() == 1
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert (tmp_path / "out" / "img_000.png").is_file()
