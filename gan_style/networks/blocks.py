@@ -20,9 +20,9 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     against instance norm's 3.9 ms for 256x64x64 on one core of the development CPU, and
     instance norm had been a tenth of the paper generator's forward pass. Training keeps
     PyTorch's own, so runs stay bit-identical to earlier ones: a paired demo step showed no
-    gain (0.397 against 0.379 s, medians of 3 rounds). So do CUDA, running statistics,
-    autocast and graph capture (ONNX export, tracing, compiling). Same parameters, same
-    state_dict."""
+    gain (0.397 against 0.379 s, medians of 3 rounds). CUDA, running statistics, autocast and
+    graph capture (ONNX export, tracing, compiling) keep PyTorch's own too. Same parameters,
+    same state_dict."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if (
