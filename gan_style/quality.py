@@ -214,8 +214,8 @@ def run_variants(
                     "settings": run_settings(cfg),
                 })  # fmt: skip
                 if out is not None:  # the runs so far, and the file's runs not yet reached
-                    rest = [r for s, r in sorted(reusable.items()) if seed < s < seeds]
-                    result["variants"][name] = summary(name, runs + rest + extra, bool(photos))
+                    later = [r for s, r in sorted(reusable.items()) if s > seed]
+                    result["variants"][name] = summary(name, runs + later, bool(photos))
                     write_json(result, out)
             result["variants"][name] = summary(name, runs + extra, bool(photos))
     if out is not None:
