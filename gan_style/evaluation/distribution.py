@@ -19,6 +19,7 @@ import torch
 from gan_style.errors import EvaluationError
 from gan_style.evaluation.inception import FEATURE, FidExtractor
 from gan_style.image_io import find_images, load_image
+from gan_style.runtime.checkpoint import save_atomic
 
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000  # the papers' value; smaller sets use all their images in each subset
@@ -131,16 +132,13 @@ def folder_reference(folder: Path, extractor: FidExtractor, cache: Path | None =
 
 def write_statistics(path: Path, features: np.ndarray, settings: dict, source: dict) -> None:
     """Atomically, so that a killed evaluation never leaves half a cache entry."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     entry = {
         "format": CACHE_FORMAT,
         "features": torch.from_numpy(features),
         "settings": settings,
         "source": source,
     }
-    torch.save(entry, tmp)
-    tmp.replace(path)
+    save_atomic(entry, path)
 
 
 def read_statistics(path: Path, extractor: FidExtractor) -> Reference:

@@ -6,13 +6,13 @@ import csv
 import io
 import json
 import math
-import os
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from gan_style.evaluation.protocols import ImageScore
 from gan_style.evaluation.statistics import summarize
+from gan_style.runtime.files import write_atomic
 
 CSV_COLUMNS = ("protocol", "direction", "image", "ssim", "psnr", "mae", "lpips")
 DISTRIBUTION_METRICS = ("fid", "kid")
@@ -35,17 +35,10 @@ def json_safe(obj: Any) -> Any:
 
 
 def write_json(obj: Any, path: Path) -> None:
-    """Through a temporary file renamed over `path`: a run killed mid-write (scores written
-    after every run of an hours-long `gan-style quality`) leaves the previous file whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Whole or not at all: a run killed mid-write (scores written after every run of an
+    hours-long `gan-style quality`) leaves the previous file intact."""
     text = json.dumps(json_safe(obj), indent=2, allow_nan=False) + "\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # the umask's permissions
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def write_scores_csv(scores: list[ImageScore], path: Path) -> None:

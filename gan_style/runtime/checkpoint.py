@@ -9,10 +9,8 @@ and loaded with `weights_only=True`.
 from __future__ import annotations
 
 import ast
-import os
 import random
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ import torch
 from torch import nn
 
 from gan_style.errors import CheckpointError
+from gan_style.runtime.files import write_atomic
 
 FORMAT = 1  # the layout version written into every file
 LATEST = "latest.pt"  # the newest full checkpoint: resume from here
@@ -65,20 +64,9 @@ def resolve(path: str | Path) -> Path:
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:
-    """Write to a temporary file in the same folder, flush it to disk, then rename over `path`:
-    a crash mid-write leaves the previous file intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """`torch.save` whole or not at all (`files.write_atomic`): a crash mid-write leaves the
+    previous checkpoint intact."""
+    write_atomic(Path(path), lambda f: torch.save(obj, f))
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu", mmap: bool = False) -> dict:
