@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from gan_style.inference.files import Report
+    from gan_style.inference.mnn_engine import FileIndex
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -100,20 +101,26 @@ def cmd_compare(args: argparse.Namespace) -> None:
 
 def cmd_translate(args: argparse.Namespace) -> int:
     from gan_style.errors import ConfigError
+    from gan_style.inference.mnn_engine import default_engine
 
     if args.checkpoint.suffix.lower() == ".onnx":
         return _translate_onnx(args)
+    args.direction = args.direction or "AtoB"
+    args.engine = args.engine or default_engine()
+    if args.tile_overlap is not None and not (args.tile and args.tile_overlap < args.tile // 2):
+        raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
+    index = _converted_index(args)
+    if index is not None and (report := _translate_converted(args, index)) is not None:
+        return _translation_report(report, args.out)
+
     from gan_style.inference import load_generators
     from gan_style.inference.files import translate_paths
     from gan_style.runtime.device import pick_device
     from gan_style.runtime.speed import resolve_precision
 
-    args.direction = args.direction or "AtoB"
-    if args.tile_overlap is not None and not (args.tile and args.tile_overlap < args.tile // 2):
-        raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
     device = pick_device(args.device)
     batch_size = args.batch_size or (1 if device.type == "cpu" else 4)
-    gens = load_generators(args.checkpoint, device, args.conv_backend, args.eval_mode)
+    gens = load_generators(args.checkpoint, device, args.conv_backend, args.eval_mode, args.engine)
     gens.precision = resolve_precision(args.precision, device)
     style = gens.style_code(args.style, _style_image(args))
     report = translate_paths(
@@ -123,14 +130,60 @@ def cmd_translate(args: argparse.Namespace) -> int:
         whole_image_statistics=args.tile_norm == "whole", tile_overlap=args.tile_overlap,
         lanes=args.lanes,
     )  # fmt: skip
+    if index is not None and report.model is not None:
+        index.record(report.model)
     return _translation_report(report, args.out)
+
+
+# `translate` options under which a checkpoint may run as its cached MNN conversion, and the
+# values that allow it (the others need PyTorch's generators).
+MNN_OPTIONS = {
+    "batch_size": (None, 1), "tile": (0,), "lanes": (None,), "precision": ("fp32", "auto"),
+    "conv_backend": ("auto",), "style_image": (None,),
+}  # fmt: skip
+
+
+def _converted_index(args: argparse.Namespace) -> FileIndex | None:
+    """Where this checkpoint's MNN conversion is recorded, if these options can use one."""
+    from gan_style.inference.mnn_engine import FileIndex, cpu_only_machine
+
+    if args.engine == "pytorch" or any(
+        getattr(args, name) not in accepted for name, accepted in MNN_OPTIONS.items()
+    ):
+        return None
+    if args.device not in ("cpu", "auto") or (args.device == "auto" and not cpu_only_machine()):
+        return None
+    options = {"direction": args.direction, "style": args.style, "eval_mode": args.eval_mode}
+    return FileIndex(args.checkpoint, options)
+
+
+def _translate_converted(args: argparse.Namespace, index: FileIndex) -> Report | None:
+    """`translate` with the checkpoint's recorded MNN conversion, without starting PyTorch;
+    None when there is none (or it no longer loads), and PyTorch loads the checkpoint."""
+    from gan_style.errors import GanStyleError
+    from gan_style.inference.files import planned_outputs, write_converted
+    from gan_style.inference.mnn_engine import MnnGenerator, available
+    from gan_style.runtime.lanes import usable_cores
+
+    model = index.lookup()
+    if model is None or not available():
+        return None
+    try:
+        generator = MnnGenerator(model, usable_cores())
+    except GanStyleError:
+        return None
+    pairs = planned_outputs(args.inputs, args.out, args.format, args.overwrite)
+    return write_converted(
+        generator, pairs, args.quality, int(args.max_megapixels * 1e6),
+        description=f"translate {args.direction} (MNN)",
+    )  # fmt: skip
 
 
 # Options of `translate` that only the PyTorch path has, with the values an ONNX file accepts.
 TORCH_ONLY_OPTIONS = {
     "batch_size": (None,), "tile": (0,), "tile_overlap": (None,), "tile_norm": ("whole",),
     "precision": ("fp32",), "conv_backend": ("auto",), "device": ("auto", "cpu"),
-    "style": (None,), "style_image": (None,), "eval_mode": (False,),
+    "style": (None,), "style_image": (None,), "eval_mode": (False,), "engine": (None,),
 }  # fmt: skip
 
 
@@ -452,6 +505,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conv-backend", default="auto", choices=["auto", "native", "nnpack"],
                    help="auto: NNPACK (Winograd/FFT) convolutions for fp32 on CPU")  # fmt: skip
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument(
+        "--engine", choices=["auto", "pytorch", "mnn"],
+        help="on the CPU: auto (default; GAN_STYLE_ENGINE overrides) runs the generator's MNN "
+        "conversion, made once per weights and cached, where MNN converts it faithfully, and "
+        "the next run of the same checkpoint starts without PyTorch; pytorch; mnn (or an error)",
+    )  # fmt: skip
     _add_style_options(p)
     _add_eval_mode_option(p)
     p.set_defaults(func=cmd_translate)

@@ -146,7 +146,7 @@ def build_gallery(
     entries = list(zip(columns, loaded, codes, strict=True))
     for i, (column, gens, code) in enumerate(tqdm(entries, desc="gallery")):
         generator = gens.pick(direction)
-        fakes = translate_images(generator, inputs, gens.multiple, style=code)
+        fakes = translate_images(generator, inputs, gens.multiple, style=code, engine=gens.engine)
         outputs.append(fakes)
         sub = f"{i:02d}_{_slug(column.label)}"
         for j, (row, name, image, fake) in enumerate(zip(rows, names, inputs, fakes, strict=True)):
@@ -160,7 +160,9 @@ def build_gallery(
     last = loaded[-1]
     if last.cycle:
         back = last.G_AB if direction == "BtoA" else last.G_BA
-        recs = translate_images(back, outputs[-1], last.multiple, style=codes[-1])
+        recs = translate_images(
+            back, outputs[-1], last.multiple, style=codes[-1], engine=last.engine
+        )
         for row, name, image, rec in zip(rows, names, inputs, recs, strict=True):
             save_image(rec, out / "images" / "cycle" / name)
             row.append(Cell(f"images/cycle/{name}", _caption("cycle", image, rec)))

@@ -33,6 +33,15 @@ def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 48), see
         )
 
 
+@pytest.fixture(autouse=True)
+def pytorch_engine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """Tests translate on PyTorch unless they ask for MNN (`--engine`, GAN_STYLE_ENGINE):
+    converting every test's random networks would cost seconds each, and the tests that compare
+    outputs compare PyTorch's. Nothing is cached under the user's home folder."""
+    monkeypatch.setenv("GAN_STYLE_ENGINE", "pytorch")
+    monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture
 def tiny_dataset(tmp_path: Path) -> Path:
     root = tmp_path / "tiny"

@@ -212,7 +212,12 @@ def compare_checkpoints(
             gens = models.get(label, checkpoint or None)
             source = image[..., :1] if gens.config.data.channels == 1 else image
             fake = translate_images(
-                gens.pick(direction), [source], gens.multiple, 1, StyleChoice().code(gens)
+                gens.pick(direction),
+                [source],
+                gens.multiple,
+                1,
+                StyleChoice().code(gens),
+                engine=gens.engine,
             )[0]
         except GanStyleError as e:
             result.messages.append(f"{choice}: {e}")

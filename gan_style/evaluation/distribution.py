@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from gan_style.errors import EvaluationError
 from gan_style.evaluation.inception import FEATURE, FidExtractor
 from gan_style.image_io import find_images, load_image
 from gan_style.runtime.checkpoint import save_atomic
+from gan_style.runtime.files import cache_dir
 
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000  # the papers' value; smaller sets use all their images in each subset
@@ -91,14 +91,6 @@ class Reference:
 
     features: np.ndarray
     source: dict
-
-
-def cache_dir() -> Path:
-    """GAN_STYLE_CACHE, else $XDG_CACHE_HOME/gan_style, else ~/.cache/gan_style."""
-    if os.environ.get("GAN_STYLE_CACHE"):
-        return Path(os.environ["GAN_STYLE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "gan_style"
 
 
 def folder_key(folder: Path, images: list[Path], settings: dict) -> str:

@@ -52,12 +52,16 @@ def translate_split(
         generator = getattr(gens, forward)
         if generator is None:
             continue
-        fakes = translate_images(generator, inputs[side], gens.multiple, batch_size, code)
+        fakes = translate_images(
+            generator, inputs[side], gens.multiple, batch_size, code, engine=gens.engine
+        )
         write(fake_name, names[side], fakes)
         back = getattr(gens, backward)
         if back is not None and gens.cycle:
             # The reconstruction starts from the 8-bit translation, exactly as saved.
-            recs = translate_images(back, fakes, gens.multiple, batch_size, code)
+            recs = translate_images(
+                back, fakes, gens.multiple, batch_size, code, engine=gens.engine
+            )
             write(rec_name, names[side], recs)
     if "real_B" not in folders and "truth_B" in folders:  # paired data: targets are B's reals
         folders["real_B"] = folders["truth_B"]
@@ -266,14 +270,16 @@ class HeldOutSet:
                 continue
             suffix = "AB" if side == "A" else "BA"
             reals = self.images[side]
-            fakes = translate_images(generator, reals, gens.multiple, style=code)
+            fakes = translate_images(
+                generator, reals, gens.multiple, style=code, engine=gens.engine
+            )
             if side in self.truth:
                 triples = zip(self.names[side], fakes, self.truth[side], strict=True)
                 paired = [score_arrays("paired", suffix, n, f, t) for n, f, t in triples]
                 out[f"ssim_{suffix}"] = float(np.mean([s.ssim for s in paired]))
                 out[f"psnr_{suffix}"] = float(np.mean([s.psnr for s in paired]))
             if self.cycle and back is not None:
-                recs = translate_images(back, fakes, gens.multiple, style=code)
+                recs = translate_images(back, fakes, gens.multiple, style=code, engine=gens.engine)
                 triples = zip(self.names[side], reals, recs, strict=True)
                 cycle = [score_arrays("cycle", side, n, r, c) for n, r, c in triples]
                 out[f"cycle_ssim_{side}"] = float(np.mean([s.ssim for s in cycle]))

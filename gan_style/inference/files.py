@@ -1,6 +1,7 @@
 """Translating the user's own image files and folders: every readable file is translated, each
 unreadable one is reported and skipped, and nothing that the command did not write is
-overwritten. With PyTorch generators, or with an exported ONNX file and no PyTorch at all."""
+overwritten. With PyTorch generators, their MNN conversion, or an exported ONNX file; the last
+two without PyTorch at all."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from tqdm import tqdm
 
-from gan_style.errors import DataError
+from gan_style.errors import ConfigError, DataError
 from gan_style.image_io import (
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     import torch
 
     from gan_style.inference.generators import Generators
+    from gan_style.inference.mnn_engine import MnnGenerator
+    from gan_style.inference.onnx_engine import OnnxGenerator
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
 JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
@@ -45,6 +48,7 @@ class Report:
 
     written: list[Written] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    model: Path | None = None  # the converted MNN model that translated them, if one did
 
 
 def input_files(inputs: list[Path]) -> list[tuple[Path, Path]]:
@@ -217,6 +221,19 @@ def translate_paths(
 
     generator = gens.pick(direction)
     pairs = planned_outputs(inputs, out, fmt, overwrite)
+    if gens.engine != "pytorch" and gens.precision == "fp32":
+        if gens.engine == "mnn" and (tile or batch_size > 1 or lanes is not None):
+            raise ConfigError("--engine mnn translates whole images one at a time; drop --tile, "
+                              "--batch-size and --lanes, or use --engine pytorch")  # fmt: skip
+        from gan_style.inference.engines import cpu_engine
+
+        fits = not tile and batch_size == 1 and lanes is None
+        converted = cpu_engine(generator, gens.multiple, style, gens.engine) if fits else None
+        if converted is not None:
+            report = write_converted(converted, pairs, quality, max_pixels, progress,
+                                     f"translate {direction} (MNN)")  # fmt: skip
+            report.model = converted.path
+            return report
     device = next(generator.parameters()).device
     if batch_size > 1 or draws_randomly(generator):
         lanes = 1  # a batch shares the cores instead; random draws must come in image order
@@ -268,8 +285,24 @@ def translate_paths_onnx(
             f"{model} holds the {generator.direction} generator; export the {direction} one "
             f"with gan-style export RUN --format onnx --direction {direction}"
         )
+    return write_converted(
+        generator, pairs, quality, max_pixels, progress,
+        f"translate {generator.direction} (ONNX Runtime)", lanes,
+    )  # fmt: skip
+
+
+def write_converted(
+    generator: MnnGenerator | OnnxGenerator,
+    pairs: list[tuple[Path, Path]],
+    quality: int | None = None,
+    max_pixels: int | None = MAX_PIXELS,
+    progress: bool = True,
+    description: str = "translate",
+    lanes: int = 1,
+) -> Report:
+    """`write_translations` with a converted generator (MNN or ONNX Runtime), one image a call."""
     return write_translations(
         lambda images: [generator.translate(image) for image in images], pairs,
-        generator.channels, 1, lanes, quality, max_pixels, progress,
-        f"translate {generator.direction} (ONNX Runtime)", torch_threads=False,
+        generator.channels, 1, lanes, quality, max_pixels, progress, description,
+        torch_threads=False,
     )  # fmt: skip

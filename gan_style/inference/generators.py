@@ -14,6 +14,7 @@ from torch import nn
 
 from gan_style.config import Config, from_dict
 from gan_style.errors import CheckpointError, ConfigError
+from gan_style.inference.mnn_engine import default_engine
 from gan_style.models import TranslationModel, model_class
 from gan_style.networks import nnpack, size_multiple
 from gan_style.networks.reference import is_reference_state, load_reference_generator
@@ -33,6 +34,9 @@ class Generators:
     style_encoder: nn.Module | None = None
     precision: str = "fp32"  # autocast dtype for translation: fp32, bf16 or fp16 (CUDA)
     cycle: bool = False  # G_BA undoes G_AB, so reconstructions (rec_A) are meaningful
+    # Which engine translates on the CPU (`engines.cpu_engine`): networks in training stay on
+    # PyTorch, since their weights change between calls; loaded ones take `default_engine()`.
+    engine: str = "pytorch"
 
     @classmethod
     def from_networks(
@@ -170,10 +174,11 @@ def load_generators(
     device: str | torch.device = "cpu",
     conv_backend: str = "auto",
     eval_mode: bool = False,
+    engine: str | None = None,
 ) -> Generators:
     """The generators of a run folder, training checkpoint, generator file or reference-code
     file, with their convolutions on `conv_backend` (auto: NNPACK for fp32 on CPU; see
-    networks/nnpack).
+    networks/nnpack), translating on the CPU with `engine` (None: `default_engine()`).
 
     Networks with batch norm or dropout (pix2pix's U-Net) run as the pix2pix paper runs them at
     test time, with the test batch's statistics and dropout on; `eval_mode` gives the usual eval
@@ -183,6 +188,7 @@ def load_generators(
     for net in nets:
         set_test_behaviour(net, paper=not eval_mode and uses_test_batch_statistics(net))
     nnpack.apply_backend(nets, conv_backend, device)
+    gens.engine = engine or default_engine()
     return gens
 
 

@@ -22,12 +22,10 @@ import torch
 from torch import nn
 
 from gan_style.errors import CheckpointError
+from gan_style.runtime.checkpoint_names import BEST, GENERATOR, LATEST, resolve  # noqa: F401  (re-exported: the names belong to the format)
 from gan_style.runtime.files import write_atomic
 
 FORMAT = 1  # the layout version written into every file
-LATEST = "latest.pt"  # the newest full checkpoint: resume from here
-BEST = "best.pt"  # the full checkpoint with the best eval.metric
-GENERATOR = "generator.pt"  # the inference networks and the config only
 STEP_GLOB = "step_*.pt"
 
 
@@ -45,19 +43,6 @@ def prune(folder: Path, keep: int) -> None:
     steps = step_files(folder)
     for old in steps[: max(0, len(steps) - keep)]:
         old.unlink(missing_ok=True)
-
-
-def resolve(path: str | Path) -> Path:
-    """A run folder means its generator.pt (or latest.pt); a file is taken as is."""
-    path = Path(path)
-    if path.is_dir():
-        for name in (GENERATOR, LATEST):
-            if (path / name).is_file():
-                return path / name
-        raise CheckpointError(f"{path} holds no {GENERATOR} or {LATEST}; train it first")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} not found")
-    return path
 
 
 # --- Files ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Files written whole or not at all: checkpoints, scores, cached statistics."""
+"""Files written whole or not at all (checkpoints, scores, cached statistics), and the cache
+folder."""
 
 from __future__ import annotations
 
@@ -24,3 +25,11 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def cache_dir() -> Path:
+    """GAN_STYLE_CACHE, else $XDG_CACHE_HOME/gan_style, else ~/.cache/gan_style."""
+    if os.environ.get("GAN_STYLE_CACHE"):
+        return Path(os.environ["GAN_STYLE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gan_style"

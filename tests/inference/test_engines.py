@@ -1,0 +1,232 @@
+"""The MNN engine: faithful to PyTorch, converted once per weights, refused where it is not
+faithful, and `translate`'s second run of a checkpoint starts without PyTorch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from gan_style.errors import ConfigError
+from gan_style.inference import engines
+from gan_style.inference.translation import translate_batch, translate_images
+from gan_style.networks import build_generator
+from tests.conftest import REPO, write_images
+
+
+@pytest.fixture
+def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
+    engines._MADE.clear()
+    return tmp_path / "cache" / "mnn"
+
+
+@pytest.fixture
+def conversions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the conversions `cpu_engine` runs."""
+    count: list[int] = []
+    convert = engines.convert
+
+    def counted(*args: object) -> str | None:
+        count.append(1)
+        return convert(*args)
+
+    monkeypatch.setattr(engines, "convert", counted)
+    return count
+
+
+def small_resnet(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return build_generator("resnet_6blocks", 3, 3, 8, "instance", False).eval()
+
+
+def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    return engines._smooth_probe(np.random.default_rng(seed), h, w, 3)
+
+
+def grey_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a.astype(np.int16) - b.astype(np.int16))
+
+
+def test_mnn_agrees_with_pytorch_at_any_size(cache: Path) -> None:
+    net = small_resnet()
+    converted = engines.cpu_engine(net, 4, engine="mnn")
+    for h, w in ((37, 53), (64, 64), (90, 41)):
+        image = photo(h, w)
+        ours = converted.translate(image)
+        expected = translate_batch(net, image[None], 4)[0]
+        assert ours.shape == expected.shape == (h, w, 3)
+        assert grey_difference(ours, expected).mean() < 0.1
+        assert grey_difference(ours, expected).max() <= 2
+
+
+def test_conversion_is_made_once_per_weights(cache: Path, conversions: list[int]) -> None:
+    net = small_resnet()
+    first = engines.cpu_engine(net, 4)
+    assert first is not None and len(conversions) == 1
+    assert engines.cpu_engine(net, 4) is first  # the same process: no hashing again
+    engines._MADE.clear()
+    assert engines.cpu_engine(net, 4).path == first.path and len(conversions) == 1  # the cache
+    with torch.no_grad():
+        next(net.parameters()).add_(0.5)
+    engines._MADE.clear()
+    changed = engines.cpu_engine(net, 4)
+    assert len(conversions) == 2 and changed.path != first.path
+    image = photo(32, 32)
+    np.testing.assert_array_less(
+        grey_difference(changed.translate(image), translate_batch(net, image[None], 4)[0]), 3
+    )
+
+
+def test_a_damaged_cache_entry_is_converted_again(cache: Path, conversions: list[int]) -> None:
+    net = small_resnet()
+    path = engines.cpu_engine(net, 4).path
+    path.write_bytes(b"not a model")
+    engines._MADE.clear()
+    again = engines.cpu_engine(net, 4)
+    assert len(conversions) == 2
+    image = photo(32, 40)
+    assert grey_difference(again.translate(image), translate_batch(net, image[None])[0]).max() <= 2
+
+
+def test_an_unfaithful_conversion_runs_on_pytorch(
+    cache: Path, conversions: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engines, "MAX_DIFFERENCE", -1.0)  # any difference fails the check
+    net = small_resnet()
+    images = [photo(36, 44, seed) for seed in range(2)]
+    auto = translate_images(net, images, 4, engine="auto")
+    for got, image in zip(auto, images, strict=True):
+        np.testing.assert_array_equal(got, translate_batch(net, image[None], 4)[0])
+    assert "differs from PyTorch's" in next(cache.glob("*.unsupported")).read_text()
+    assert not list(cache.glob("*.mnn"))  # nothing half-made is left to be used
+    engines._MADE.clear()
+    assert engines.cpu_engine(net, 4) is None and len(conversions) == 1  # refused once, for good
+    with pytest.raises(ConfigError, match="--engine mnn: MNN does not convert this network"):
+        engines.cpu_engine(net, 4, engine="mnn")
+
+
+def test_generators_that_draw_at_test_time_stay_on_pytorch(cache: Path) -> None:
+    net = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.Dropout(0.5), nn.Tanh()).train()
+    assert engines.cpu_engine(net, 1) is None
+    with pytest.raises(ConfigError, match="draws random numbers at test time"):
+        engines.cpu_engine(net, 1, engine="mnn")
+    assert not cache.exists()
+
+
+def test_a_style_code_is_built_in(cache: Path) -> None:
+    class Styled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+        def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+            return torch.tanh(self.conv(x) + style[:, :3, None, None])
+
+    net = Styled().eval()
+    image = photo(24, 24)
+    outputs = []
+    for code in (torch.tensor([[0.5, -0.5, 0.0]]), torch.tensor([[-0.5, 0.5, 0.2]])):
+        converted = engines.cpu_engine(net, 1, code, engine="mnn")
+        expected = translate_batch(net, image[None], 1, code)[0]
+        outputs.append(converted.translate(image))
+        assert grey_difference(outputs[-1], expected).max() <= 1
+    assert grey_difference(*outputs).mean() > 10  # each code its own conversion
+
+
+def test_unknown_engine_is_one_line(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="unknown engine 'fast'"):
+        engines.cpu_engine(small_resnet(), 4, engine="fast")
+    from gan_style.inference.mnn_engine import default_engine
+
+    monkeypatch.setenv("GAN_STYLE_ENGINE", "gpu")
+    with pytest.raises(ConfigError, match="GAN_STYLE_ENGINE=gpu is not an engine"):
+        default_engine()
+
+
+# --- translate ------------------------------------------------------------------------------
+
+
+def _translate(args: list[str], env_cache: Path) -> subprocess.CompletedProcess:
+    """`translate` in a fresh process, printing whether PyTorch was imported."""
+    code = (
+        "import sys; from gan_style.cli import main; "
+        f"rc = main({args!r}); print('TORCH', 'torch' in sys.modules); sys.exit(rc)"
+    )
+    env = {"GAN_STYLE_CACHE": str(env_cache), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env
+    )
+
+
+@pytest.mark.slow
+def test_translate_starts_without_pytorch_the_second_time(run_dir: Path, tmp_path: Path) -> None:
+    write_images(tmp_path / "in", 2)
+    base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu"]
+    cache_folder = tmp_path / "cache"
+    first = _translate([*base, "--out", str(tmp_path / "first")], cache_folder)
+    second = _translate([*base, "--out", str(tmp_path / "second")], cache_folder)
+    pytorch = _translate(
+        [*base, "--out", str(tmp_path / "pt"), "--engine", "pytorch"], cache_folder
+    )
+    for done in (first, second, pytorch):
+        assert done.returncode == 0, done.stderr
+    assert "TORCH True" in first.stdout and "(MNN)" in first.stderr
+    assert "TORCH False" in second.stdout and "(MNN)" in second.stderr
+    for name in ("img_000.png", "img_001.png"):
+        a, b, c = (np.asarray(Image.open(tmp_path / d / name)) for d in ("first", "second", "pt"))
+        np.testing.assert_array_equal(a, b)
+        assert grey_difference(a, c).mean() < 0.1 and grey_difference(a, c).max() <= 2
+
+    # New weights under the same name: the recorded conversion is not theirs.
+    generator = run_dir / "generator.pt"
+    state = torch.load(generator, weights_only=False)
+    for tensor in state["G_AB"].values():
+        tensor.mul_(-1)
+    torch.save(state, generator)
+    changed = _translate([*base, "--out", str(tmp_path / "changed")], cache_folder)
+    assert changed.returncode == 0 and "TORCH True" in changed.stdout, changed.stderr
+    c = np.asarray(Image.open(tmp_path / "changed" / "img_000.png"))
+    assert grey_difference(c, np.asarray(Image.open(tmp_path / "first" / "img_000.png"))).mean() > 1
+
+
+@pytest.mark.slow
+def test_a_damaged_record_falls_back_to_pytorch(run_dir: Path, tmp_path: Path) -> None:
+    write_images(tmp_path / "in", 1)
+    base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu", "--overwrite"]
+    cache_folder = tmp_path / "cache"
+    assert _translate([*base, "--out", str(tmp_path / "a")], cache_folder).returncode == 0
+    for model in (cache_folder / "mnn").glob("*.mnn"):
+        model.unlink()
+    done = _translate([*base, "--out", str(tmp_path / "b")], cache_folder)
+    assert done.returncode == 0 and "TORCH True" in done.stdout, done.stderr
+    for record in (cache_folder / "mnn" / "files").glob("*.json"):
+        record.write_text("{not json")
+    done = _translate([*base, "--out", str(tmp_path / "c")], cache_folder)
+    assert done.returncode == 0 and "TORCH True" in done.stdout, done.stderr
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(tmp_path / "a" / "img_000.png")),
+        np.asarray(Image.open(tmp_path / "c" / "img_000.png")),
+    )
+
+
+@pytest.mark.parametrize(
+    "options", [["--tile", "64"], ["--batch-size", "2"], ["--lanes", "2"]], ids=lambda o: o[0]
+)
+def test_engine_mnn_refuses_what_it_cannot_do(
+    run_dir: Path, tmp_path: Path, options: list[str], capsys: pytest.CaptureFixture
+) -> None:
+    from gan_style.cli import main
+
+    write_images(tmp_path / "in", 1)
+    argv = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+            "--device", "cpu", "--engine", "mnn", *options]  # fmt: skip
+    assert main(argv) == 2
+    assert "--engine mnn translates whole images one at a time" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
