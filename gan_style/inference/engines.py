@@ -192,10 +192,11 @@ def convert(
     return None
 
 
+# MNN's converter, called without `MNN.tools`: importing that package runs `pip install` of a
+# logging SDK and sends each conversion's details to a server of its authors.
 _CONVERT = (
-    "import sys; from MNN.tools import mnnconvert; onnx, out = sys.argv[1:]; "
-    "sys.argv = ['mnnconvert', '-f', 'ONNX', '--modelFile', onnx, '--MNNModel', out, "
-    "'--bizCode', 'gan_style']; mnnconvert.main()"
+    "import sys, _tools; onnx, out = sys.argv[1:]; _tools.mnnconvert(['mnnconvert', '-f', "
+    "'ONNX', '--modelFile', onnx, '--MNNModel', out, '--bizCode', 'gan_style'])"
 )
 
 
