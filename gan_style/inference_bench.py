@@ -6,6 +6,8 @@ run it, with its peak memory and its agreement with fp32 PyTorch on the same 8-b
 - `torch-native`, `torch-nnpack`: PyTorch's own kernels (oneDNN) and NNPACK (`--conv-backend`);
 - `torch-nnpack-lanes`: NNPACK with two images in flight on one core each (`translate`'s CPU
   default, `runtime/lanes.py`), timed over 4 images per repeat;
+- `mnn`: the generator converted for MNN (`inference/engines.py`), on every core: what
+  `translate`, `gallery`, `evaluate` and the web page run on the CPU by default;
 - `onnxruntime-fp32`: the exported ONNX graph on ONNX Runtime's CPU kernels;
 - `onnxruntime-int8`: the same graph statically quantised (QDQ, per-channel int8 weights,
   uint8 activations calibrated on the input images): an approximate mode, measured only.
@@ -13,17 +15,23 @@ run it, with its peak memory and its agreement with fp32 PyTorch on the same 8-b
 The end-to-end rows run whole processes, as a user would: the reference's `test.py` and
 `gan-style translate` over the same images with the same reference-layout weights, timed from
 start to exit, with each process's peak resident memory. The start-up row does so for one
-256 px image, also with the generator exported to ONNX (`translate G.onnx`, no PyTorch).
+256 px image, also with `--engine pytorch` and with the generator exported to ONNX
+(`translate G.onnx`, no PyTorch). `translate`'s first run of a checkpoint converts its
+generator for MNN; the rows time the runs after it, and report the first run apart.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -31,8 +39,12 @@ import torch
 from gan_style.inference.onnx_engine import to_uint8
 from gan_style.runtime.timing import peak_memory_gib, timed
 
+if TYPE_CHECKING:
+    from gan_style.inference.mnn_engine import MnnGenerator
+
 ENGINES = (
-    "torch-native", "torch-nnpack", "torch-nnpack-lanes", "onnxruntime-fp32", "onnxruntime-int8",
+    "torch-native", "torch-nnpack", "torch-nnpack-lanes", "mnn", "onnxruntime-fp32",
+    "onnxruntime-int8",
 )  # fmt: skip
 
 # Runs a command and prints its wall time and peak memory: one fresh parent per command, so
@@ -130,6 +142,18 @@ def _onnx_session(generator: torch.nn.Module, folder: Path, int8: bool, calibrat
     return lambda x: session.run(None, {"image": x})[0]
 
 
+def _mnn_engine(generator: torch.nn.Module, folder: Path) -> MnnGenerator:
+    """The paper generator converted for MNN in `folder` (not the user's cache), on every core."""
+    from gan_style.inference.engines import convert
+    from gan_style.inference.mnn_engine import MnnGenerator as Engine
+    from gan_style.runtime.lanes import usable_cores
+
+    problem = convert(generator, 4, None, folder / "g.mnn")
+    if problem is not None:
+        raise RuntimeError(problem)
+    return Engine(folder / "g.mnn", usable_cores())
+
+
 def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
     """One engine at `size` px: forward seconds (median of `repeats`), images per second, this
     process's peak memory, and agreement with fp32 PyTorch (mean grey-level difference, SSIM)."""
@@ -161,6 +185,11 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
             def call() -> np.ndarray:
                 with torch.inference_mode():
                     return generator(torch.from_numpy(inputs[0])).numpy()
+        elif engine == "mnn":
+            converted = _mnn_engine(generator, Path(tmp))
+
+            def call() -> np.ndarray:
+                return converted.forward(inputs[0])
         else:
             session = _onnx_session(generator, Path(tmp), engine.endswith("int8"), inputs[1:])
 
@@ -205,9 +234,25 @@ def reference_command(reference: Path, images: Path, weights: Path, out: Path, s
     ]  # fmt: skip
 
 
-def translate_command(images: Path, weights: Path, out: Path) -> list[str]:
+def translate_command(images: Path, weights: Path, out: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "gan_style.cli", "translate", str(weights), str(images),
-            "--out", str(out), "--overwrite", "--device", "cpu"]  # fmt: skip
+            "--out", str(out), "--overwrite", "--device", "cpu", *options]  # fmt: skip
+
+
+@contextmanager
+def own_cache(folder: Path) -> Iterator[None]:
+    """`translate`'s converted models go to `folder`, not the user's cache, while timing."""
+    saved = {name: os.environ.get(name) for name in ("GAN_STYLE_CACHE", "GAN_STYLE_ENGINE")}
+    os.environ["GAN_STYLE_CACHE"] = str(folder)
+    os.environ.pop("GAN_STYLE_ENGINE", None)  # the default engine, as a user gets it
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256) -> dict:
@@ -224,6 +269,9 @@ def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256)
         sample_images(root / "images", size, 1)
         commands = {
             "checkpoint": translate_command(root / "images", weights, root / "ours"),
+            "checkpoint_pytorch": translate_command(
+                root / "images", weights, root / "pytorch", "--engine", "pytorch"
+            ),
             "onnx": translate_command(root / "images", onnx_file, root / "onnx"),
         }
         if reference is not None:
@@ -231,10 +279,14 @@ def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256)
                 reference, root / "images", weights, root / "ref", size, 1
             )
         runs: dict[str, list[dict]] = {name: [] for name in commands}
-        for _ in range(repeats):
-            for name, command in commands.items():
-                runs[name].append(measure_process(command))
-    row: dict = {"kind": "one_image_startup", "size": size, "repeats": repeats}
+        with own_cache(root / "cache"):
+            # The first run converts the generator for MNN; the timed ones are the runs after.
+            first = measure_process(commands["checkpoint"])
+            for _ in range(repeats):
+                for name, command in commands.items():
+                    runs[name].append(measure_process(command))
+    row: dict = {"kind": "one_image_startup", "size": size, "repeats": repeats,
+                 "checkpoint_first_run_sec": first["sec"]}  # fmt: skip
     for name, rs in runs.items():
         row[f"{name}_sec"] = statistics.median(r["sec"] for r in rs)
         row[f"{name}_secs"] = [r["sec"] for r in rs]
@@ -245,10 +297,13 @@ def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256)
 def versus_reference(reference: Path, size: int, count: int, pairs: int = 3) -> dict:
     """`pairs` alternating runs of the reference's test script and `gan-style translate` over the
     same `count` images at `size` px with the same weights: medians and the paired ratio."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, own_cache(Path(tmp) / "cache"):
         root = Path(tmp)
         weights = reference_generator(root / "reference_G.pth")
         sample_images(root / "images", size, count)
+        # The first run converts the generator for MNN (once per weights); the pairs time the
+        # runs after it, as a user's every run after the first.
+        first = measure_process(translate_command(root / "images", weights, root / "first"))
         ours, theirs = [], []
         for i in range(pairs):
             theirs.append(measure_process(reference_command(
@@ -268,4 +323,6 @@ def versus_reference(reference: Path, size: int, count: int, pairs: int = 3) -> 
         "reference_peak_mib": statistics.median(t["peak_mib"] for t in theirs),
         "gan_style_peak_mib": statistics.median(o["peak_mib"] for o in ours),
         "pairs": pairs,
+        "gan_style_first_run_sec": first["sec"],
+        "gan_style_first_run_peak_mib": first["peak_mib"],
     }

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_style.errors import ConfigError
+from gan_style.errors import ConfigError, GanStyleError
 from gan_style.inference import mnn_engine
 from gan_style.inference.mnn_engine import ENGINES, MnnGenerator
 from gan_style.inference.translation import draws_randomly, translate_batch
@@ -144,12 +144,14 @@ def _cached_or_converted(
             return MnnGenerator(model, threads)
         except Exception:  # a damaged cache entry is converted again, not reported
             pass
-    problem = convert(generator, multiple, style, model)
-    if problem is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(refused, lambda f: f.write(problem.encode()))
-        return None
-    return MnnGenerator(model, threads)
+    try:
+        problem = convert(generator, multiple, style, model)
+        if problem is not None:
+            write_atomic(refused, lambda f: f.write(problem.encode()))
+            return None
+        return MnnGenerator(model, threads)
+    except (OSError, subprocess.TimeoutExpired, GanStyleError):
+        return None  # a cache folder that cannot be written, say: PyTorch runs it this time
 
 
 def convert(

@@ -115,6 +115,19 @@ def test_an_unfaithful_conversion_runs_on_pytorch(
         engines.cpu_engine(net, 4, engine="mnn")
 
 
+def test_a_cache_that_cannot_be_written_runs_on_pytorch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "file"))
+    engines._MADE.clear()
+    net, images = small_resnet(), [photo(20, 28)]
+    assert engines.cpu_engine(net, 4) is None
+    np.testing.assert_array_equal(
+        translate_images(net, images, 4, engine="auto")[0], translate_batch(net, images[0][None])[0]
+    )
+
+
 def test_generators_that_draw_at_test_time_stay_on_pytorch(cache: Path) -> None:
     net = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.Dropout(0.5), nn.Tanh()).train()
     assert engines.cpu_engine(net, 1) is None
