@@ -251,14 +251,22 @@ def _child(args: list[str]) -> dict:
 
 def available_engines() -> list[str]:
     """The inference engines this installation can run (see `inference_bench`)."""
+    from gan_style.inference import mnn_engine
     from gan_style.inference_bench import ENGINES
 
     try:
         import onnxruntime  # noqa: F401
+
+        has_onnxruntime = True
     except ImportError:
-        return [e for e in ENGINES if e.startswith("torch") and (e != "torch-nnpack" or
-                                                                  nnpack.available())]  # fmt: skip
-    return [e for e in ENGINES if e != "torch-nnpack" or nnpack.available()]
+        has_onnxruntime = False
+    usable = {
+        "torch-nnpack": nnpack.available(),
+        "mnn": mnn_engine.available(),
+        "onnxruntime-fp32": has_onnxruntime,
+        "onnxruntime-int8": has_onnxruntime,
+    }
+    return [e for e in ENGINES if usable.get(e, True)]
 
 
 def build_parser() -> argparse.ArgumentParser:

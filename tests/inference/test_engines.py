@@ -213,6 +213,37 @@ def test_translate_starts_without_pytorch_the_second_time(run_dir: Path, tmp_pat
 
 
 @pytest.mark.slow
+def test_the_command_converts_then_starts_again_without_pytorch(
+    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gan-style translate`'s first run of a checkpoint converts it, records it and starts
+    itself again (`cli._convert_and_restart`); the new process translates on MNN."""
+    write_images(tmp_path / "in", 2)
+    (tmp_path / "in" / "broken.png").write_bytes(b"not an image")
+    monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GAN_STYLE_ENGINE")
+    done = subprocess.run(
+        [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
+         "--out", str(tmp_path / "out"), "--device", "cpu"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # the broken file, reported once, by the new process
+    broken = f"skipped {tmp_path / 'in' / 'broken.png'}:"
+    assert done.stdout.count("wrote 2 image(s)") == 1 and done.stderr.count(broken) == 1
+    assert "translate AtoB (MNN)" in done.stderr
+    assert len(list((tmp_path / "cache" / "mnn" / "files").glob("*.json"))) == 1
+    expected = subprocess.run(
+        [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
+         "--out", str(tmp_path / "pt"), "--device", "cpu", "--engine", "pytorch"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert expected.returncode == 1
+    for name in ("img_000.png", "img_001.png"):
+        a, b = (np.asarray(Image.open(tmp_path / d / name)) for d in ("out", "pt"))
+        assert grey_difference(a, b).max() <= 2
+
+
+@pytest.mark.slow
 def test_a_damaged_record_falls_back_to_pytorch(run_dir: Path, tmp_path: Path) -> None:
     write_images(tmp_path / "in", 1)
     base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu", "--overwrite"]
