@@ -10,6 +10,7 @@ from torch import nn
 
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
+from gan_style.inference.engines import BakedStyle, input_channels, write_onnx
 from gan_style.inference.onnx_engine import DIRECTION_KEY, MULTIPLE_KEY
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
@@ -20,23 +21,6 @@ def exported_network(gens: Generators, direction: str) -> nn.Module:
     (colorization's) is not exported, the network itself is."""
     generator = gens.pick(direction)
     return getattr(generator, "network", generator)
-
-
-def input_channels(network: nn.Module) -> int:
-    """Channels of the images the network takes: those of its first convolution."""
-    return next(m for m in network.modules() if isinstance(m, nn.Conv2d)).in_channels
-
-
-class BakedStyle(nn.Module):
-    """A style-conditioned generator with one style code built in: one input, like any other."""
-
-    def __init__(self, generator: nn.Module, code: torch.Tensor) -> None:
-        super().__init__()
-        self.generator = generator
-        self.register_buffer("code", code.detach().reshape(1, -1).clone())
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.generator(image, self.code.expand(image.shape[0], -1))
 
 
 class StyleInput(nn.Module):
@@ -96,16 +80,13 @@ def export_generator(
     elif style is not None or style_input:
         raise GanStyleError(f"{gens.source} is not a multistyle model; drop --style/--style-input")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer and exporter notes that do not concern users
-        if fmt == "torchscript":
+    if fmt == "torchscript":
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes that do not concern users
             torch.jit.trace(generator, example).save(str(out))
-        else:
-            torch.onnx.export(
-                generator, example, str(out), input_names=names, output_names=["translated"],
-                dynamic_axes=dynamic, opset_version=17, dynamo=False,
-            )  # fmt: skip
-            _describe(out, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
+    else:
+        write_onnx(generator, example, out, names, dynamic)
+        _describe(out, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
     return out
 
 
