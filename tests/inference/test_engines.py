@@ -277,3 +277,56 @@ def test_engine_mnn_refuses_what_it_cannot_do(
     assert main(argv) == 2
     assert "--engine mnn translates whole images one at a time" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# --- the other users of the engine -----------------------------------------------------------
+
+
+def _pngs(folder: Path) -> dict[str, np.ndarray]:
+    return {p.relative_to(folder).as_posix(): np.asarray(Image.open(p))
+            for p in sorted(folder.rglob("*.png"))}  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["gallery", "evaluate"])
+def test_gallery_and_evaluate_translate_on_mnn(
+    command: str, run_dir: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gan_style.cli import main
+
+    outputs = {}
+    for engine in ("pytorch", "auto"):
+        monkeypatch.setenv("GAN_STYLE_ENGINE", engine)
+        out = tmp_path / engine
+        options = ["--no-fid", "--no-lpips"] if command == "evaluate" else []
+        assert main([command, str(run_dir), "--out", str(out), "--device", "cpu", *options]) == 0
+        outputs[engine] = _pngs(out)
+    assert list(cache.glob("*.mnn")), "nothing was converted for MNN"
+    translated = [name for name in outputs["auto"] if "real" not in name and "input" not in name]
+    assert translated and outputs["auto"].keys() == outputs["pytorch"].keys()
+    for name in translated:
+        if outputs["auto"][name].ndim == 3 and outputs["auto"][name].shape[2] == 3:
+            assert grey_difference(outputs["auto"][name], outputs["pytorch"][name]).max() <= 2, name
+
+
+@pytest.mark.slow
+def test_the_web_page_translates_as_translate_does_on_mnn(
+    run_dir: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gan_style.app.handlers import ModelCache, translate_uploads
+    from gan_style.cli import main
+    from gan_style.image_io import load_image
+
+    monkeypatch.setenv("GAN_STYLE_ENGINE", "auto")
+    write_images(tmp_path / "in", 2, size=(37, 53))
+    files = sorted((tmp_path / "in").iterdir())
+    result = translate_uploads(ModelCache([run_dir], "cpu"), [str(f) for f in files], "tiny/t")
+    assert result.messages == ["translated 2 of 2 image(s)"]
+    assert list(cache.glob("*.mnn")), "the page did not convert the generator for MNN"
+    argv = ["translate", str(run_dir), *map(str, files), "--out", str(tmp_path / "cli"),
+            "--device", "cpu", "--engine", "mnn"]  # fmt: skip
+    assert main(argv) == 0
+    for file, download in zip(files, result.downloads, strict=True):
+        np.testing.assert_array_equal(
+            load_image(download), load_image(tmp_path / "cli" / file.name)
+        )
