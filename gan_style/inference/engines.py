@@ -124,7 +124,7 @@ def weights_key(generator: nn.Module, multiple: int, style: torch.Tensor | None)
     h.update(repr(generator).encode())  # the layers and their settings
     for name, tensor in generator.state_dict().items():
         h.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode())
-        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        h.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
     if style is not None:
         h.update(style.detach().float().cpu().numpy().tobytes())
     return h.hexdigest()[:32]
