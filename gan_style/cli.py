@@ -126,7 +126,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     gens.precision = resolve_precision(args.precision, device)
     style = gens.style_code(args.style, _style_image(args))
     if index is not None and device.type == "cpu" and gens.precision == "fp32":
-        _convert_and_restart(gens, args, style, index)
+        _convert_and_record(gens, args, style, index)
     report = translate_paths(
         gens, args.inputs, args.out, args.direction, batch_size, args.tile, style,
         fmt=args.format, quality=args.quality, overwrite=args.overwrite,
@@ -134,8 +134,6 @@ def cmd_translate(args: argparse.Namespace) -> int:
         whole_image_statistics=args.tile_norm == "whole", tile_overlap=args.tile_overlap,
         lanes=args.lanes,
     )  # fmt: skip
-    if index is not None and report.model is not None:
-        index.record(report.model)
     return _translation_report(report, args.out)
 
 
@@ -166,7 +164,7 @@ _restartable = False
 RESTARTED = "GAN_STYLE_RESTARTED"
 
 
-def _convert_and_restart(
+def _convert_and_record(
     gens: Generators, args: argparse.Namespace, style: torch.Tensor | None, index: FileIndex
 ) -> None:
     """A checkpoint's first `translate` on MNN: convert and record it, then (as the `gan-style`
@@ -175,12 +173,12 @@ def _convert_and_restart(
     256 px peaked at 1,039 MiB so, against 834 MiB for loading and converting alone."""
     from gan_style.inference.engines import cpu_engine
 
-    if not _restartable or os.environ.get(RESTARTED):
-        return  # a second start that still found no conversion goes on here
     converted = cpu_engine(gens.pick(args.direction), gens.multiple, style, args.engine)
     if converted is None:
         return
     index.record(converted.path)
+    if not _restartable or os.environ.get(RESTARTED):
+        return  # translated here: a caller of `main`, or a second start that found no record
     sys.stdout.flush()
     sys.stderr.flush()
     os.environ[RESTARTED] = "1"

@@ -48,7 +48,6 @@ class Report:
 
     written: list[Written] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
-    model: Path | None = None  # the converted MNN model that translated them, if one did
 
 
 def input_files(inputs: list[Path]) -> list[tuple[Path, Path]]:
@@ -230,10 +229,8 @@ def translate_paths(
         fits = not tile and batch_size == 1 and lanes is None
         converted = cpu_engine(generator, gens.multiple, style, gens.engine) if fits else None
         if converted is not None:
-            report = write_converted(converted, pairs, quality, max_pixels, progress,
-                                     f"translate {direction} (MNN)")  # fmt: skip
-            report.model = converted.path
-            return report
+            return write_converted(converted, pairs, quality, max_pixels, progress,
+                                   f"translate {direction} (MNN)")  # fmt: skip
     device = next(generator.parameters()).device
     if batch_size > 1 or draws_randomly(generator):
         lanes = 1  # a batch shares the cores instead; random draws must come in image order

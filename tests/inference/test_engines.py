@@ -217,7 +217,7 @@ def test_the_command_converts_then_starts_again_without_pytorch(
     run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`gan-style translate`'s first run of a checkpoint converts it, records it and starts
-    itself again (`cli._convert_and_restart`); the new process translates on MNN."""
+    itself again (`cli._convert_and_record`); the new process translates on MNN."""
     write_images(tmp_path / "in", 2)
     (tmp_path / "in" / "broken.png").write_bytes(b"not an image")
     monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
