@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from unittest import mock
 
 import numpy as np
 import torch
@@ -242,17 +243,9 @@ def translate_command(images: Path, weights: Path, out: Path, *options: str) -> 
 @contextmanager
 def own_cache(folder: Path) -> Iterator[None]:
     """`translate`'s converted models go to `folder`, not the user's cache, while timing."""
-    saved = {name: os.environ.get(name) for name in ("GAN_STYLE_CACHE", "GAN_STYLE_ENGINE")}
-    os.environ["GAN_STYLE_CACHE"] = str(folder)
-    os.environ.pop("GAN_STYLE_ENGINE", None)  # the default engine, as a user gets it
-    try:
+    with mock.patch.dict(os.environ, {"GAN_STYLE_CACHE": str(folder)}):  # restored after
+        os.environ.pop("GAN_STYLE_ENGINE", None)  # the default engine, as a user gets it
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256) -> dict:

@@ -82,14 +82,19 @@ _MADE: weakref.WeakKeyDictionary[nn.Module, dict[bytes, MnnGenerator | None]] = 
 
 
 def cpu_engine(
-    generator: nn.Module, multiple: int, style: torch.Tensor | None = None, engine: str = "auto"
+    generator: nn.Module,
+    multiple: int,
+    style: torch.Tensor | None = None,
+    engine: str = "auto",
+    precision: str = "fp32",
 ) -> MnnGenerator | None:
     """The MNN engine for `generator` (with `style` built in), or None where PyTorch runs it:
-    `engine` pytorch, a generator off the CPU or drawing random numbers at test time, MNN
-    missing, or a network MNN does not convert faithfully. `engine` mnn makes those an error."""
+    `engine` pytorch, a `precision` other than fp32 (MNN computes in fp32), a generator off
+    the CPU or drawing random numbers at test time, MNN missing, or a network MNN does not
+    convert faithfully. `engine` mnn makes the last four an error."""
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine '{engine}'; choose {', '.join(ENGINES)}")
-    if engine == "pytorch":
+    if engine == "pytorch" or precision != "fp32":
         return None
     why_not = _unsuitable(generator)
     if why_not is None and not mnn_engine.available():

@@ -220,14 +220,15 @@ def translate_paths(
 
     generator = gens.pick(direction)
     pairs = planned_outputs(inputs, out, fmt, overwrite)
-    if gens.engine != "pytorch" and gens.precision == "fp32":
-        if gens.engine == "mnn" and (tile or batch_size > 1 or lanes is not None):
+    if gens.engine != "pytorch":
+        fits = not tile and batch_size == 1 and lanes is None
+        if gens.engine == "mnn" and gens.precision == "fp32" and not fits:
             raise ConfigError("--engine mnn translates whole images one at a time; drop --tile, "
                               "--batch-size and --lanes, or use --engine pytorch")  # fmt: skip
         from gan_style.inference.engines import cpu_engine
 
-        fits = not tile and batch_size == 1 and lanes is None
-        converted = cpu_engine(generator, gens.multiple, style, gens.engine) if fits else None
+        converted = (cpu_engine(generator, gens.multiple, style, gens.engine, gens.precision)
+                     if fits else None)  # fmt: skip
         if converted is not None:
             return write_converted(converted, pairs, quality, max_pixels, progress,
                                    f"translate {direction} (MNN)")  # fmt: skip

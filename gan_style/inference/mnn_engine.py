@@ -9,7 +9,8 @@ against 27-37 ms in NNPACK on one core (README "Translating on an ordinary CPU")
 Nothing here imports PyTorch, so a converted model that is already in the cache
 (`engines.py`) translates without starting PyTorch at all. Images go through the same steps as
 `translation.translate_batch` (reflection padding to the network's multiple, [-1, 1] floats,
-rounding back to 8 bits), so outputs match PyTorch's within rounding.
+rounding back to 8 bits: `onnx_engine.translate_padded`), so outputs match PyTorch's within
+rounding.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from typing import Any
 import numpy as np
 
 from gan_style.errors import CheckpointError, ConfigError
-from gan_style.inference.onnx_engine import to_uint8
-from gan_style.inference.padding import pads
+from gan_style.inference.onnx_engine import translate_padded
 from gan_style.runtime import files
 from gan_style.runtime.checkpoint_names import resolve
 
@@ -170,12 +170,4 @@ class MnnGenerator:
 
     def translate(self, image: np.ndarray) -> np.ndarray:
         """An HxWxC uint8 image through the network; the output has the input's size."""
-        h, w = image.shape[:2]
-        if image.ndim == 2:
-            image = image[..., None]
-        pad_h, pad_w, reflect = pads(h, w, self.multiple)
-        mode = "reflect" if reflect else "edge"
-        x = image.astype(np.float32).transpose(2, 0, 1)[None] / np.float32(127.5) - np.float32(1)
-        x = np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
-        y = self.forward(x)
-        return to_uint8(y[0, :, :h, :w])
+        return translate_padded(image, self.multiple, self.forward)

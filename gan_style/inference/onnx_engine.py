@@ -8,6 +8,7 @@ floats, rounding back to 8 bits), so the outputs match PyTorch's within rounding
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -66,13 +67,23 @@ class OnnxGenerator:
 
     def translate(self, image: np.ndarray) -> np.ndarray:
         """An HxWxC uint8 image through the network; the output has the input's size."""
-        h, w = image.shape[:2]
-        pad_h, pad_w, reflect = pads(h, w, self.multiple)
-        mode = "reflect" if reflect else "edge"
-        x = image.astype(np.float32).transpose(2, 0, 1)[None] / np.float32(127.5) - np.float32(1)
-        x = np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
-        (y,) = self.session.run(None, {self.input_name: x})
-        return to_uint8(y[0, :, :h, :w])
+        return translate_padded(
+            image, self.multiple, lambda x: self.session.run(None, {self.input_name: x})[0]
+        )
+
+
+def translate_padded(
+    image: np.ndarray, multiple: int, network: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """An HxWxC uint8 image through `network` (1xCxHxW float32 arrays in [-1, 1], sides a
+    multiple of `multiple`), padded and cropped as `translation.translate_batch` does, for the
+    engines that run without PyTorch (ONNX Runtime, MNN)."""
+    h, w = image.shape[:2]
+    pad_h, pad_w, reflect = pads(h, w, multiple)
+    mode = "reflect" if reflect else "edge"
+    x = image.astype(np.float32).transpose(2, 0, 1)[None] / np.float32(127.5) - np.float32(1)
+    x = np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
+    return to_uint8(network(x)[0, :, :h, :w])
 
 
 def to_uint8(y: np.ndarray) -> np.ndarray:

@@ -64,10 +64,10 @@ def translate_images(
         isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in generator.modules()
     ):
         batch_size = 1  # batch statistics: each image is normalised by its own, as in training
-    if engine != "pytorch" and (batch_size == 1 or engine == "mnn") and precision == "fp32":
+    if engine != "pytorch" and (batch_size == 1 or engine == "mnn"):
         from gan_style.inference.engines import cpu_engine
 
-        converted = cpu_engine(generator, multiple, style, engine)
+        converted = cpu_engine(generator, multiple, style, engine, precision)
         if converted is not None:
             return [converted.translate(image) for image in images]
     groups = _batches(images, batch_size)
