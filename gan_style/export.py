@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from torch import nn
 
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
-from gan_style.inference.engines import BakedStyle, input_channels, write_onnx
+from gan_style.inference.engines import BakedStyle, describe_onnx, input_channels, write_onnx
 from gan_style.inference.onnx_engine import DIRECTION_KEY, MULTIPLE_KEY
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
@@ -41,6 +43,8 @@ def export_generator(
     out: Path,
     style: torch.Tensor | None = None,
     style_input: bool = False,
+    int8: bool = False,
+    calibration: Path | None = None,
 ) -> Path:
     """Write the `direction` generator to `out`.
 
@@ -48,9 +52,18 @@ def export_generator(
     `gens.multiple` (4 for ResNets, 128/256 for U-Nets) and returns the same shape. A
     multistyle generator is exported for one style code (`style`, e.g. a blend, built in) or,
     with `style_input`, with the N x style_dim code as a second input named `style`.
+
+    `int8` writes an approximate int8 ONNX file instead (`inference/int8.py`), calibrated on
+    the photos in `calibration` (else on photo-like probes), with its measured agreement with
+    the fp32 network in its metadata.
     """
     if fmt not in FORMATS:
         raise GanStyleError(f"unknown export format '{fmt}'; choose {', '.join(FORMATS)}")
+    if int8 and (fmt != "onnx" or style_input):
+        raise GanStyleError("--int8 writes a one-input ONNX file: use it with --format onnx, "
+                            "without --style-input")  # fmt: skip
+    if calibration is not None and not int8:
+        raise GanStyleError("--calibration is for --int8 exports; add --int8 or drop it")
     if fmt == "onnx":
         try:
             import onnx  # noqa: F401  (torch.onnx needs it to write the file)
@@ -84,17 +97,36 @@ def export_generator(
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes that do not concern users
             torch.jit.trace(generator, example).save(str(out))
+    elif int8:
+        _write_int8(generator, example, out, gens.multiple, direction, calibration)
     else:
         write_onnx(generator, example, out, names, dynamic)
-        _describe(out, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
+        describe_onnx(out, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
     return out
 
 
-def _describe(path: Path, properties: dict[str, str]) -> None:
-    """What `translate` needs to feed the file (the sides' multiple, the direction), in its
-    metadata, so translating with it needs neither the checkpoint nor PyTorch."""
-    import onnx
+def _write_int8(
+    generator: nn.Module,
+    example: tuple[torch.Tensor, ...],
+    out: Path,
+    multiple: int,
+    direction: str,
+    calibration: Path | None,
+) -> None:
+    """Export fp32, calibrate and quantise it into `out`, and measure how far it is from fp32."""
+    from gan_style.inference import int8
+    from gan_style.runtime.lanes import usable_cores
 
-    model = onnx.load(str(path))
-    onnx.helper.set_model_props(model, properties)
-    onnx.save(model, str(path))
+    images, source = int8.calibration_images(calibration, example[0].shape[1])
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
+        fp32, quantised = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        axes = {0: "batch", 2: "height", 3: "width"}
+        write_onnx(generator, example, fp32, ["image"], {"image": axes, "translated": axes})
+        describe_onnx(fp32, {MULTIPLE_KEY: str(multiple)})
+        int8.quantize(fp32, quantised, images, multiple)
+        # Marked int8 before measuring, so that it is measured on the runtime `translate` uses.
+        described = {MULTIPLE_KEY: str(multiple), DIRECTION_KEY: direction}
+        describe_onnx(quantised, described | int8.metadata({}, source))
+        found = int8.agreement(fp32, quantised, images, multiple, usable_cores())
+        describe_onnx(quantised, described | int8.metadata(found, source))
+        os.replace(quantised, out)

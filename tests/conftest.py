@@ -35,10 +35,12 @@ def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 48), see
 
 @pytest.fixture(autouse=True)
 def pytorch_engine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
-    """Tests translate on PyTorch unless they ask for MNN (`--engine`, GAN_STYLE_ENGINE):
-    converting every test's random networks would cost seconds each, and the tests that compare
-    outputs compare PyTorch's. Nothing is cached under the user's home folder."""
+    """Tests translate on PyTorch unless they ask for MNN or int8 (`--engine`,
+    GAN_STYLE_ENGINE): converting every test's random networks would cost seconds each, and the
+    tests that compare outputs compare PyTorch's. `auto` means MNN on every CPU unless a test
+    says otherwise (GAN_STYLE_INT8_CPU). Nothing is cached under the user's home folder."""
     monkeypatch.setenv("GAN_STYLE_ENGINE", "pytorch")
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "0")
     monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import warnings
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,11 @@ import torch
 from torch import nn
 
 from gan_style.errors import ConfigError, GanStyleError
-from gan_style.inference import mnn_engine
+from gan_style.inference import int8, mnn_engine, openvino_engine
 from gan_style.inference.mnn_engine import ENGINES, MnnGenerator
+from gan_style.inference.onnx_engine import MULTIPLE_KEY
+from gan_style.inference.openvino_engine import OpenVinoGenerator
+from gan_style.inference.probes import smooth_probe
 from gan_style.inference.translation import draws_randomly, translate_batch
 from gan_style.runtime.files import write_atomic
 from gan_style.runtime.lanes import usable_cores
@@ -39,6 +43,13 @@ from gan_style.runtime.lanes import usable_cores
 MAX_DIFFERENCE = 0.02
 MEAN_DIFFERENCE = 0.002
 CONVERT_TIMEOUT_S = 600
+# The int8 engine's bar against fp32 PyTorch on probe images, the one the issue set for any
+# default output: grey levels (of 255) on average, and the lowest SSIM.
+INT8_MEAN_GREY = 2.0
+INT8_SSIM = 0.99
+INT8_PROBE_SIDE = 256  # px: calibration and check images (small ones would not show the bar)
+
+Converted = MnnGenerator | OpenVinoGenerator
 
 
 class BakedStyle(nn.Module):
@@ -74,9 +85,9 @@ def input_channels(network: nn.Module) -> int:
     return next(m for m in network.modules() if isinstance(m, nn.Conv2d)).in_channels
 
 
-# Engines already made in this process, by network and style code: hashing the weights again
-# for every batch a gallery or an evaluation translates would cost 50 ms a time.
-_MADE: weakref.WeakKeyDictionary[nn.Module, dict[bytes, MnnGenerator | None]] = (
+# Engines already made in this process, by network, style code and kind: hashing the weights
+# again for every batch a gallery or an evaluation translates would cost 50 ms a time.
+_MADE: weakref.WeakKeyDictionary[nn.Module, dict[tuple[bytes, str], Converted | None]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -87,30 +98,53 @@ def cpu_engine(
     style: torch.Tensor | None = None,
     engine: str = "auto",
     precision: str = "fp32",
-) -> MnnGenerator | None:
-    """The MNN engine for `generator` (with `style` built in), or None where PyTorch runs it:
-    `engine` pytorch, a `precision` other than fp32 (MNN computes in fp32), a generator off
-    the CPU or drawing random numbers at test time, MNN missing, or a network MNN does not
-    convert faithfully. `engine` mnn makes the last four an error."""
+) -> Converted | None:
+    """The converted engine for `generator` (with `style` built in), or None where PyTorch
+    runs it.
+
+    auto: its int8 version on OpenVINO on a CPU with 8-bit dot products (AVX-512 VNNI or
+    AVX-VNNI) where that keeps within INT8_MEAN_GREY and INT8_SSIM of fp32 PyTorch, else its
+    fp32 MNN conversion where MNN converts it faithfully, else PyTorch. int8 and mnn: that
+    engine (int8 on any CPU) or an error. PyTorch also runs a `precision` other than fp32, a
+    generator off the CPU or one drawing random numbers at test time.
+    """
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine '{engine}'; choose {', '.join(ENGINES)}")
     if engine == "pytorch" or precision != "fp32":
         return None
     why_not = _unsuitable(generator)
-    if why_not is None and not mnn_engine.available():
-        why_not = "MNN is not installed (pip install MNN)"
-    if why_not is None:
-        code = b"" if style is None else style.detach().float().cpu().numpy().tobytes()
-        made = _MADE.setdefault(generator, {})
-        if code not in made:
-            made[code] = _cached_or_converted(generator, multiple, style)
-        result = made[code]
+    kinds = {"mnn": ["mnn"], "int8": ["int8"]}.get(engine) or (
+        ["int8", "mnn"] if openvino_engine.fast_int8_cpu() else ["mnn"]
+    )
+    for kind in kinds if why_not is None else []:
+        result, why_not = _made(generator, multiple, style, kind)
         if result is not None:
             return result
-        why_not = "MNN does not convert this network faithfully (see the cache's .unsupported)"
-    if engine == "mnn":
-        raise ConfigError(f"--engine mnn: {why_not}; use --engine auto or pytorch")
+    if engine in ("mnn", "int8"):
+        raise ConfigError(f"--engine {engine}: {why_not}; use --engine auto or pytorch")
     return None
+
+
+def _made(
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str
+) -> tuple[Converted | None, str | None]:
+    """The `kind` engine for the network, made once per process; else why not."""
+    if kind == "mnn" and not mnn_engine.available():
+        return None, "MNN is not installed (pip install MNN)"
+    if kind == "int8" and not (openvino_engine.available() and int8.quantiser_available()):
+        return None, "OpenVINO and ONNX Runtime are needed (pip install openvino onnxruntime)"
+    code = b"" if style is None else style.detach().float().cpu().numpy().tobytes()
+    made = _MADE.setdefault(generator, {})
+    if (code, kind) not in made:
+        made[code, kind] = _cached_or_converted(generator, multiple, style, kind)
+    if made[code, kind] is None:
+        return None, (
+            "MNN does not convert this network faithfully (see the cache's .unsupported)"
+            if kind == "mnn"
+            else f"its int8 version is not within {INT8_MEAN_GREY:g} grey levels and SSIM "
+            f"{INT8_SSIM} of fp32 (see the cache's .int8.unsupported)"
+        )
+    return made[code, kind], None
 
 
 def _unsuitable(generator: nn.Module) -> str | None:
@@ -121,10 +155,13 @@ def _unsuitable(generator: nn.Module) -> str | None:
     return None
 
 
-def weights_key(generator: nn.Module, multiple: int, style: torch.Tensor | None) -> str:
-    """A hash of everything the converted model depends on."""
+def weights_key(
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str = "mnn"
+) -> str:
+    """A hash of everything the `kind` converted model depends on."""
     h = hashlib.sha256()
-    versions = (mnn_engine.ENGINE_VERSION, torch.__version__, mnn_engine.mnn_version(), multiple)
+    tools = mnn_engine.mnn_version() if kind == "mnn" else int8.tool_versions()
+    versions = (mnn_engine.ENGINE_VERSION, kind, torch.__version__, tools, multiple)
     h.update(repr(versions).encode())
     h.update(repr(generator).encode())  # the layers and their settings
     for name, tensor in generator.state_dict().items():
@@ -136,25 +173,26 @@ def weights_key(generator: nn.Module, multiple: int, style: torch.Tensor | None)
 
 
 def _cached_or_converted(
-    generator: nn.Module, multiple: int, style: torch.Tensor | None
-) -> MnnGenerator | None:
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str
+) -> Converted | None:
     folder = mnn_engine.cache_dir()
-    key = weights_key(generator, multiple, style)
-    model, refused = folder / f"{key}.mnn", folder / f"{key}.unsupported"
+    key = weights_key(generator, multiple, style, kind)
+    suffix, refused_suffix = mnn_engine.SUFFIXES[kind]
+    model, refused = folder / f"{key}{suffix}", folder / f"{key}{refused_suffix}"
     if refused.is_file():
         return None
     threads = usable_cores()
     if model.is_file() and mnn_engine.description_path(model).is_file():
         try:
-            return MnnGenerator(model, threads)
+            return mnn_engine.load_converted(model, threads)
         except Exception:  # a damaged cache entry is converted again, not reported
             pass
     try:
-        problem = convert(generator, multiple, style, model)
+        problem = (convert if kind == "mnn" else convert_int8)(generator, multiple, style, model)
         if problem is not None:
             write_atomic(refused, lambda f: f.write(problem.encode()))
             return None
-        return MnnGenerator(model, threads)
+        return mnn_engine.load_converted(model, threads)
     except (OSError, subprocess.TimeoutExpired, GanStyleError):
         return None  # a cache folder that cannot be written, say: PyTorch runs it this time
 
@@ -199,12 +237,78 @@ def convert(
     return None
 
 
+def convert_int8(
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, model: Path
+) -> str | None:
+    """Quantise `generator` to the int8 ONNX file `model` (`int8.py`, calibrated on probes) and
+    check it on OpenVINO against PyTorch; the reason when it misses the bar, else None."""
+    network = generator if style is None else BakedStyle(generator, style.cpu()).eval()
+    channels = input_channels(network)
+    model.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=model.parent, prefix=".converting-") as tmp:
+        fp32, quantised = Path(tmp) / "g.onnx", Path(tmp) / "g.int8.onnx"
+        size = max(64, multiple)
+        example = (torch.rand(1, channels, size, size) * 2 - 1,)
+        axes = {0: "batch", 2: "height", 3: "width"}
+        try:
+            write_onnx(network, example, fp32, ["image"], {"image": axes, "translated": axes})
+        except Exception as e:  # the exporter raises many kinds for graphs it cannot write
+            return f"ONNX export failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        images, source = int8.calibration_images(None, channels, INT8_PROBE_SIDE)
+        try:
+            int8.quantize(fp32, quantised, images, multiple)
+        except Exception as e:  # the quantiser raises many kinds for graphs it cannot handle
+            return f"int8 quantisation failed: {str(e).splitlines()[0] if str(e) else e!r}"
+        described = {MULTIPLE_KEY: str(multiple)}
+        describe_onnx(quantised, described | int8.metadata({}, source))
+        converted = openvino_engine.load(quantised, usable_cores())
+        found = _int8_agreement(generator, style, converted, channels)
+        if found["mean_grey"] > INT8_MEAN_GREY or found["ssim"] < INT8_SSIM:
+            return (
+                f"the int8 output differs from PyTorch's by {found['mean_grey']:.2f} grey levels "
+                f"on average, SSIM {found['ssim']:.4f} (limits {INT8_MEAN_GREY}, {INT8_SSIM})"
+            )
+        describe_onnx(quantised, described | int8.metadata(found, source))
+        description = mnn_engine.description_path(quantised)
+        description.write_text(
+            json.dumps({mnn_engine.MULTIPLE_KEY: multiple, mnn_engine.CHANNELS_KEY: channels})
+        )
+        os.replace(quantised, model)  # the model first: without its description it is not used
+        os.replace(description, mnn_engine.description_path(model))
+    return None
+
+
+def describe_onnx(path: Path, properties: dict[str, str]) -> None:
+    """Set an ONNX file's metadata (what a runtime needs to feed it: `onnx_engine`'s keys)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, properties)
+    onnx.save(model, str(path))
+
+
 # MNN's converter, called without `MNN.tools`: importing that package runs `pip install` of a
 # logging SDK and sends each conversion's details to a server of its authors.
 _CONVERT = (
     "import sys, _tools; onnx, out = sys.argv[1:]; _tools.mnnconvert(['mnnconvert', '-f', "
     "'ONNX', '--modelFile', onnx, '--MNNModel', out, '--bizCode', 'gan_style'])"
 )
+
+
+def _probe_pairs(
+    generator: nn.Module,
+    style: torch.Tensor | None,
+    converted: Converted,
+    channels: int,
+    size: int,
+) -> Iterator[tuple[tuple[int, int], np.ndarray, np.ndarray]]:
+    """PyTorch's and the converted engine's 8-bit outputs on two probe sizes (a square and a
+    wider one: the sizes are dynamic)."""
+    rng = np.random.default_rng(1)  # not the int8 calibration images (seed 0)
+    for h, w in ((size, size), (size, size + max(4, converted.multiple))):
+        probe = smooth_probe(rng, h, w, channels)
+        expected = translate_batch(generator, probe[None], converted.multiple, style)[0]
+        yield (h, w), expected, converted.translate(probe)
 
 
 def _disagreement(
@@ -214,12 +318,7 @@ def _disagreement(
     channels: int,
     size: int,
 ) -> str | None:
-    """Both engines on two probe sizes (a square and a wider one: the sizes are dynamic)."""
-    rng = np.random.default_rng(0)
-    for h, w in ((size, size), (size, size + max(4, converted.multiple))):
-        probe = _smooth_probe(rng, h, w, channels)
-        expected = translate_batch(generator, probe[None], converted.multiple, style)[0]
-        got = converted.translate(probe)
+    for (h, w), expected, got in _probe_pairs(generator, style, converted, channels, size):
         difference = np.abs(expected.astype(np.float32) - got.astype(np.float32)) / 127.5
         if difference.max() > MAX_DIFFERENCE or difference.mean() > MEAN_DIFFERENCE:
             return (
@@ -229,12 +328,9 @@ def _disagreement(
     return None
 
 
-def _smooth_probe(rng: np.random.Generator, h: int, w: int, channels: int) -> np.ndarray:
-    """A photo-like 8-bit image: gradients and noise, not white noise (whose outputs saturate)."""
-    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
-    phase = rng.uniform(0, 6, channels)
-    image = np.stack(
-        [0.5 + 0.4 * np.sin(5 * (xx + yy * (c + 1)) + phase[c]) for c in range(channels)], -1
-    )
-    image += rng.normal(0, 0.03, image.shape)
-    return (np.clip(image, 0, 1) * 255).astype(np.uint8)
+def _int8_agreement(
+    generator: nn.Module, style: torch.Tensor | None, converted: OpenVinoGenerator, channels: int
+) -> dict[str, float]:
+    size = max(INT8_PROBE_SIDE, converted.multiple)
+    pairs = [(e, g) for _, e, g in _probe_pairs(generator, style, converted, channels, size)]
+    return int8.agreement_of(pairs)

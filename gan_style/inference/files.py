@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from gan_style.inference.generators import Generators
     from gan_style.inference.mnn_engine import MnnGenerator
     from gan_style.inference.onnx_engine import OnnxGenerator
+    from gan_style.inference.openvino_engine import OpenVinoGenerator
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
 JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
@@ -222,16 +223,18 @@ def translate_paths(
     pairs = planned_outputs(inputs, out, fmt, overwrite)
     if gens.engine != "pytorch":
         fits = not tile and batch_size == 1 and lanes is None
-        if gens.engine == "mnn" and gens.precision == "fp32" and not fits:
-            raise ConfigError("--engine mnn translates whole images one at a time; drop --tile, "
-                              "--batch-size and --lanes, or use --engine pytorch")  # fmt: skip
+        if gens.engine in ("mnn", "int8") and gens.precision == "fp32" and not fits:
+            raise ConfigError(
+                f"--engine {gens.engine} translates whole images one at a time; drop --tile, "
+                f"--batch-size and --lanes, or use --engine pytorch"
+            )
         from gan_style.inference.engines import cpu_engine
 
         converted = (cpu_engine(generator, gens.multiple, style, gens.engine, gens.precision)
                      if fits else None)  # fmt: skip
         if converted is not None:
             return write_converted(converted, pairs, quality, max_pixels, progress,
-                                   f"translate {direction} (MNN)")  # fmt: skip
+                                   f"translate {direction} ({converted.label})")  # fmt: skip
     device = next(generator.parameters()).device
     if batch_size > 1 or draws_randomly(generator):
         lanes = 1  # a batch shares the cores instead; random draws must come in image order
@@ -270,14 +273,25 @@ def translate_paths_onnx(
     lanes: int | None = None,
 ) -> Report:
     """As `translate_paths`, with a generator exported to ONNX (`gan-style export`), on ONNX
-    Runtime's CPU kernels, without importing PyTorch: for a few images, where starting
-    PyTorch would take longer than the translations (README "Translating on an ordinary CPU")."""
+    Runtime's CPU kernels (an int8 export on OpenVINO's), without importing PyTorch: for a few
+    images, where starting PyTorch would take longer than the translations (README
+    "Translating on an ordinary CPU")."""
     from gan_style.inference.onnx_engine import OnnxGenerator
+    from gan_style.inference.openvino_engine import OpenVinoGenerator, int8_model
 
     pairs = planned_outputs(inputs, out, fmt, overwrite)
-    if lanes is None:
-        lanes = default_lanes("cpu", largest_pixels(pairs))
-    generator = OnnxGenerator(model, threads=max(1, usable_cores() // lanes))
+    int8 = int8_model(model)
+    generator: OnnxGenerator | OpenVinoGenerator
+    if int8 is not None:
+        if lanes not in (None, 1):
+            raise ConfigError(f"{model} is an int8 file, which OpenVINO runs one image at a "
+                              f"time on every core; drop --lanes")  # fmt: skip
+        lanes = 1
+        generator = OpenVinoGenerator(int8, model, usable_cores())
+    else:
+        if lanes is None:
+            lanes = default_lanes("cpu", largest_pixels(pairs))
+        generator = OnnxGenerator(model, threads=max(1, usable_cores() // lanes))
     if direction is not None and direction != generator.direction:
         raise DataError(
             f"{model} holds the {generator.direction} generator; export the {direction} one "
@@ -285,12 +299,12 @@ def translate_paths_onnx(
         )
     return write_converted(
         generator, pairs, quality, max_pixels, progress,
-        f"translate {generator.direction} (ONNX Runtime)", lanes,
+        f"translate {generator.direction} ({generator.label})", lanes,
     )  # fmt: skip
 
 
 def write_converted(
-    generator: MnnGenerator | OnnxGenerator,
+    generator: MnnGenerator | OnnxGenerator | OpenVinoGenerator,
     pairs: list[tuple[Path, Path]],
     quality: int | None = None,
     max_pixels: int | None = MAX_PIXELS,
@@ -298,7 +312,8 @@ def write_converted(
     description: str = "translate",
     lanes: int = 1,
 ) -> Report:
-    """`write_translations` with a converted generator (MNN or ONNX Runtime), one image a call."""
+    """`write_translations` with a converted generator (MNN, ONNX Runtime or OpenVINO), one image
+    a call."""
     return write_translations(
         lambda images: [generator.translate(image) for image in images], pairs,
         generator.channels, 1, lanes, quality, max_pixels, progress, description,

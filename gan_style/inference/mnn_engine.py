@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,11 +28,17 @@ from gan_style.inference.onnx_engine import translate_padded
 from gan_style.runtime import files
 from gan_style.runtime.checkpoint_names import resolve
 
+if TYPE_CHECKING:
+    from gan_style.inference.openvino_engine import OpenVinoGenerator
+
 # The description written next to each converted model (its keys are the cache's format).
 MULTIPLE_KEY = "multiple"
 CHANNELS_KEY = "channels"
-ENGINES = ("auto", "pytorch", "mnn")  # `--engine`'s choices
-ENGINE_VERSION = 1  # raised when what is converted, or how, changes: old conversions are redone
+ENGINES = ("auto", "pytorch", "mnn", "int8")  # `--engine`'s choices
+ENGINE_VERSION = 2  # raised when what is converted, or how, changes: old conversions are redone
+# Per kind of converted model: its file's suffix, and the one marking a network it does not
+# convert faithfully (`engines.py`).
+SUFFIXES = {"mnn": (".mnn", ".unsupported"), "int8": (".int8.onnx", ".int8.unsupported")}
 
 
 def default_engine() -> str:
@@ -103,6 +109,15 @@ def mnn_version() -> str:
     return str(_import_mnn().version())
 
 
+def load_converted(model: Path, threads: int) -> MnnGenerator | OpenVinoGenerator:
+    """A converted model from the cache, by its suffix: int8 on OpenVINO, else MNN."""
+    from gan_style.inference import openvino_engine
+
+    if model.name.endswith(SUFFIXES["int8"][0]):
+        return openvino_engine.load(model, threads)
+    return MnnGenerator(model, threads)
+
+
 class FileIndex:
     """Which converted model a checkpoint file gave `translate` with given options, by a hash of
     the file's bytes: found without PyTorch, so a second `translate` need not start it.
@@ -138,6 +153,8 @@ class MnnGenerator:
     MNN holds Python's lock while it computes, so several images in flight (lanes) gain nothing
     here: one image at a time uses every core instead.
     """
+
+    label = "MNN"  # in progress lines
 
     def __init__(self, path: Path, threads: int = 1) -> None:
         mnn = _import_mnn()

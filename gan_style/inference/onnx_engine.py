@@ -28,6 +28,8 @@ class OnnxGenerator:
     its own work on its own core (the lanes of `runtime/lanes.py`).
     """
 
+    label = "ONNX Runtime"  # in progress lines
+
     def __init__(self, path: Path, threads: int = 1) -> None:
         try:
             import onnxruntime as ort
@@ -65,11 +67,13 @@ class OnnxGenerator:
         self.multiple = int(meta[MULTIPLE_KEY])
         self.direction = meta.get(DIRECTION_KEY, "AtoB")
 
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """A 1xCxHxW float32 array through the network (H and W multiples of `multiple`)."""
+        return self.session.run(None, {self.input_name: x})[0]
+
     def translate(self, image: np.ndarray) -> np.ndarray:
         """An HxWxC uint8 image through the network; the output has the input's size."""
-        return translate_padded(
-            image, self.multiple, lambda x: self.session.run(None, {self.input_name: x})[0]
-        )
+        return translate_padded(image, self.multiple, self.forward)
 
 
 def translate_padded(
@@ -79,11 +83,16 @@ def translate_padded(
     multiple of `multiple`), padded and cropped as `translation.translate_batch` does, for the
     engines that run without PyTorch (ONNX Runtime, MNN)."""
     h, w = image.shape[:2]
-    pad_h, pad_w, reflect = pads(h, w, multiple)
-    mode = "reflect" if reflect else "edge"
+    return to_uint8(network(network_input(image, multiple))[0, :, :h, :w])
+
+
+def network_input(image: np.ndarray, multiple: int) -> np.ndarray:
+    """An HxWxC uint8 image as the 1xCxHxW float32 array in [-1, 1] a network sees, padded as
+    `translation.translate_batch` pads (the output is cropped back to the image)."""
+    pad_h, pad_w, reflect = pads(image.shape[0], image.shape[1], multiple)
     x = image.astype(np.float32).transpose(2, 0, 1)[None] / np.float32(127.5) - np.float32(1)
-    x = np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
-    return to_uint8(network(x)[0, :, :h, :w])
+    mode = "reflect" if reflect else "edge"
+    return np.pad(x, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode=mode)
 
 
 def to_uint8(y: np.ndarray) -> np.ndarray:

@@ -46,8 +46,9 @@ def translate_images(
 ) -> list[np.ndarray]:
     """Translate HxWxC uint8 images; each output has its input's size.
 
-    `engine` auto: on the CPU, one image at a time in fp32, MNN where it converts the network
-    faithfully (`engines.cpu_engine`), else PyTorch; mnn: MNN or an error; pytorch: PyTorch.
+    `engine` auto: on the CPU, one image at a time in fp32, a converted engine where one keeps
+    to the network's output (`engines.cpu_engine`: int8 on CPUs with 8-bit dot products, MNN),
+    else PyTorch; mnn, int8: that engine or an error; pytorch: PyTorch.
 
     `batch_size` None: 1 on CPU (batches measured slower there, and their activations take
     memory), `GPU_BATCH` elsewhere. One image at a time goes through `lanes` (None: the
@@ -64,7 +65,7 @@ def translate_images(
         isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in generator.modules()
     ):
         batch_size = 1  # batch statistics: each image is normalised by its own, as in training
-    if engine != "pytorch" and (batch_size == 1 or engine == "mnn"):
+    if engine != "pytorch" and (batch_size == 1 or engine in ("mnn", "int8")):
         from gan_style.inference.engines import cpu_engine
 
         converted = cpu_engine(generator, multiple, style, engine, precision)

@@ -15,6 +15,7 @@ from torch import nn
 
 from gan_style.errors import ConfigError
 from gan_style.inference import engines
+from gan_style.inference.probes import smooth_probe
 from gan_style.inference.translation import translate_batch, translate_images
 from gan_style.networks import build_generator
 from tests.conftest import REPO, write_images
@@ -47,7 +48,7 @@ def small_resnet(seed: int = 0) -> nn.Module:
 
 
 def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
-    return engines._smooth_probe(np.random.default_rng(seed), h, w, 3)
+    return smooth_probe(np.random.default_rng(seed), h, w, 3)
 
 
 def grey_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -175,7 +176,7 @@ def _translate(args: list[str], env_cache: Path) -> subprocess.CompletedProcess:
         "import sys; from gan_style.cli import main; "
         f"rc = main({args!r}); print('TORCH', 'torch' in sys.modules); sys.exit(rc)"
     )
-    env = {"GAN_STYLE_CACHE": str(env_cache), "PATH": "/usr/bin:/bin"}
+    env = {"GAN_STYLE_CACHE": str(env_cache), "PATH": "/usr/bin:/bin", "GAN_STYLE_INT8_CPU": "0"}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env
     )
@@ -306,7 +307,10 @@ def test_gallery_and_evaluate_translate_on_mnn(
     assert translated and outputs["auto"].keys() == outputs["pytorch"].keys()
     for name in translated:
         if outputs["auto"][name].ndim == 3 and outputs["auto"][name].shape[2] == 3:
-            assert grey_difference(outputs["auto"][name], outputs["pytorch"][name]).max() <= 2, name
+            difference = grey_difference(outputs["auto"][name], outputs["pytorch"][name])
+            # A reconstruction (and the sheet that shows them) went through both networks.
+            chained = "rec_" in name or "contact_sheet" in name
+            assert difference.max() <= (3 if chained else 2) and difference.mean() < 0.25, name
 
 
 @pytest.mark.slow
