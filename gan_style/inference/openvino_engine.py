@@ -54,7 +54,7 @@ def import_openvino() -> Any:  # OpenVINO's Python package has no type informati
     return openvino
 
 
-def fast_int8_cpu() -> bool:
+def fast_int8_cpu(cpuinfo: str = "/proc/cpuinfo") -> bool:
     """Whether this CPU has 8-bit dot products (AVX-512 VNNI or AVX-VNNI), where int8 is what
     makes translation fast; elsewhere fp32 MNN is the default (int8 unmeasured there).
     GAN_STYLE_INT8_CPU=1 or 0 overrides the detection (the test suite sets 0)."""
@@ -63,7 +63,7 @@ def fast_int8_cpu() -> bool:
     if os.environ.get("GAN_STYLE_INT8_CPU") in ("0", "1"):
         return os.environ["GAN_STYLE_INT8_CPU"] == "1"
     try:
-        with open("/proc/cpuinfo") as f:
+        with open(cpuinfo) as f:
             flags = next((line for line in f if line.startswith("flags")), "").split()
     except OSError:
         return False

@@ -1,0 +1,236 @@
+"""The int8 engine (`int8.py`, `openvino_engine.py`): how far from PyTorch it is allowed to be,
+when `auto` picks it, the files `export --int8` writes, and `translate` with both."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from PIL import Image
+from skimage.metrics import structural_similarity
+from torch import nn
+
+from gan_style.cli import main
+from gan_style.errors import ConfigError
+from gan_style.inference import engines, int8, openvino_engine
+from gan_style.inference.mnn_engine import MnnGenerator
+from gan_style.inference.openvino_engine import OpenVinoGenerator
+from gan_style.inference.probes import smooth_probe
+from gan_style.inference.translation import translate_batch
+from gan_style.networks import build_generator
+from tests.conftest import REPO, write_images
+
+
+@pytest.fixture
+def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
+    engines._MADE.clear()
+    return tmp_path / "cache" / "mnn"
+
+
+def small_resnet(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return build_generator("resnet_6blocks", 3, 3, 8, "instance", False).eval()
+
+
+def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    return smooth_probe(np.random.default_rng(seed), h, w, 3)
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Mean absolute grey-level difference and SSIM of two 8-bit images."""
+    mean = float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+    return mean, float(structural_similarity(a, b, channel_axis=-1, data_range=255))
+
+
+def test_the_int8_engine_keeps_within_the_bar_at_any_size(cache: Path) -> None:
+    net = small_resnet()
+    converted = engines.cpu_engine(net, 4, engine="int8")
+    assert isinstance(converted, OpenVinoGenerator)
+    for h, w in ((37, 53), (64, 64), (256, 200)):
+        image = photo(h, w, seed=h)
+        ours, expected = converted.translate(image), translate_batch(net, image[None], 4)[0]
+        assert ours.shape == expected.shape == (h, w, 3)
+        mean, ssim = agreement(ours, expected)
+        assert mean <= engines.INT8_MEAN_GREY and ssim >= engines.INT8_SSIM, (h, w)
+        assert mean > 0.05  # int8 arithmetic, not an fp32 network under another name
+    # Convolutions compute in int8, but the first and the two downsampling ones stay fp32.
+    nodes = onnx.load(str(converted.path)).graph.node
+    made_by = {output: n.op_type for n in nodes for output in n.output}
+    convolutions = [n for n in nodes if n.op_type in ("Conv", "ConvTranspose")]
+    int8_weights = [n for n in convolutions if made_by.get(n.input[1]) == "DequantizeLinear"]
+    assert len(convolutions) == 18 and len(int8_weights) == 15
+
+
+def test_auto_picks_int8_on_a_fast_int8_cpu_and_mnn_where_int8_misses_the_bar(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = small_resnet()
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "0")
+    assert isinstance(engines.cpu_engine(net, 4), MnnGenerator)  # no 8-bit dot products
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "1")
+    assert isinstance(engines.cpu_engine(net, 4), OpenVinoGenerator)
+
+    engines._MADE.clear()
+    monkeypatch.setattr(engines, "INT8_MEAN_GREY", 0.01)  # no int8 network keeps to this
+    strict = small_resnet(seed=1)  # new weights: converted and checked afresh
+    assert isinstance(engines.cpu_engine(strict, 4), MnnGenerator)
+    refusal = next(cache.glob("*.int8.unsupported")).read_text()
+    assert "differs from PyTorch's by" in refusal and "limits 0.01, 0.99" in refusal
+    assert len(list(cache.glob("*.int8.onnx"))) == 1  # the first network's only
+    with pytest.raises(ConfigError, match="--engine int8: its int8 version is not within"):
+        engines.cpu_engine(strict, 4, engine="int8")
+
+
+def test_fast_int8_cpus_are_told_by_their_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GAN_STYLE_INT8_CPU")
+    cpuinfo = tmp_path / "cpuinfo"
+    for flags, fast in (("fpu avx2 fma", False), ("fpu avx2 avx512f avx512_vnni", True),
+                        ("fpu avx2 avx_vnni", True)):  # fmt: skip
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+        assert openvino_engine.fast_int8_cpu(str(cpuinfo)) is fast, flags
+    assert openvino_engine.fast_int8_cpu(str(tmp_path / "missing")) is False
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "1")
+    assert openvino_engine.fast_int8_cpu(str(tmp_path / "missing")) is True
+
+
+def test_openvino_runs_without_its_telemetry(cache: Path, tmp_path: Path) -> None:
+    """`import openvino` sends a usage event to Intel unless told not to; ours never does."""
+    path = engines.cpu_engine(small_resnet(), 4, engine="int8").path
+    code = (
+        "import sys; from gan_style.inference.openvino_engine import load; "
+        f"g = load(__import__('pathlib').Path({str(path)!r}), 1); "
+        "g.forward(__import__('numpy').zeros((1, 3, 32, 32), 'float32')); "
+        "print('TELEMETRY', any('openvino_telemetry' in m for m in sys.modules))"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                          env={"HOME": str(home), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    assert "TELEMETRY False" in done.stdout, done.stderr
+    assert not (home / "intel").exists()  # where its counters and client id would be kept
+
+
+def test_a_shape_seen_twice_gets_its_own_compiled_model(cache: Path) -> None:
+    converted = engines.cpu_engine(small_resnet(), 4, engine="int8")
+    x = photo(48, 64).astype(np.float32).transpose(2, 0, 1)[None] / 127.5 - 1
+    first = converted.forward(x)  # the model compiled for any shape
+    assert not converted.by_shape
+    second = converted.forward(x)
+    assert list(converted.by_shape) == [x.shape]
+    np.testing.assert_allclose(second, first, atol=0.02)
+    np.testing.assert_array_equal(converted.forward(x), second)
+
+
+# --- export --int8 and translate -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_export_int8_calibrates_on_photos_and_translate_runs_it(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    photos = tmp_path / "photos"
+    write_images(photos, 3, size=(64, 80))
+    (photos / "broken.jpg").write_bytes(b"not an image")  # passed over, not fatal
+    assert main(["export", str(run_dir), "--format", "onnx", "--int8", "--calibration",
+                 str(photos)]) == 0  # fmt: skip
+    out = run_dir / "generator_AtoB_int8.onnx"
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and f"on 3 image(s) of {photos}" in printed
+    found = int8.read_agreement(out)
+    assert 0 < found["mean_grey"] < 10 and 0.5 < found["ssim"] <= 1
+
+    write_images(tmp_path / "in", 2)
+    assert main(["translate", str(out), str(tmp_path / "in"), "--out", str(tmp_path / "int8")]) == 0
+    assert "(OpenVINO int8)" in capsys.readouterr().err
+    assert main(["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "pt"),
+                 "--engine", "pytorch"]) == 0  # fmt: skip
+    for name in ("img_000.png", "img_001.png"):
+        a, b = (np.asarray(Image.open(tmp_path / d / name)) for d in ("int8", "pt"))
+        assert a.shape == b.shape and agreement(a, b)[0] < 10
+
+    # Without OpenVINO, ONNX Runtime runs the same file (slower), to nearly the same output.
+    generator = openvino_engine.open_exported(out, 1)
+    assert isinstance(generator, OpenVinoGenerator)
+    image = photo(40, 48)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(openvino_engine, "available", lambda: False)
+        fallback = openvino_engine.open_exported(out, 1)
+    assert fallback.label == "ONNX Runtime"
+    assert agreement(fallback.translate(image), generator.translate(image))[0] < 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--format", "torchscript", "--int8"], "--int8 writes a one-input ONNX file"),
+        (["--format", "onnx", "--calibration", "photos"], "--calibration is for --int8"),
+        (["--format", "onnx", "--int8", "--calibration", "empty"], "no readable images in"),
+        (["--format", "onnx", "--int8", "--calibration", "nowhere"], "is not a folder"),
+    ],
+)
+def test_what_export_int8_cannot_do_is_one_line(
+    run_dir: Path, tmp_path: Path, options: list[str], message: str, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_images(tmp_path / "photos", 1)
+    (tmp_path / "empty").mkdir()
+    assert main(["export", str(run_dir), *options]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not list(run_dir.glob("*.onnx")) and not list(run_dir.glob(".export-*"))
+
+
+@pytest.mark.slow
+def test_an_int8_file_takes_no_lanes(run_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "g_int8.onnx"
+    assert main(["export", str(run_dir), "--format", "onnx", "--int8", "--out", str(out)]) == 0
+    write_images(tmp_path / "in", 1)
+    argv = [
+        "translate",
+        str(out),
+        str(tmp_path / "in"),
+        "--out",
+        str(tmp_path / "o"),
+        "--lanes",
+        "2",
+    ]
+    assert main(argv) == 2
+    assert "is an int8 file, which OpenVINO runs one image at a time" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_translate_converts_to_int8_then_starts_without_pytorch(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    write_images(tmp_path / "in", 2)
+    env = {"GAN_STYLE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin",
+           "GAN_STYLE_INT8_CPU": "1"}  # fmt: skip
+
+    def translate(out: str, *options: str) -> subprocess.CompletedProcess:
+        args = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / out),
+                "--device", "cpu", *options]  # fmt: skip
+        code = (
+            "import sys; from gan_style.cli import main; "
+            f"rc = main({args!r}); print('TORCH', 'torch' in sys.modules); sys.exit(rc)"
+        )
+        return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                              text=True, env=env)  # fmt: skip
+
+    first, second, pytorch = translate("a"), translate("b"), translate("pt", "--engine", "pytorch")
+    for done in (first, second, pytorch):
+        assert done.returncode == 0, done.stderr
+    assert "TORCH True" in first.stdout and "(OpenVINO int8)" in first.stderr
+    assert "TORCH False" in second.stdout and "(OpenVINO int8)" in second.stderr
+    for name in ("img_000.png", "img_001.png"):
+        a, b, c = (np.asarray(Image.open(tmp_path / d / name)) for d in ("a", "b", "pt"))
+        np.testing.assert_array_equal(a, b)
+        mean, ssim = agreement(a, c)
+        assert 0 < mean <= engines.INT8_MEAN_GREY and ssim >= engines.INT8_SSIM
