@@ -251,7 +251,7 @@ def _child(args: list[str]) -> dict:
 
 def available_engines() -> list[str]:
     """The inference engines this installation can run (see `inference_bench`)."""
-    from gan_style.inference import mnn_engine
+    from gan_style.inference import mnn_engine, openvino_engine
     from gan_style.inference_bench import ENGINES
 
     try:
@@ -263,6 +263,7 @@ def available_engines() -> list[str]:
     usable = {
         "torch-nnpack": nnpack.available(),
         "mnn": mnn_engine.available(),
+        "openvino-int8": openvino_engine.available() and has_onnxruntime,
         "onnxruntime-fp32": has_onnxruntime,
         "onnxruntime-int8": has_onnxruntime,
     }

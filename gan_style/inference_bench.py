@@ -7,10 +7,11 @@ run it, with its peak memory and its agreement with fp32 PyTorch on the same 8-b
 - `torch-nnpack-lanes`: NNPACK with two images in flight on one core each (`translate`'s CPU
   default, `runtime/lanes.py`), timed over 4 images per repeat;
 - `mnn`: the generator converted for MNN (`inference/engines.py`), on every core: what
-  `translate`, `gallery`, `evaluate` and the web page run on the CPU by default;
+  `translate`, `gallery`, `evaluate` and the web page run on the CPU by default, except
+- `openvino-int8`: its int8 version on OpenVINO (`inference/int8.py`), their default on CPUs
+  with 8-bit dot products (VNNI);
 - `onnxruntime-fp32`: the exported ONNX graph on ONNX Runtime's CPU kernels;
-- `onnxruntime-int8`: the same graph statically quantised (QDQ, per-channel int8 weights,
-  uint8 activations calibrated on the input images): an approximate mode, measured only.
+- `onnxruntime-int8`: the same int8 graph on ONNX Runtime, calibrated on the input images.
 
 The end-to-end rows run whole processes, as a user would: the reference's `test.py` and
 `gan-style translate` over the same images with the same reference-layout weights, timed from
@@ -37,15 +38,16 @@ from unittest import mock
 import numpy as np
 import torch
 
+from gan_style.inference.engines import write_onnx
 from gan_style.inference.onnx_engine import to_uint8
 from gan_style.runtime.timing import peak_memory_gib, timed
 
 if TYPE_CHECKING:
-    from gan_style.inference.mnn_engine import MnnGenerator
+    from gan_style.inference.engines import Converted
 
 ENGINES = (
-    "torch-native", "torch-nnpack", "torch-nnpack-lanes", "mnn", "onnxruntime-fp32",
-    "onnxruntime-int8",
+    "torch-native", "torch-nnpack", "torch-nnpack-lanes", "mnn", "openvino-int8",
+    "onnxruntime-fp32", "onnxruntime-int8",
 )  # fmt: skip
 
 # Runs a command and prints its wall time and peak memory: one fresh parent per command, so
@@ -104,38 +106,18 @@ def _to8(y: np.ndarray) -> np.ndarray:
 
 
 def _onnx_session(generator: torch.nn.Module, folder: Path, int8: bool, calibration: list):
-    import warnings
-
+    """The generator exported to ONNX (`int8`: quantised as the int8 engine does, calibrated on
+    `calibration`, 8-bit images) on ONNX Runtime's CPU kernels."""
     import onnxruntime as ort
+
+    from gan_style.inference import int8 as quantisation
 
     path = folder / "g.onnx"
     axes = {0: "batch", 2: "height", 3: "width"}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(generator, (torch.from_numpy(calibration[0]),), str(path),
-                          input_names=["image"], output_names=["translated"],
-                          dynamic_axes={"image": axes, "translated": axes}, opset_version=17,
-                          dynamo=False)  # fmt: skip
+    example = (torch.rand(1, 3, 64, 64) * 2 - 1,)
+    write_onnx(generator, example, path, ["image"], {"image": axes, "translated": axes})
     if int8:
-        from onnxruntime.quantization import (
-            CalibrationDataReader,
-            QuantFormat,
-            QuantType,
-            quantize_static,
-        )
-        from onnxruntime.quantization.shape_inference import quant_pre_process
-
-        class Reader(CalibrationDataReader):
-            def __init__(self) -> None:
-                self.items = iter([{"image": x} for x in calibration])
-
-            def get_next(self) -> dict | None:
-                return next(self.items, None)
-
-        quant_pre_process(str(path), str(folder / "pre.onnx"))
-        quantize_static(str(folder / "pre.onnx"), str(folder / "int8.onnx"), Reader(),
-                        quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)  # fmt: skip
+        quantisation.quantize(path, folder / "int8.onnx", calibration, 4)
         path = folder / "int8.onnx"
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
@@ -143,16 +125,18 @@ def _onnx_session(generator: torch.nn.Module, folder: Path, int8: bool, calibrat
     return lambda x: session.run(None, {"image": x})[0]
 
 
-def _mnn_engine(generator: torch.nn.Module, folder: Path) -> MnnGenerator:
-    """The paper generator converted for MNN in `folder` (not the user's cache), on every core."""
-    from gan_style.inference.engines import convert
-    from gan_style.inference.mnn_engine import MnnGenerator as Engine
+def _converted(generator: torch.nn.Module, folder: Path, kind: str) -> Converted:
+    """The paper generator converted as `translate` converts it (`kind` mnn or int8) in `folder`
+    (not the user's cache), on every core."""
+    from gan_style.inference.engines import convert, convert_int8
+    from gan_style.inference.mnn_engine import SUFFIXES, load_converted
     from gan_style.runtime.lanes import usable_cores
 
-    problem = convert(generator, 4, None, folder / "g.mnn")
+    model = folder / f"g{SUFFIXES[kind][0]}"
+    problem = (convert if kind == "mnn" else convert_int8)(generator, 4, None, model)
     if problem is not None:
         raise RuntimeError(problem)
-    return Engine(folder / "g.mnn", usable_cores())
+    return load_converted(model, usable_cores())
 
 
 def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
@@ -186,13 +170,13 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
             def call() -> np.ndarray:
                 with torch.inference_mode():
                     return generator(torch.from_numpy(inputs[0])).numpy()
-        elif engine == "mnn":
-            converted = _mnn_engine(generator, Path(tmp))
+        elif engine in ("mnn", "openvino-int8"):
+            converted = _converted(generator, Path(tmp), engine.split("-")[-1])
 
             def call() -> np.ndarray:
                 return converted.forward(inputs[0])
         else:
-            session = _onnx_session(generator, Path(tmp), engine.endswith("int8"), inputs[1:])
+            session = _onnx_session(generator, Path(tmp), engine.endswith("int8"), images[1:])
 
             def call() -> np.ndarray:
                 return session(inputs[0])
@@ -245,6 +229,7 @@ def own_cache(folder: Path) -> Iterator[None]:
     """`translate`'s converted models go to `folder`, not the user's cache, while timing."""
     with mock.patch.dict(os.environ, {"GAN_STYLE_CACHE": str(folder)}):  # restored after
         os.environ.pop("GAN_STYLE_ENGINE", None)  # the default engine, as a user gets it
+        os.environ.pop("GAN_STYLE_INT8_CPU", None)
         yield
 
 

@@ -30,8 +30,10 @@ REFERENCE = REPO.parent / "shared" / "reference"
 def test_engine_rows(engine: str) -> None:
     row = engine_row(engine, 32, repeats=1)
     assert row["engine"] == engine and row["images_per_sec"] > 0 and row["peak_memory_mib"] > 0
-    if engine == "onnxruntime-int8":  # approximate: measured, not promised
+    if engine == "onnxruntime-int8":  # calibrated on three 32 px images: measured only
         assert 0 < row["ssim_vs_fp32_torch"] <= 1
+    elif engine == "openvino-int8":  # checked on 256 px probes when converted
+        assert 0 < row["mean_abs_diff_grey"] < 4 and row["ssim_vs_fp32_torch"] > 0.95
     else:
         assert row["mean_abs_diff_grey"] < 0.5 and row["ssim_vs_fp32_torch"] > 0.999
 
