@@ -13,6 +13,7 @@ is used (`import_openvino`).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,8 @@ class OpenVinoGenerator:
         self.any_shape = self.core.compile_model(model, "CPU", self.config).create_infer_request()
         self.by_shape: dict[tuple[int, ...], Any] = {}
         self.seen: set[tuple[int, ...]] = set()
+        # An infer request runs one call at a time: the web page's buttons share the generator.
+        self.lock = threading.Lock()
 
     def _request(self, shape: tuple[int, ...]) -> Any:
         if shape in self.by_shape:
@@ -152,7 +155,8 @@ class OpenVinoGenerator:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """A 1xCxHxW float32 array through the network (H and W multiples of `multiple`)."""
         x = np.ascontiguousarray(x, dtype=np.float32)
-        return np.array(self._request(x.shape).infer({0: x})[0], copy=True)
+        with self.lock:
+            return np.array(self._request(x.shape).infer({0: x})[0], copy=True)
 
     def translate(self, image: np.ndarray) -> np.ndarray:
         """An HxWxC uint8 image through the network; the output has the input's size."""
