@@ -119,10 +119,11 @@ def cpu_engine(
     kinds = {"mnn": ["mnn"], "int8": ["int8"]}.get(engine) or (
         ["int8", "mnn"] if openvino_engine.fast_int8_cpu() else ["mnn"]
     )
-    for kind in kinds if why_not is None else []:
-        result, why_not = _made(generator, multiple, style, kind)
-        if result is not None:
-            return result
+    if why_not is None:
+        for kind in kinds:
+            result, why_not = _made(generator, multiple, style, kind)
+            if result is not None:
+                return result
     if engine in ("mnn", "int8"):
         raise ConfigError(f"--engine {engine}: {why_not}; use --engine auto or pytorch")
     return None

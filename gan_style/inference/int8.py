@@ -1,9 +1,9 @@
 """Int8 versions of a generator: about 2.5x faster than fp32 on CPUs with 8-bit dot products.
 
 On the 2-core Intel Xeon (Ice Lake, AVX-512 VNNI) development machine the paper generator
-took 0.14 s per 256 px image in int8 on OpenVINO against 0.34 s in fp32 on MNN, the fastest
-fp32 engine there, at 1.6 grey levels from fp32 on average (SSIM 0.997) on photos
-(README "Translating on an ordinary CPU").
+took 0.14 s per 256 px image in int8 on OpenVINO against 0.35 s in fp32 on MNN, the fastest
+fp32 engine there, at 1.6-1.7 grey levels from fp32 on average (SSIM 0.995 at least) on
+photo-like and real photos (README "Translating on an ordinary CPU").
 
 Weights are quantised per output channel to int8 and the convolutions' inputs per tensor to
 uint8, with ranges calibrated on images: photo-like probes for the engine `translate` picks
@@ -31,7 +31,6 @@ CALIBRATION_SIDE = 256  # px: larger images are centre-cropped (ranges, not layo
 # norms' too) took the paper generator 0.11 s at 256 px but 5.8 grey levels from fp32 (SSIM
 # 0.96), since a norm divides each channel's quantisation error by that channel's spread.
 QUANTISED = ["Conv", "ConvTranspose"]
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def calibration_images(
@@ -40,7 +39,7 @@ def calibration_images(
     """Up to CALIBRATION_IMAGES 8-bit images to calibrate on, at most `side` px a side, and
     where they came from: the readable images of `folder` (unreadable ones are passed over),
     else photo-like probes."""
-    from gan_style.image_io import read_image
+    from gan_style.image_io import find_images, read_image
 
     if folder is None:
         rng = np.random.default_rng(0)
@@ -49,7 +48,7 @@ def calibration_images(
     if not folder.is_dir():
         raise DataError(f"--calibration {folder} is not a folder; give a folder of photos")
     images = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
+    for path in find_images(folder):
         try:
             image, _ = read_image(path, channels)
         except DataError:

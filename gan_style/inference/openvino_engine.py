@@ -3,7 +3,7 @@ without PyTorch.
 
 Why OpenVINO: it turns an int8 file's quantise/dequantise pairs into int8 convolutions. On
 the 2-core Intel Xeon (Ice Lake, AVX-512 VNNI) development machine the paper generator's int8
-file took 0.14 s per 256 px image on OpenVINO and 0.55 s on ONNX Runtime, which runs it
+file took 0.14 s per 256 px image on OpenVINO and 0.53 s on ONNX Runtime, which runs it
 when OpenVINO is not installed (`open_exported`).
 
 `import openvino` sends a usage event to Intel's analytics unless the user opted out; this
@@ -28,7 +28,6 @@ from gan_style.inference.onnx_engine import (
 )
 
 INT8_KEY = "gan_style.int8"  # metadata `export --int8` writes: its agreement with fp32, JSON
-STATIC_SHAPES = 4  # image sizes compiled for their own shape; others run on the dynamic model
 
 
 def available() -> bool:
@@ -109,13 +108,9 @@ def _metadata(model: Any, key: str) -> str | None:
 
 
 class OpenVinoGenerator:
-    """One int8 generator compiled for every core.
-
-    OpenVINO runs a model compiled for one input shape faster than one compiled for any shape
-    (0.11 against 0.14 s at 256 px, same machine), and compiling takes about 0.3 s: an image
-    size is compiled for on its second image, so a folder of equal-sized photos gets the fast
-    model and a folder of all different sizes does not wait for compiling.
-    """
+    """One int8 generator compiled for every core and any image size: compiled for one size it
+    ran no faster (0.15-0.19 against 0.16-0.20 s per 256 px image, 4 rounds) and compiling
+    takes 0.46 s a size."""
 
     label = "OpenVINO int8"  # in progress lines
 
@@ -131,32 +126,16 @@ class OpenVinoGenerator:
         self.multiple = int(multiple)
         self.direction = _metadata(model, DIRECTION_KEY) or "AtoB"
         self.channels = int(model.inputs[0].get_partial_shape()[1].get_length())
-        self.core = ov.Core()
-        self.config = {"INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY"}
-        self.model = model
-        self.any_shape = self.core.compile_model(model, "CPU", self.config).create_infer_request()
-        self.by_shape: dict[tuple[int, ...], Any] = {}
-        self.seen: set[tuple[int, ...]] = set()
+        config = {"INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY"}
+        self.request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
         # An infer request runs one call at a time: the web page's buttons share the generator.
         self.lock = threading.Lock()
-
-    def _request(self, shape: tuple[int, ...]) -> Any:
-        if shape in self.by_shape:
-            return self.by_shape[shape]
-        if shape not in self.seen or len(self.by_shape) >= STATIC_SHAPES:
-            self.seen.add(shape)
-            return self.any_shape
-        model = self.model.clone()
-        model.reshape(list(shape))
-        request = self.core.compile_model(model, "CPU", self.config).create_infer_request()
-        self.by_shape[shape] = request
-        return request
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """A 1xCxHxW float32 array through the network (H and W multiples of `multiple`)."""
         x = np.ascontiguousarray(x, dtype=np.float32)
         with self.lock:
-            return np.array(self._request(x.shape).infer({0: x})[0], copy=True)
+            return np.array(self.request.infer({0: x})[0], copy=True)
 
     def translate(self, image: np.ndarray) -> np.ndarray:
         """An HxWxC uint8 image through the network; the output has the input's size."""

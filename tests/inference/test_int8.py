@@ -118,17 +118,6 @@ def test_openvino_runs_without_its_telemetry(cache: Path, tmp_path: Path) -> Non
     assert not (home / "intel").exists()  # where its counters and client id would be kept
 
 
-def test_a_shape_seen_twice_gets_its_own_compiled_model(cache: Path) -> None:
-    converted = engines.cpu_engine(small_resnet(), 4, engine="int8")
-    x = photo(48, 64).astype(np.float32).transpose(2, 0, 1)[None] / 127.5 - 1
-    first = converted.forward(x)  # the model compiled for any shape
-    assert not converted.by_shape
-    second = converted.forward(x)
-    assert list(converted.by_shape) == [x.shape]
-    np.testing.assert_allclose(second, first, atol=0.02)
-    np.testing.assert_array_equal(converted.forward(x), second)
-
-
 # --- export --int8 and translate -------------------------------------------------------------
 
 
