@@ -223,3 +223,38 @@ def test_translate_converts_to_int8_then_starts_without_pytorch(
         np.testing.assert_array_equal(a, b)
         mean, ssim = agreement(a, c)
         assert 0 < mean <= engines.INT8_MEAN_GREY and ssim >= engines.INT8_SSIM
+
+
+@pytest.mark.slow
+def test_gallery_evaluate_and_the_web_page_use_the_int8_engine(
+    run_dir: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gan_style.app.handlers import ModelCache, translate_uploads
+    from gan_style.image_io import load_image
+
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "1")
+    outputs = {}
+    for engine in ("pytorch", "auto"):
+        monkeypatch.setenv("GAN_STYLE_ENGINE", engine)
+        out = tmp_path / engine
+        assert (
+            main(["gallery", str(run_dir), "--out", str(out / "gallery"), "--device", "cpu"]) == 0
+        )
+        assert main(["evaluate", str(run_dir), "--out", str(out / "eval"), "--device", "cpu",
+                     "--no-fid", "--no-lpips"]) == 0  # fmt: skip
+        outputs[engine] = {p.relative_to(out).as_posix(): np.asarray(Image.open(p))
+                           for p in sorted(out.rglob("fake_*/*.png"))}  # fmt: skip
+    assert list(cache.glob("*.int8.onnx")), "nothing was converted to int8"
+    assert outputs["auto"] and outputs["auto"].keys() == outputs["pytorch"].keys()
+    for name, image in outputs["auto"].items():
+        mean, ssim = agreement(image, outputs["pytorch"][name])
+        assert 0 < mean <= engines.INT8_MEAN_GREY and ssim >= engines.INT8_SSIM, name
+
+    write_images(tmp_path / "in", 1, size=(37, 53))
+    upload = next((tmp_path / "in").iterdir())
+    result = translate_uploads(ModelCache([run_dir], "cpu"), [str(upload)], "tiny/t")
+    assert result.messages == ["translated 1 of 1 image(s)"]
+    assert main(["translate", str(run_dir), str(upload), "--out", str(tmp_path / "cli"),
+                 "--device", "cpu", "--engine", "int8"]) == 0  # fmt: skip
+    np.testing.assert_array_equal(load_image(result.downloads[0]),
+                                  load_image(tmp_path / "cli" / upload.name))  # fmt: skip
