@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -31,6 +33,22 @@ def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 48), see
         Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)).save(
             folder / f"img_{i:03d}.png"
         )
+
+
+def translate_in_new_process(
+    args: list[str], cache: Path, int8_cpu: bool = False
+) -> subprocess.CompletedProcess:
+    """`gan-style` `args` in a fresh process with its own cache, printing whether PyTorch was
+    imported; `int8_cpu` makes `auto` treat the CPU as one with 8-bit dot products."""
+    code = (
+        "import sys; from gan_style.cli import main; "
+        f"rc = main({args!r}); print('TORCH', 'torch' in sys.modules); sys.exit(rc)"
+    )
+    env = {"GAN_STYLE_CACHE": str(cache), "PATH": "/usr/bin:/bin",
+           "GAN_STYLE_INT8_CPU": "1" if int8_cpu else "0"}  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env
+    )
 
 
 @pytest.fixture(autouse=True)

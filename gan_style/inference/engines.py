@@ -207,20 +207,12 @@ def convert(
     """Convert `generator` to the MNN file `model` (and its description) and check it against
     PyTorch; the reason when it cannot be used, else None. Nothing is left at `model` unless
     the check passed."""
-    # In eval mode like the generator (`_unsuitable`): the exporter sets every module back to
-    # the top module's mode afterwards, and a new wrapper is in training mode.
-    network = generator if style is None else BakedStyle(generator, style.cpu()).eval()
-    channels = input_channels(network)
     model.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=model.parent, prefix=".converting-") as tmp:
         onnx_file, mnn_file = Path(tmp) / "g.onnx", Path(tmp) / "g.mnn"
-        size = max(64, multiple)
-        example = (torch.rand(1, channels, size, size) * 2 - 1,)
-        axes = {0: "batch", 2: "height", 3: "width"}
-        try:
-            write_onnx(network, example, onnx_file, ["image"], {"image": axes, "translated": axes})
-        except Exception as e:  # the exporter raises many kinds for graphs it cannot write
-            return f"ONNX export failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        channels, problem = _export_onnx(generator, style, multiple, onnx_file)
+        if problem is not None:
+            return problem
         done = subprocess.run(
             [sys.executable, "-c", _CONVERT, str(onnx_file), str(mnn_file)],
             capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S,
@@ -228,17 +220,46 @@ def convert(
         if done.returncode != 0 or not mnn_file.is_file():
             tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
             return f"MNN's converter failed: {tail[0]}"
-        description = mnn_engine.description_path(mnn_file)
-        description.write_text(
-            json.dumps({mnn_engine.MULTIPLE_KEY: multiple, mnn_engine.CHANNELS_KEY: channels})
-        )
+        _describe(mnn_file, multiple, channels)
         converted = MnnGenerator(mnn_file, usable_cores())
-        problem = _disagreement(generator, style, converted, channels, size)
+        problem = _disagreement(generator, style, converted, channels, max(64, multiple))
         if problem is not None:
             return problem
-        os.replace(mnn_file, model)  # the model first: without its description it is not used
-        os.replace(description, mnn_engine.description_path(model))
+        _place(mnn_file, model)
     return None
+
+
+def _export_onnx(
+    generator: nn.Module, style: torch.Tensor | None, multiple: int, out: Path
+) -> tuple[int, str | None]:
+    """The network (with `style` built in) as ONNX for a converter: its input channels, and the
+    reason when the exporter cannot write it."""
+    # In eval mode like the generator (`_unsuitable`): the exporter sets every module back to
+    # the top module's mode afterwards, and a new wrapper is in training mode.
+    network = generator if style is None else BakedStyle(generator, style.cpu()).eval()
+    channels = input_channels(network)
+    size = max(64, multiple)
+    example = (torch.rand(1, channels, size, size) * 2 - 1,)
+    axes = {0: "batch", 2: "height", 3: "width"}
+    try:
+        write_onnx(network, example, out, ["image"], {"image": axes, "translated": axes})
+    except Exception as e:  # the exporter raises many kinds for graphs it cannot write
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return channels, f"ONNX export failed: {why}"
+    return channels, None
+
+
+def _describe(made: Path, multiple: int, channels: int) -> None:
+    """The description a converted model is loaded with (the cache's format)."""
+    mnn_engine.description_path(made).write_text(
+        json.dumps({mnn_engine.MULTIPLE_KEY: multiple, mnn_engine.CHANNELS_KEY: channels})
+    )
+
+
+def _place(made: Path, model: Path) -> None:
+    """Move a checked model and its description into the cache."""
+    os.replace(made, model)  # the model first: without its description it is not used
+    os.replace(mnn_engine.description_path(made), mnn_engine.description_path(model))
 
 
 def convert_int8(
@@ -246,18 +267,12 @@ def convert_int8(
 ) -> str | None:
     """Quantise `generator` to the int8 ONNX file `model` (`int8.py`, calibrated on probes) and
     check it on OpenVINO against PyTorch; the reason when it misses the bar, else None."""
-    network = generator if style is None else BakedStyle(generator, style.cpu()).eval()
-    channels = input_channels(network)
     model.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=model.parent, prefix=".converting-") as tmp:
         fp32, quantised = Path(tmp) / "g.onnx", Path(tmp) / "g.int8.onnx"
-        size = max(64, multiple)
-        example = (torch.rand(1, channels, size, size) * 2 - 1,)
-        axes = {0: "batch", 2: "height", 3: "width"}
-        try:
-            write_onnx(network, example, fp32, ["image"], {"image": axes, "translated": axes})
-        except Exception as e:  # the exporter raises many kinds for graphs it cannot write
-            return f"ONNX export failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        channels, problem = _export_onnx(generator, style, multiple, fp32)
+        if problem is not None:
+            return problem
         images, source = int8.calibration_images(None, channels, INT8_CALIBRATION_SIDE)
         try:
             int8.quantize(fp32, quantised, images, multiple)
@@ -273,12 +288,8 @@ def convert_int8(
                 f"on average, SSIM {found['ssim']:.4f} (limits {INT8_MEAN_GREY}, {INT8_SSIM})"
             )
         describe_onnx(quantised, described | int8.metadata(found, source))
-        description = mnn_engine.description_path(quantised)
-        description.write_text(
-            json.dumps({mnn_engine.MULTIPLE_KEY: multiple, mnn_engine.CHANNELS_KEY: channels})
-        )
-        os.replace(quantised, model)  # the model first: without its description it is not used
-        os.replace(description, mnn_engine.description_path(model))
+        _describe(quantised, multiple, channels)
+        _place(quantised, model)
     return None
 
 

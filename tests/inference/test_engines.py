@@ -18,7 +18,7 @@ from gan_style.inference import engines
 from gan_style.inference.probes import smooth_probe
 from gan_style.inference.translation import translate_batch, translate_images
 from gan_style.networks import build_generator
-from tests.conftest import REPO, write_images
+from tests.conftest import REPO, translate_in_new_process, write_images
 
 
 @pytest.fixture
@@ -170,26 +170,14 @@ def test_unknown_engine_is_one_line(cache: Path, monkeypatch: pytest.MonkeyPatch
 # --- translate ------------------------------------------------------------------------------
 
 
-def _translate(args: list[str], env_cache: Path) -> subprocess.CompletedProcess:
-    """`translate` in a fresh process, printing whether PyTorch was imported."""
-    code = (
-        "import sys; from gan_style.cli import main; "
-        f"rc = main({args!r}); print('TORCH', 'torch' in sys.modules); sys.exit(rc)"
-    )
-    env = {"GAN_STYLE_CACHE": str(env_cache), "PATH": "/usr/bin:/bin", "GAN_STYLE_INT8_CPU": "0"}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env
-    )
-
-
 @pytest.mark.slow
 def test_translate_starts_without_pytorch_the_second_time(run_dir: Path, tmp_path: Path) -> None:
     write_images(tmp_path / "in", 2)
     base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu"]
     cache_folder = tmp_path / "cache"
-    first = _translate([*base, "--out", str(tmp_path / "first")], cache_folder)
-    second = _translate([*base, "--out", str(tmp_path / "second")], cache_folder)
-    pytorch = _translate(
+    first = translate_in_new_process([*base, "--out", str(tmp_path / "first")], cache_folder)
+    second = translate_in_new_process([*base, "--out", str(tmp_path / "second")], cache_folder)
+    pytorch = translate_in_new_process(
         [*base, "--out", str(tmp_path / "pt"), "--engine", "pytorch"], cache_folder
     )
     for done in (first, second, pytorch):
@@ -207,7 +195,7 @@ def test_translate_starts_without_pytorch_the_second_time(run_dir: Path, tmp_pat
     for tensor in state["G_AB"].values():
         tensor.mul_(-1)
     torch.save(state, generator)
-    changed = _translate([*base, "--out", str(tmp_path / "changed")], cache_folder)
+    changed = translate_in_new_process([*base, "--out", str(tmp_path / "changed")], cache_folder)
     assert changed.returncode == 0 and "TORCH True" in changed.stdout, changed.stderr
     c = np.asarray(Image.open(tmp_path / "changed" / "img_000.png"))
     assert grey_difference(c, np.asarray(Image.open(tmp_path / "first" / "img_000.png"))).mean() > 1
@@ -249,14 +237,15 @@ def test_a_damaged_record_falls_back_to_pytorch(run_dir: Path, tmp_path: Path) -
     write_images(tmp_path / "in", 1)
     base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu", "--overwrite"]
     cache_folder = tmp_path / "cache"
-    assert _translate([*base, "--out", str(tmp_path / "a")], cache_folder).returncode == 0
+    first = translate_in_new_process([*base, "--out", str(tmp_path / "a")], cache_folder)
+    assert first.returncode == 0
     for model in (cache_folder / "mnn").glob("*.mnn"):
         model.unlink()
-    done = _translate([*base, "--out", str(tmp_path / "b")], cache_folder)
+    done = translate_in_new_process([*base, "--out", str(tmp_path / "b")], cache_folder)
     assert done.returncode == 0 and "TORCH True" in done.stdout, done.stderr
     for record in (cache_folder / "mnn" / "files").glob("*.json"):
         record.write_text("{not json")
-    done = _translate([*base, "--out", str(tmp_path / "c")], cache_folder)
+    done = translate_in_new_process([*base, "--out", str(tmp_path / "c")], cache_folder)
     assert done.returncode == 0 and "TORCH True" in done.stdout, done.stderr
     np.testing.assert_array_equal(
         np.asarray(Image.open(tmp_path / "a" / "img_000.png")),

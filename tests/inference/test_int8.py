@@ -23,7 +23,7 @@ from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.probes import smooth_probe
 from gan_style.inference.translation import translate_batch
 from gan_style.networks import build_generator
-from tests.conftest import REPO, write_images
+from tests.conftest import REPO, translate_in_new_process, write_images
 
 
 @pytest.fixture
@@ -200,18 +200,11 @@ def test_translate_converts_to_int8_then_starts_without_pytorch(
     run_dir: Path, tmp_path: Path
 ) -> None:
     write_images(tmp_path / "in", 2)
-    env = {"GAN_STYLE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin",
-           "GAN_STYLE_INT8_CPU": "1"}  # fmt: skip
 
     def translate(out: str, *options: str) -> subprocess.CompletedProcess:
         args = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / out),
                 "--device", "cpu", *options]  # fmt: skip
-        code = (
-            "import sys; from gan_style.cli import main; "
-            f"rc = main({args!r}); print('TORCH', 'torch' in sys.modules); sys.exit(rc)"
-        )
-        return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                              text=True, env=env)  # fmt: skip
+        return translate_in_new_process(args, tmp_path / "cache", int8_cpu=True)
 
     first, second, pytorch = translate("a"), translate("b"), translate("pt", "--engine", "pytorch")
     for done in (first, second, pytorch):
