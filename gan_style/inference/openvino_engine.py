@@ -13,6 +13,7 @@ is used (`import_openvino`).
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,12 @@ def import_openvino() -> Any:  # OpenVINO's Python package has no type informati
         if hidden:
             del sys.modules["openvino_telemetry"]
     return openvino
+
+
+@functools.cache
+def core() -> Any:
+    """One OpenVINO core per process: each core starts its own pools of threads."""
+    return import_openvino().Core()
 
 
 def fast_int8_cpu(cpuinfo: str = "/proc/cpuinfo") -> bool:
@@ -94,7 +101,7 @@ def int8_model(path: Path) -> Any | None:
     if not available() or not path.is_file():
         return None
     try:
-        model = import_openvino().Core().read_model(str(path))
+        model = core().read_model(str(path))
     except RuntimeError:
         return None  # ONNX Runtime then reports what is wrong with the file
     return model if _metadata(model, INT8_KEY) is not None else None
@@ -115,7 +122,6 @@ class OpenVinoGenerator:
     label = "OpenVINO int8"  # in progress lines
 
     def __init__(self, model: Any, path: Path, threads: int) -> None:
-        ov = import_openvino()
         self.path = path
         multiple = _metadata(model, MULTIPLE_KEY)
         if multiple is None or len(model.inputs) != 1:
@@ -127,7 +133,7 @@ class OpenVinoGenerator:
         self.direction = _metadata(model, DIRECTION_KEY) or "AtoB"
         self.channels = int(model.inputs[0].get_partial_shape()[1].get_length())
         config = {"INFERENCE_NUM_THREADS": max(1, threads), "PERFORMANCE_HINT": "LATENCY"}
-        self.request = ov.Core().compile_model(model, "CPU", config).create_infer_request()
+        self.request = core().compile_model(model, "CPU", config).create_infer_request()
         # An infer request runs one call at a time: the web page's buttons share the generator.
         self.lock = threading.Lock()
 

@@ -3,8 +3,10 @@ when `auto` picks it, the files `export --int8` writes, and `translate` with bot
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +29,12 @@ from tests.conftest import REPO, translate_in_new_process, write_images
 
 
 @pytest.fixture
-def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
     engines._MADE.clear()
-    return tmp_path / "cache" / "mnn"
+    yield tmp_path / "cache" / "mnn"
+    engines._MADE.clear()  # OpenVINO's compiled models, and their threads, go with the test
+    gc.collect()
 
 
 def small_resnet(seed: int = 0) -> nn.Module:
