@@ -276,22 +276,20 @@ def translate_paths_onnx(
     Runtime's CPU kernels (an int8 export on OpenVINO's), without importing PyTorch: for a few
     images, where starting PyTorch would take longer than the translations (README
     "Translating on an ordinary CPU")."""
+    from gan_style.inference import openvino_engine
     from gan_style.inference.onnx_engine import OnnxGenerator
-    from gan_style.inference.openvino_engine import OpenVinoGenerator, int8_model
 
     pairs = planned_outputs(inputs, out, fmt, overwrite)
-    int8 = int8_model(model)
+    given_lanes = lanes
+    if lanes is None:
+        lanes = default_lanes("cpu", largest_pixels(pairs))
     generator: OnnxGenerator | OpenVinoGenerator
-    if int8 is not None:
-        if lanes not in (None, 1):
+    generator = OnnxGenerator(model, threads=max(1, usable_cores() // lanes))
+    if generator.int8 and openvino_engine.available():
+        if given_lanes not in (None, 1):
             raise ConfigError(f"{model} is an int8 file, which OpenVINO runs one image at a "
                               f"time on every core; drop --lanes")  # fmt: skip
-        lanes = 1
-        generator = OpenVinoGenerator(int8, model, usable_cores())
-    else:
-        if lanes is None:
-            lanes = default_lanes("cpu", largest_pixels(pairs))
-        generator = OnnxGenerator(model, threads=max(1, usable_cores() // lanes))
+        generator, lanes = openvino_engine.load(model, usable_cores()), 1
     if direction is not None and direction != generator.direction:
         raise DataError(
             f"{model} holds the {generator.direction} generator; export the {direction} one "

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from gan_style.errors import DataError, GanStyleError
-from gan_style.inference.onnx_engine import network_input
-from gan_style.inference.openvino_engine import INT8_KEY, open_exported
+from gan_style.inference.onnx_engine import INT8_KEY, network_input
+from gan_style.inference.openvino_engine import open_exported
 from gan_style.inference.probes import smooth_probe
 
 CALIBRATION_IMAGES = 8  # the first ones of `--calibration DIR`, by name

@@ -19,6 +19,7 @@ from gan_style.inference.padding import pads
 # Written into the ONNX file's metadata by `export` (these keys are the file format).
 MULTIPLE_KEY = "gan_style.multiple"
 DIRECTION_KEY = "gan_style.direction"
+INT8_KEY = "gan_style.int8"  # written by `export --int8`: its agreement with fp32, as JSON
 
 
 class OnnxGenerator:
@@ -66,6 +67,7 @@ class OnnxGenerator:
         self.channels = int(inputs[0].shape[1])
         self.multiple = int(meta[MULTIPLE_KEY])
         self.direction = meta.get(DIRECTION_KEY, "AtoB")
+        self.int8 = INT8_KEY in meta  # OpenVINO runs such a file faster (`openvino_engine`)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """A 1xCxHxW float32 array through the network (H and W multiples of `multiple`)."""
