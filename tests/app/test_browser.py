@@ -34,6 +34,10 @@ FLAGS = [
 ]  # fmt: skip
 
 
+# Playwright waits 30 s by default; uploading and translating on 2 busy cores took longer.
+LOADED_MACHINE_MS = 120_000
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,7 +86,7 @@ def translate_one(page, photo: Path) -> tuple[np.ndarray, str]:
     page.set_input_files("#uploads input[type=file]", str(photo))
     page.wait_for_selector(f"#uploads :text('{photo.name}')")
     page.click("#translate")
-    link = page.wait_for_selector(f"#downloads a[href*='{photo.stem}']", timeout=120_000)
+    link = page.wait_for_selector(f"#downloads a[href*='{photo.stem}']")
     data = page.request.get(link.get_attribute("href")).body()
     served = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
     return served, page.input_value("#status textarea")
@@ -97,6 +101,7 @@ def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_p
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
+        page.set_default_timeout(LOADED_MACHINE_MS)
         page.on(
             "request",
             lambda r: (
@@ -127,6 +132,7 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
     with serving(run, tmp_path) as url, playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
+        page.set_default_timeout(LOADED_MACHINE_MS)
         page.goto(url, wait_until="networkidle")
         page.click("#mode label:has-text('blend')")
         page.wait_for_selector("#weight1", state="visible")
