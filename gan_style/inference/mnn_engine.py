@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 MULTIPLE_KEY = "multiple"
 CHANNELS_KEY = "channels"
 ENGINES = ("auto", "pytorch", "mnn", "int8")  # `--engine`'s choices
-ENGINE_VERSION = 2  # raised when what is converted, or how, changes: old conversions are redone
+ENGINE_VERSION = 3  # raised when what is converted, or how, changes: old conversions are redone
 # Per kind of converted model: its file's suffix, and the one marking a network it does not
 # convert faithfully (`engines.py`).
 SUFFIXES = {"mnn": (".mnn", ".unsupported"), "int8": (".int8.onnx", ".int8.unsupported")}
