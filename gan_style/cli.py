@@ -112,6 +112,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.tile_overlap is not None and not (args.tile and args.tile_overlap < args.tile // 2):
         raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
     index = _converted_index(args)
+    if index is not None:
+        _finish_staged(index)
     if index is not None and (report := _translate_converted(args, index)) is not None:
         return _translation_report(report, args.out)
 
@@ -164,6 +166,7 @@ def _converted_index(args: argparse.Namespace) -> FileIndex | None:
 # Set by `console`: only the command itself, not a caller of `main`, may start itself again.
 _restartable = False
 RESTARTED = "GAN_STYLE_RESTARTED"
+STAGED = "GAN_STYLE_STAGED_INT8"  # a conversion the first start staged (`engines.stage_int8`)
 
 
 def _convert_and_record(
@@ -173,18 +176,41 @@ def _convert_and_record(
     command) start again, without PyTorch. Translating in this process instead would keep
     PyTorch's libraries and the generator beside MNN's model: the first run of 50 images at
     256 px peaked at 1,039 MiB so, against 834 MiB for loading and converting alone."""
-    from gan_style.inference.engines import cpu_engine
+    from gan_style.inference.engines import cpu_engine, stage_int8
 
-    converted = cpu_engine(gens.pick(args.direction), gens.multiple, style, args.engine)
+    generator = gens.pick(args.direction)
+    restart = _restartable and not os.environ.get(RESTARTED)
+    if restart and (staged := stage_int8(generator, gens.multiple, style, args.engine)):
+        _start_again({STAGED: str(staged)})  # which finishes the int8 conversion without PyTorch
+    converted = cpu_engine(generator, gens.multiple, style, args.engine)
     if converted is None:
         return
     index.record(converted.path)
-    if not _restartable or os.environ.get(RESTARTED):
-        return  # translated here: a caller of `main`, or a second start that found no record
+    if restart:
+        _start_again({})
+    # else translated here: a caller of `main`, or a second start that found no record
+
+
+def _start_again(environment: dict[str, str]) -> None:
+    """This `gan-style` command again, in this process but without PyTorch's libraries."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os.environ[RESTARTED] = "1"
+    os.environ.update(environment | {RESTARTED: "1"})
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def _finish_staged(index: FileIndex) -> None:
+    """After `_start_again`: complete the int8 conversion the first start staged, and record
+    it for the checkpoint file. Where it misses the bar the checkpoint is loaded again, and
+    `cpu_engine` finds that recorded and picks the next engine."""
+    staged = os.environ.pop(STAGED, None)
+    if staged is None or not os.environ.get(RESTARTED):
+        return
+    from gan_style.inference.int8 import finish_for_translate
+
+    model = finish_for_translate(Path(staged))
+    if model is not None:
+        index.record(model)
 
 
 def _translate_converted(args: argparse.Namespace, index: FileIndex) -> Report | None:

@@ -12,8 +12,8 @@ from torch import nn
 
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
-from gan_style.inference.engines import BakedStyle, describe_onnx, input_channels, write_onnx
-from gan_style.inference.onnx_engine import DIRECTION_KEY, MULTIPLE_KEY
+from gan_style.inference.engines import BakedStyle, input_channels, write_onnx
+from gan_style.inference.onnx_engine import DIRECTION_KEY, MULTIPLE_KEY, describe_onnx
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 

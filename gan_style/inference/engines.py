@@ -14,14 +14,13 @@ so that the next `translate` of the same file starts without PyTorch.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,6 @@ from torch import nn
 from gan_style.errors import ConfigError, GanStyleError
 from gan_style.inference import int8, mnn_engine, openvino_engine
 from gan_style.inference.mnn_engine import ENGINES, MnnGenerator
-from gan_style.inference.onnx_engine import MULTIPLE_KEY
 from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.probes import leaves_probe, smooth_probe
 from gan_style.inference.translation import draws_randomly, translate_batch
@@ -43,17 +41,12 @@ from gan_style.runtime.lanes import usable_cores
 MAX_DIFFERENCE = 0.02
 MEAN_DIFFERENCE = 0.002
 CONVERT_TIMEOUT_S = 600
-# The int8 engine's bar against fp32 PyTorch on probe images, the one the issue set for any
-# default output: grey levels (of 255) on average, and the lowest SSIM.
-INT8_MEAN_GREY = 2.0
-INT8_SSIM = 0.99
+INT8_MEAN_GREY = int8.MEAN_GREY  # the int8 engine's bar (`int8.py`)
+INT8_SSIM = int8.SSIM
 # px: the check's probe images (small ones would not show the bar). The int8 check judges on
 # dead-leaves probes (`probes.leaves_probe`): on smooth ones an int8 paper generator 2.3 grey
 # levels from fp32 on landscape photos measured 1.5 and passed.
 INT8_PROBE_SIDE = 256
-# px: the calibration images; at 256 px ONNX Runtime's calibration took 440 MB more (1,613
-# against 1,173 MiB for converting the paper generator) for no better agreement.
-INT8_CALIBRATION_SIDE = 128
 
 Converted = MnnGenerator | OpenVinoGenerator
 ProbeMaker = Callable[[np.random.Generator, int, int, int], np.ndarray]
@@ -224,12 +217,12 @@ def convert(
         if done.returncode != 0 or not mnn_file.is_file():
             tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
             return f"MNN's converter failed: {tail[0]}"
-        _describe(mnn_file, multiple, channels)
+        mnn_engine.describe_converted(mnn_file, multiple, channels)
         converted = MnnGenerator(mnn_file, usable_cores())
         problem = _disagreement(generator, style, converted, channels, max(64, multiple))
         if problem is not None:
             return problem
-        _place(mnn_file, model)
+        mnn_engine.place_converted(mnn_file, model)
     return None
 
 
@@ -253,19 +246,6 @@ def _export_onnx(
     return channels, None
 
 
-def _describe(made: Path, multiple: int, channels: int) -> None:
-    """The description a converted model is loaded with (the cache's format)."""
-    mnn_engine.description_path(made).write_text(
-        json.dumps({mnn_engine.MULTIPLE_KEY: multiple, mnn_engine.CHANNELS_KEY: channels})
-    )
-
-
-def _place(made: Path, model: Path) -> None:
-    """Move a checked model and its description into the cache."""
-    os.replace(made, model)  # the model first: without its description it is not used
-    os.replace(mnn_engine.description_path(made), mnn_engine.description_path(model))
-
-
 def convert_int8(
     generator: nn.Module, multiple: int, style: torch.Tensor | None, model: Path
 ) -> str | None:
@@ -273,37 +253,63 @@ def convert_int8(
     check it on OpenVINO against PyTorch; the reason when it misses the bar, else None."""
     model.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=model.parent, prefix=".converting-") as tmp:
-        fp32, quantised = Path(tmp) / "g.onnx", Path(tmp) / "g.int8.onnx"
-        channels, problem = _export_onnx(generator, style, multiple, fp32)
+        problem = _stage_int8(generator, multiple, style, Path(tmp))
         if problem is not None:
             return problem
-        images, source = int8.calibration_images(None, channels, INT8_CALIBRATION_SIDE)
-        try:
-            int8.quantize(fp32, quantised, images, multiple)
-        except Exception as e:  # the quantiser raises many kinds for graphs it cannot handle
-            return f"int8 quantisation failed: {str(e).splitlines()[0] if str(e) else e!r}"
-        described = {MULTIPLE_KEY: str(multiple)}
-        describe_onnx(quantised, described | int8.metadata({}, source))
-        converted = openvino_engine.load(quantised, usable_cores())
-        found = _int8_agreement(generator, style, converted, channels)
-        if found["mean_grey"] > INT8_MEAN_GREY or found["ssim"] < INT8_SSIM:
-            return (
-                f"the int8 output differs from PyTorch's by {found['mean_grey']:.2f} grey levels "
-                f"on average, SSIM {found['ssim']:.4f} (limits {INT8_MEAN_GREY}, {INT8_SSIM})"
-            )
-        describe_onnx(quantised, described | int8.metadata(found, source))
-        _describe(quantised, multiple, channels)
-        _place(quantised, model)
+        return int8.finish_staged(Path(tmp), model, usable_cores(), INT8_MEAN_GREY, INT8_SSIM)
+
+
+def stage_int8(
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, engine: str
+) -> Path | None:
+    """For `translate`: what converting to int8 needs PyTorch for, done now, in a folder of the
+    cache that `int8.finish_staged` completes in a process without PyTorch; None where
+    `cpu_engine` would not try int8 first or has its answer cached already.
+
+    Holding PyTorch and ONNX Runtime's calibration in one process made the first run of a
+    checkpoint peak above the reference's script (974 against 841 MiB at 256 px).
+    """
+    if _unsuitable(generator) is not None or not _int8_wanted(engine):
+        return None
+    folder = mnn_engine.cache_dir()
+    key = weights_key(generator, multiple, style, "int8")
+    suffix, refused_suffix = mnn_engine.SUFFIXES["int8"]
+    model, refused = folder / f"{key}{suffix}", folder / f"{key}{refused_suffix}"
+    if refused.is_file() or model.is_file():
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = Path(tempfile.mkdtemp(dir=folder, prefix=".staged-"))
+        problem = _stage_int8(generator, multiple, style, staged)
+        if problem is None:
+            int8.set_staged_target(staged, model)
+            return staged
+        write_atomic(refused, lambda f: f.write(problem.encode()))
+        shutil.rmtree(staged, ignore_errors=True)
+    except OSError:
+        pass  # a cache folder that cannot be written: `cpu_engine` decides, as without staging
     return None
 
 
-def describe_onnx(path: Path, properties: dict[str, str]) -> None:
-    """Set an ONNX file's metadata (what a runtime needs to feed it: `onnx_engine`'s keys)."""
-    import onnx
+def _int8_wanted(engine: str) -> bool:
+    """Whether `cpu_engine` tries int8 first with this `--engine` on this machine."""
+    if engine not in ("auto", "int8") or not openvino_engine.available():
+        return False
+    return int8.quantiser_available() and (engine == "int8" or openvino_engine.fast_int8_cpu())
 
-    model = onnx.load(str(path))
-    onnx.helper.set_model_props(model, properties)
-    onnx.save(model, str(path))
+
+def _stage_int8(
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, folder: Path
+) -> str | None:
+    """Write what the int8 conversion takes from PyTorch into `folder`: the network as ONNX, and
+    the check's probes with PyTorch's outputs on them. The reason when it cannot, else None."""
+    channels, problem = _export_onnx(generator, style, multiple, folder / int8.STAGED_FP32)
+    if problem is not None:
+        return problem
+    size = max(INT8_PROBE_SIDE, multiple)
+    probes = _probe_outputs(generator, style, channels, size, multiple, leaves_probe)
+    int8.write_staged(folder, multiple, channels, probes)
+    return None
 
 
 # MNN's converter, called without `MNN.tools`: importing that package runs `pip install` of a
@@ -314,21 +320,22 @@ _CONVERT = (
 )
 
 
-def _probe_pairs(
+def _probe_outputs(
     generator: nn.Module,
     style: torch.Tensor | None,
-    converted: Converted,
     channels: int,
     size: int,
-    probe_image: ProbeMaker = smooth_probe,
-) -> Iterator[tuple[tuple[int, int], np.ndarray, np.ndarray]]:
-    """PyTorch's and the converted engine's 8-bit outputs on two probe sizes (a square and a
-    wider one: the sizes are dynamic)."""
+    multiple: int,
+    probe_image: ProbeMaker,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Two probes (a square and a wider one: the sizes are dynamic) and PyTorch's 8-bit outputs
+    on them."""
     rng = np.random.default_rng(1)  # not the int8 calibration images (seed 0)
-    for h, w in ((size, size), (size, size + max(4, converted.multiple))):
+    found = []
+    for h, w in ((size, size), (size, size + max(4, multiple))):
         probe = probe_image(rng, h, w, channels)
-        expected = translate_batch(generator, probe[None], converted.multiple, style)[0]
-        yield (h, w), expected, converted.translate(probe)
+        found.append((probe, translate_batch(generator, probe[None], multiple, style)[0]))
+    return found
 
 
 def _disagreement(
@@ -338,7 +345,10 @@ def _disagreement(
     channels: int,
     size: int,
 ) -> str | None:
-    for (h, w), expected, got in _probe_pairs(generator, style, converted, channels, size):
+    for probe, expected in _probe_outputs(
+        generator, style, channels, size, converted.multiple, smooth_probe
+    ):
+        got, (h, w) = converted.translate(probe), probe.shape[:2]
         difference = np.abs(expected.astype(np.float32) - got.astype(np.float32)) / 127.5
         if difference.max() > MAX_DIFFERENCE or difference.mean() > MEAN_DIFFERENCE:
             return (
@@ -346,12 +356,3 @@ def _disagreement(
                 f"{difference.mean():.5f} on average (limits {MAX_DIFFERENCE}, {MEAN_DIFFERENCE})"
             )
     return None
-
-
-def _int8_agreement(
-    generator: nn.Module, style: torch.Tensor | None, converted: OpenVinoGenerator, channels: int
-) -> dict[str, float]:
-    size = max(INT8_PROBE_SIDE, converted.multiple)
-    found = _probe_pairs(generator, style, converted, channels, size, leaves_probe)
-    pairs = [(expected, got) for _, expected, got in found]
-    return int8.agreement_of(pairs)

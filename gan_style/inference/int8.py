@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from gan_style.errors import DataError, GanStyleError
-from gan_style.inference.onnx_engine import INT8_KEY, network_input
+from gan_style.inference.onnx_engine import INT8_KEY, MULTIPLE_KEY, describe_onnx, network_input
 from gan_style.inference.openvino_engine import open_exported
 from gan_style.inference.probes import leaves_probe
 
@@ -32,6 +33,19 @@ CALIBRATION_SIDE = 256  # px: larger images are centre-cropped (ranges, not layo
 # norms' too) took the paper generator 0.11 s at 256 px but 5.8 grey levels from fp32 (SSIM
 # 0.96), since a norm divides each channel's quantisation error by that channel's spread.
 QUANTISED = ["Conv", "ConvTranspose"]
+# The bar a converted network is held to against fp32 PyTorch, the one the issue set for any
+# default output: grey levels (of 255) on average, and the lowest SSIM.
+MEAN_GREY = 2.0
+SSIM = 0.99
+# px: the calibration probes of a converted network; at 256 px ONNX Runtime's calibration took
+# 440 MB more (1,613 against 1,173 MiB for converting the paper generator) for no better
+# agreement.
+PROBE_CALIBRATION_SIDE = 128
+# A staged conversion (`engines.stage_int8`): the network as ONNX, the check's probes with
+# PyTorch's outputs, and what `finish_staged` needs to know.
+STAGED_FP32 = "g.onnx"
+_STAGED_CHECK = "check.npz"
+_STAGED_META = "staged.json"
 
 
 def calibration_images(
@@ -183,3 +197,85 @@ def read_agreement(path: Path) -> dict:
 
     model = onnx.load(str(path), load_external_data=False)
     return json.loads({p.key: p.value for p in model.metadata_props}[INT8_KEY])
+
+
+def write_staged(
+    folder: Path, multiple: int, channels: int, probes: list[tuple[np.ndarray, np.ndarray]]
+) -> None:
+    """Store the check's probes and PyTorch's outputs on them beside the staged ONNX file."""
+    arrays = {f"probe_{i}": probe for i, (probe, _) in enumerate(probes)}
+    arrays |= {f"expected_{i}": expected for i, (_, expected) in enumerate(probes)}
+    np.savez(folder / _STAGED_CHECK, **arrays)
+    meta = {"multiple": multiple, "channels": channels, "probes": len(probes)}
+    (folder / _STAGED_META).write_text(json.dumps(meta))
+
+
+def set_staged_target(folder: Path, model: Path) -> None:
+    """Where `finish_for_translate` puts the staged network once it passes."""
+    meta = json.loads((folder / _STAGED_META).read_text())
+    (folder / _STAGED_META).write_text(json.dumps(meta | {"model": str(model)}))
+
+
+def finish_staged(
+    folder: Path,
+    model: Path,
+    threads: int,
+    mean_grey: float | None = None,
+    ssim: float | None = None,
+) -> str | None:
+    """Quantise a staged network (calibrated on probes), check it on OpenVINO against the
+    PyTorch outputs staged with it, and move it to `model`: no PyTorch needed. The reason when
+    it misses the bar (nothing is moved then), else None."""
+    from gan_style.inference import mnn_engine, openvino_engine
+
+    mean_grey = MEAN_GREY if mean_grey is None else mean_grey
+    ssim = SSIM if ssim is None else ssim
+    meta = json.loads((folder / _STAGED_META).read_text())
+    multiple, channels = int(meta["multiple"]), int(meta["channels"])
+    quantised = folder / "g.int8.onnx"
+    images, source = calibration_images(None, channels, PROBE_CALIBRATION_SIDE)
+    try:
+        quantize(folder / STAGED_FP32, quantised, images, multiple)
+    except Exception as e:  # the quantiser raises many kinds for graphs it cannot handle
+        return f"int8 quantisation failed: {str(e).splitlines()[0] if str(e) else e!r}"
+    described = {MULTIPLE_KEY: str(multiple)}
+    describe_onnx(quantised, described | metadata({}, source))
+    converted = openvino_engine.load(quantised, threads)
+    with np.load(folder / _STAGED_CHECK) as staged:
+        pairs = [
+            (staged[f"expected_{i}"], converted.translate(staged[f"probe_{i}"]))
+            for i in range(int(meta["probes"]))
+        ]
+    found = agreement_of(pairs)
+    if found["mean_grey"] > mean_grey or found["ssim"] < ssim:
+        return (
+            f"the int8 output differs from PyTorch's by {found['mean_grey']:.2f} grey levels "
+            f"on average, SSIM {found['ssim']:.4f} (limits {mean_grey}, {ssim})"
+        )
+    describe_onnx(quantised, described | metadata(found, source))
+    mnn_engine.describe_converted(quantised, multiple, channels)
+    mnn_engine.place_converted(quantised, model)
+    return None
+
+
+def finish_for_translate(folder: Path) -> Path | None:
+    """Complete, in `translate`'s process without PyTorch, the conversion `engines.stage_int8`
+    staged: the cached model, or None where it missed the bar (recorded in the cache, as
+    `engines` records it) or the folder is no staged conversion. The folder goes either way."""
+    from gan_style.inference.mnn_engine import SUFFIXES
+    from gan_style.runtime.files import write_atomic
+    from gan_style.runtime.lanes import usable_cores
+
+    suffix, refused_suffix = SUFFIXES["int8"]
+    try:
+        model = Path(json.loads((folder / _STAGED_META).read_text())["model"])
+        problem = finish_staged(folder, model, usable_cores())
+        if problem is None:
+            return model
+        refused = model.with_name(model.name.removesuffix(suffix) + refused_suffix)
+        write_atomic(refused, lambda f: f.write(problem.encode()))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, GanStyleError):
+        pass  # (OpenVINO raises RuntimeError) `translate` then converts as without staging
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return None

@@ -100,6 +100,17 @@ def description_path(model: Path) -> Path:
     return model.with_suffix(".json")
 
 
+def describe_converted(made: Path, multiple: int, channels: int) -> None:
+    """The description a converted model is loaded with (the cache's format)."""
+    description_path(made).write_text(json.dumps({MULTIPLE_KEY: multiple, CHANNELS_KEY: channels}))
+
+
+def place_converted(made: Path, model: Path) -> None:
+    """Move a checked model and its description into the cache."""
+    os.replace(made, model)  # the model first: without its description it is not used
+    os.replace(description_path(made), description_path(model))
+
+
 def cache_dir() -> Path:
     """Converted models (a few tens of MB each); delete the folder to convert them again."""
     return files.cache_dir() / "mnn"

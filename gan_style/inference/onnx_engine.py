@@ -102,3 +102,12 @@ def to_uint8(y: np.ndarray) -> np.ndarray:
     `translation.translate_batch` rounds on the tensor, so both engines' files agree."""
     y = np.rint((y + np.float32(1)) * np.float32(127.5))
     return np.clip(y, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+
+
+def describe_onnx(path: Path, properties: dict[str, str]) -> None:
+    """Set an ONNX file's metadata (what a runtime needs to feed it: the keys above)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, properties)
+    onnx.save(model, str(path))

@@ -288,3 +288,79 @@ def test_gallery_evaluate_and_the_web_page_use_the_int8_engine(
                  "--device", "cpu", "--engine", "int8"]) == 0  # fmt: skip
     np.testing.assert_array_equal(load_image(result.downloads[0]),
                                   load_image(tmp_path / "cli" / upload.name))  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_command_stages_int8_and_finishes_it_without_pytorch(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    """`gan-style translate`'s first run of a checkpoint on a fast int8 CPU exports the network
+    and PyTorch's outputs on the check's probes, then starts itself again; the new process
+    quantises, checks, records and translates without ever importing PyTorch, and its output
+    is the one converting in a single process gives."""
+    write_images(tmp_path / "in", 2)
+    cache = tmp_path / "cache"
+    argv = ["gan-style", "translate", str(run_dir), str(tmp_path / "in"), "--out",
+            str(tmp_path / "out"), "--device", "cpu"]  # fmt: skip
+    # Replayed by the new process (`cli._start_again` runs the same command line), whose exit
+    # prints whether PyTorch was imported; a process holding PyTorch leaves without exit hooks.
+    code = (
+        "import atexit, sys; atexit.register(lambda: print('TORCH', 'torch' in sys.modules)); "
+        f"sys.argv = {argv!r}; from gan_style.cli import console; console()"
+    )
+    env = {"GAN_STYLE_CACHE": str(cache), "PATH": "/usr/bin:/bin", "GAN_STYLE_INT8_CPU": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "TORCH False" in done.stdout and done.stdout.count("wrote 2 image(s)") == 1
+    assert "translate AtoB (OpenVINO int8)" in done.stderr
+    assert len(list((cache / "mnn").glob("*.int8.onnx"))) == 1
+    assert len(list((cache / "mnn" / "files").glob("*.json"))) == 1
+    assert not list((cache / "mnn").glob(".staged-*"))  # the staged folder went
+
+    in_one_process = translate_in_new_process(
+        ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "one"),
+         "--device", "cpu"], tmp_path / "other-cache", int8_cpu=True,
+    )  # fmt: skip
+    assert in_one_process.returncode == 0, in_one_process.stderr
+    for name in ("img_000.png", "img_001.png"):
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(tmp_path / "out" / name)),
+            np.asarray(Image.open(tmp_path / "one" / name)),
+        )
+
+
+def test_a_staged_network_that_misses_the_bar_is_recorded_and_goes_to_mnn(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = small_resnet(seed=2)
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "0")
+    assert engines.stage_int8(net, 4, None, "auto") is None  # `auto` would not try int8 here
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "1")
+    staged = engines.stage_int8(net, 4, None, "auto")
+    assert staged is not None and staged.parent == cache and staged.name.startswith(".staged-")
+    monkeypatch.setattr(int8, "MEAN_GREY", 0.01)  # no int8 network keeps to this
+    assert int8.finish_for_translate(staged) is None
+    assert not staged.exists()
+    refusal = next(cache.glob("*.int8.unsupported")).read_text()
+    assert "differs from PyTorch's by" in refusal and "limits 0.01, 0.99" in refusal
+    assert engines.stage_int8(net, 4, None, "auto") is None  # the answer is cached now
+    assert isinstance(engines.cpu_engine(net, 4), MnnGenerator)
+    assert int8.finish_for_translate(cache / ".staged-missing") is None  # no traceback
+
+
+def test_a_staged_network_within_the_bar_is_the_one_converting_in_process_gives(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = small_resnet(seed=3)
+    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "1")
+    staged = engines.stage_int8(net, 4, None, "int8")
+    model = int8.finish_for_translate(staged)
+    assert model is not None and model.parent == cache and not staged.exists()
+    image = photo(40, 52, seed=4)
+    from_stage = openvino_engine.load(model, 1).translate(image)
+    model.unlink()
+    engines._MADE.clear()
+    in_process = engines.cpu_engine(net, 4, engine="int8")
+    np.testing.assert_array_equal(from_stage, in_process.translate(image))
