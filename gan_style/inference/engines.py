@@ -1,23 +1,29 @@
-"""Which engine runs a generator on the CPU, and converting generators for MNN, once per weights.
+"""Which engine runs a generator on the CPU, and converting generators for it (int8 on OpenVINO
+or fp32 on MNN), once per weights.
 
 `translate`, `gallery`, `evaluate` and the web page ask `cpu_engine` for the generator they
 loaded. The first time a generator's weights are seen, they are exported to ONNX, converted
-with MNN's converter and checked against PyTorch on two probe images; the converted model is
-kept in the cache folder under a hash of the weights, the network's layers, the style code and
-the versions of the tools. A network that MNN cannot convert, or whose output differs, is
-recorded as such and runs on PyTorch from then on, so the check is paid once.
+(quantised for int8, MNN's converter for MNN) and checked against PyTorch on two probe images;
+the converted model is kept in the cache folder under a hash of the weights, the network's
+layers, the style code and the versions of the tools. A network that an engine does not
+convert within its bar is recorded as such and goes to the next engine from then on, so the
+check is paid once.
 
 `translate` also records which converted model a checkpoint file gave (`mnn_engine.FileIndex`),
-so that the next `translate` of the same file starts without PyTorch.
+so that the next `translate` of the same file starts without PyTorch; and it converts to int8 in
+two halves (`stage_int8`, then `int8.finish_staged` in a process without PyTorch), so that no
+process holds PyTorch and ONNX Runtime's calibration at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 import weakref
 from collections.abc import Callable
@@ -279,6 +285,7 @@ def stage_int8(
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_stages(folder)
         staged = Path(tempfile.mkdtemp(dir=folder, prefix=".staged-"))
         problem = _stage_int8(generator, multiple, style, staged)
         if problem is None:
@@ -289,6 +296,18 @@ def stage_int8(
     except OSError:
         pass  # a cache folder that cannot be written: `cpu_engine` decides, as without staging
     return None
+
+
+STALE_STAGE_S = 3600
+
+
+def _remove_stale_stages(folder: Path) -> None:
+    """Staged conversions left by a run killed before it finished them (the fp32 network is
+    most of their size): an hour on, none is still being finished."""
+    for stale in folder.glob(".staged-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > STALE_STAGE_S:
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def _int8_wanted(engine: str) -> bool:

@@ -4,9 +4,11 @@ when `auto` picks it, the files `export --int8` writes, and `translate` with bot
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -338,8 +340,16 @@ def test_a_staged_network_that_misses_the_bar_is_recorded_and_goes_to_mnn(
     monkeypatch.setenv("GAN_STYLE_INT8_CPU", "0")
     assert engines.stage_int8(net, 4, None, "auto") is None  # `auto` would not try int8 here
     monkeypatch.setenv("GAN_STYLE_INT8_CPU", "1")
+    stale, recent = cache / ".staged-killed", cache / ".staged-being-finished"
+    for left in (stale, recent):
+        left.mkdir(parents=True)
+        (left / "g.onnx").write_bytes(b"fp32 network")
+    hours_ago = time.time() - 2 * engines.STALE_STAGE_S
+    os.utime(stale, (hours_ago, hours_ago))
     staged = engines.stage_int8(net, 4, None, "auto")
     assert staged is not None and staged.parent == cache and staged.name.startswith(".staged-")
+    assert not stale.exists() and recent.exists()  # a run killed before finishing leaves one
+    shutil.rmtree(recent)
     monkeypatch.setattr(int8, "MEAN_GREY", 0.01)  # no int8 network keeps to this
     assert int8.finish_for_translate(staged) is None
     assert not staged.exists()
