@@ -179,13 +179,20 @@ def weights_key(
     return h.hexdigest()[:32]
 
 
+def _cache_paths(
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str
+) -> tuple[Path, Path]:
+    """Where the `kind` conversion of these weights is cached, and where a refusal would be."""
+    key = weights_key(generator, multiple, style, kind)
+    suffix, refused_suffix = mnn_engine.SUFFIXES[kind]
+    folder = mnn_engine.cache_dir()
+    return folder / f"{key}{suffix}", folder / f"{key}{refused_suffix}"
+
+
 def _cached_or_converted(
     generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str
 ) -> Converted | None:
-    folder = mnn_engine.cache_dir()
-    key = weights_key(generator, multiple, style, kind)
-    suffix, refused_suffix = mnn_engine.SUFFIXES[kind]
-    model, refused = folder / f"{key}{suffix}", folder / f"{key}{refused_suffix}"
+    model, refused = _cache_paths(generator, multiple, style, kind)
     if refused.is_file():
         return None
     threads = usable_cores()
@@ -277,10 +284,8 @@ def stage_int8(
     """
     if _unsuitable(generator) is not None or not _int8_wanted(engine):
         return None
-    folder = mnn_engine.cache_dir()
-    key = weights_key(generator, multiple, style, "int8")
-    suffix, refused_suffix = mnn_engine.SUFFIXES["int8"]
-    model, refused = folder / f"{key}{suffix}", folder / f"{key}{refused_suffix}"
+    model, refused = _cache_paths(generator, multiple, style, "int8")
+    folder = model.parent
     if refused.is_file() or model.is_file():
         return None
     try:

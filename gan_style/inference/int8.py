@@ -1,4 +1,4 @@
-"""Int8 versions of a generator: about 2.5x faster than fp32 on CPUs with 8-bit dot products.
+"""Int8 versions of a generator: about twice as fast as fp32 on CPUs with 8-bit dot products.
 
 On the 2-core Intel Xeon (Ice Lake, AVX-512 VNNI) development machine the paper generator
 took 0.18 s per 256 px image in int8 on OpenVINO against 0.35 s in fp32 on MNN, the fastest
