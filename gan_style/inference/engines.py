@@ -294,7 +294,7 @@ def stage_int8(
         staged = Path(tempfile.mkdtemp(dir=folder, prefix=".staged-"))
         problem = _stage_int8(generator, multiple, style, staged)
         if problem is None:
-            int8.set_staged_target(staged, model)
+            int8.set_staged_target(staged, model, refused)
             return staged
         write_atomic(refused, lambda f: f.write(problem.encode()))
         shutil.rmtree(staged, ignore_errors=True)

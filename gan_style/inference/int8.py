@@ -158,8 +158,8 @@ def kept_in_fp32(path: Path) -> list[str]:
     ]  # fmt: skip
     early = [n.name for n in convolutions[1:] if n.name not in strided][:3]
     upsampling = [n.name for n in nodes if n.op_type == "ConvTranspose"][:1]
-    ends = [n.name for n in convolutions[:1]] + [n.name for n in convolutions[1:][-1:]]
-    kept = ends[:1] + strided + early + upsampling + ends[1:]
+    first, last = [n.name for n in convolutions[:1]], [n.name for n in convolutions[1:][-1:]]
+    kept = first + strided + early + upsampling + last
     return list(dict.fromkeys(kept))  # a small network's last may be among the early ones
 
 
@@ -213,10 +213,12 @@ def write_staged(
     (folder / _STAGED_META).write_text(json.dumps(meta))
 
 
-def set_staged_target(folder: Path, model: Path) -> None:
-    """Where `finish_for_translate` puts the staged network once it passes."""
+def set_staged_target(folder: Path, model: Path, refused: Path) -> None:
+    """Where `finish_for_translate` puts the staged network once it passes, and where it
+    records why not."""
     meta = json.loads((folder / _STAGED_META).read_text())
-    (folder / _STAGED_META).write_text(json.dumps(meta | {"model": str(model)}))
+    target = {"model": str(model), "refused": str(refused)}
+    (folder / _STAGED_META).write_text(json.dumps(meta | target))
 
 
 def finish_staged(
@@ -265,17 +267,15 @@ def finish_for_translate(folder: Path) -> Path | None:
     """Complete, in `translate`'s process without PyTorch, the conversion `engines.stage_int8`
     staged: the cached model, or None where it missed the bar (recorded in the cache, as
     `engines` records it) or the folder is no staged conversion. The folder goes either way."""
-    from gan_style.inference.mnn_engine import SUFFIXES
     from gan_style.runtime.files import write_atomic
     from gan_style.runtime.lanes import usable_cores
 
-    suffix, refused_suffix = SUFFIXES["int8"]
     try:
-        model = Path(json.loads((folder / _STAGED_META).read_text())["model"])
+        meta = json.loads((folder / _STAGED_META).read_text())
+        model, refused = Path(meta["model"]), Path(meta["refused"])
         problem = finish_staged(folder, model, usable_cores())
         if problem is None:
             return model
-        refused = model.with_name(model.name.removesuffix(suffix) + refused_suffix)
         write_atomic(refused, lambda f: f.write(problem.encode()))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, GanStyleError):
         pass  # (OpenVINO raises RuntimeError) `translate` then converts as without staging
