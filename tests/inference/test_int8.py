@@ -307,9 +307,15 @@ def test_the_command_stages_int8_and_finishes_it_without_pytorch(
             str(tmp_path / "out"), "--device", "cpu"]  # fmt: skip
     # Replayed by the new process (`cli._start_again` runs the same command line), whose exit
     # prints whether PyTorch was imported; a process holding PyTorch leaves without exit hooks.
+    # Each process also notes whether PyTorch was there when the quantiser ran.
+    quantised_in = tmp_path / "quantised-in"
     code = (
         "import atexit, sys; atexit.register(lambda: print('TORCH', 'torch' in sys.modules)); "
-        f"sys.argv = {argv!r}; from gan_style.cli import console; console()"
+        "import gan_style.inference.int8 as q; quantize = q.quantize\n"
+        "def noted(*a, **k):\n"
+        f"    open({str(quantised_in)!r}, 'a').write(str('torch' in sys.modules) + ' ')\n"
+        "    return quantize(*a, **k)\n"
+        f"q.quantize = noted; sys.argv = {argv!r}; from gan_style.cli import console; console()"
     )
     env = {"GAN_STYLE_CACHE": str(cache), "PATH": "/usr/bin:/bin", "GAN_STYLE_INT8_CPU": "1"}
     done = subprocess.run(
@@ -317,6 +323,7 @@ def test_the_command_stages_int8_and_finishes_it_without_pytorch(
     )
     assert done.returncode == 0, done.stderr
     assert "TORCH False" in done.stdout and done.stdout.count("wrote 2 image(s)") == 1
+    assert quantised_in.read_text().split() == ["False"]  # once, in the process without PyTorch
     assert "translate AtoB (OpenVINO int8)" in done.stderr
     assert len(list((cache / "mnn").glob("*.int8.onnx"))) == 1
     assert len(list((cache / "mnn" / "files").glob("*.json"))) == 1
