@@ -224,14 +224,14 @@ def _translate_converted(args: argparse.Namespace, index: FileIndex) -> Report |
     model = index.lookup()
     if model is None:
         return None
+    pairs = planned_outputs(args.inputs, args.out, args.format, args.overwrite)
     try:
-        generator = load_converted(model, usable_cores())
+        generator = load_converted(model, usable_cores(), len(pairs))
     except (GanStyleError, ImportError):  # its engine was uninstalled since, say
         return None
-    pairs = planned_outputs(args.inputs, args.out, args.format, args.overwrite)
     return write_converted(
         generator, pairs, args.quality, int(args.max_megapixels * 1e6),
-        description=f"translate {args.direction} ({generator.label})",
+        description=f"translate {args.direction} ({generator.label})", lanes=generator.lanes,
     )  # fmt: skip
 
 

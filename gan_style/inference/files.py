@@ -287,9 +287,12 @@ def translate_paths_onnx(
     generator = OnnxGenerator(model, threads=max(1, usable_cores() // lanes))
     if generator.int8 and openvino_engine.available():
         if given_lanes not in (None, 1):
-            raise ConfigError(f"{model} is an int8 file, which OpenVINO runs one image at a "
-                              f"time on every core; drop --lanes")  # fmt: skip
-        generator, lanes = openvino_engine.load(model, usable_cores()), 1
+            raise ConfigError(f"{model} is an int8 file, for which OpenVINO sets the images in "
+                              f"flight itself; drop --lanes")  # fmt: skip
+        cores = usable_cores()
+        streams = openvino_engine.streams_for(len(pairs), cores)
+        generator = openvino_engine.load(model, cores, streams)
+        lanes = generator.lanes
     if direction is not None and direction != generator.direction:
         raise DataError(
             f"{model} holds the {generator.direction} generator; export the {direction} one "

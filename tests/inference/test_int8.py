@@ -24,6 +24,7 @@ from gan_style.cli import main
 from gan_style.errors import ConfigError
 from gan_style.image_io import load_image
 from gan_style.inference import engines, int8, openvino_engine
+from gan_style.inference.files import planned_outputs, write_converted
 from gan_style.inference.mnn_engine import MnnGenerator
 from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.probes import smooth_probe
@@ -141,6 +142,31 @@ def test_fast_int8_cpus_are_told_by_their_flags(
     assert openvino_engine.fast_int8_cpu(str(tmp_path / "missing")) is True
 
 
+def test_a_folder_goes_through_two_streams_each_output_from_its_own_input(
+    cache: Path, tmp_path: Path
+) -> None:
+    net = small_resnet()
+    path = engines.cpu_engine(net, 4, engine="int8").path
+    two = openvino_engine.load(path, threads=2, streams=2)
+    assert two.lanes == 2
+    write_images(tmp_path / "in", 6)
+    pairs = planned_outputs([tmp_path / "in"], tmp_path / "out")
+    report = write_converted(two, pairs, progress=False, lanes=two.lanes)
+    assert len(report.written) == 6 and not report.skipped
+    for source, target in pairs:
+        image = load_image(source)
+        mean, ssim = agreement(load_image(target), translate_batch(net, image[None], 4)[0])
+        assert mean <= engines.INT8_MEAN_GREY and ssim >= engines.INT8_SSIM, target.name
+
+
+def test_streams_are_one_per_core_for_several_images_and_every_core_for_one() -> None:
+    streams_for = openvino_engine.streams_for
+    assert streams_for(images=1, cores=2) == 1  # the web page's or a single photo's wait
+    assert streams_for(images=50, cores=2) == 2
+    assert streams_for(images=50, cores=1) == 1
+    assert streams_for(images=50, cores=16) == openvino_engine.MAX_STREAMS == 2  # measured on 2
+
+
 def test_openvino_runs_without_its_telemetry(cache: Path, tmp_path: Path) -> None:
     """`import openvino` sends a usage event to Intel unless told not to; ours never does."""
     path = engines.cpu_engine(small_resnet(), 4, engine="int8").path
@@ -232,7 +258,8 @@ def test_an_int8_file_takes_no_lanes(run_dir: Path, tmp_path: Path, capsys) -> N
         "2",
     ]
     assert main(argv) == 2
-    assert "is an int8 file, which OpenVINO runs one image at a time" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "is an int8 file, for which OpenVINO sets the images in flight" in error
 
 
 @pytest.mark.slow
