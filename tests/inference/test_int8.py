@@ -57,6 +57,13 @@ def agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return mean, float(structural_similarity(a, b, channel_axis=-1, data_range=255))
 
 
+def fp32_convolutions(path: Path) -> list[str]:
+    nodes = onnx.load(str(path)).graph.node
+    made_by = {output: n.op_type for n in nodes for output in n.output}
+    convolutions = [n for n in nodes if n.op_type in ("Conv", "ConvTranspose")]
+    return [n.name for n in convolutions if made_by.get(n.input[1]) != "DequantizeLinear"]
+
+
 def test_the_int8_engine_keeps_within_the_bar_at_any_size(cache: Path) -> None:
     net = small_resnet()
     converted = engines.cpu_engine(net, 4, engine="int8")
@@ -68,18 +75,49 @@ def test_the_int8_engine_keeps_within_the_bar_at_any_size(cache: Path) -> None:
         mean, ssim = agreement(ours, expected)
         assert mean <= engines.INT8_MEAN_GREY and ssim >= engines.INT8_SSIM, (h, w)
         assert mean > 0.05  # int8 arithmetic, not an fp32 network under another name
-    # Convolutions compute in int8, but eight stay fp32 (`int8.kept_in_fp32`): the first, the
-    # two downsampling ones, the next three, the first transposed one and the last.
+    # Convolutions compute in int8, but eight stay fp32 (`int8.kept_in_fp32`, careful: this
+    # network misses the fast recipe's margin): the first, the two downsampling ones, the next
+    # three, the first transposed one and the last.
     nodes = onnx.load(str(converted.path)).graph.node
-    made_by = {output: n.op_type for n in nodes for output in n.output}
-    convolutions = [n for n in nodes if n.op_type in ("Conv", "ConvTranspose")]
-    fp32 = [n.name for n in convolutions if made_by.get(n.input[1]) != "DequantizeLinear"]
-    assert len(convolutions) == 18
-    assert fp32 == [
+    assert len([n for n in nodes if n.op_type in ("Conv", "ConvTranspose")]) == 18
+    assert fp32_convolutions(converted.path) == [
         "/model.1/Conv", "/model.4/Conv", "/model.7/Conv", "/model.10/conv_block.1/Conv",
         "/model.10/conv_block.5/Conv", "/model.11/conv_block.1/Conv", "/model.16/ConvTranspose",
         "/model.23/Conv",
     ]  # fmt: skip
+
+
+def test_the_fast_recipe_is_taken_only_within_its_margin(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast recipe (the three convolutions after the downsampling ones in int8 too) must
+    keep within `FAST_MEAN_GREY` on the check; the careful one within the bar."""
+    checked: list[dict] = []
+    measure = int8._staged_agreement
+    monkeypatch.setattr(int8, "_staged_agreement", lambda *a: checked.append(measure(*a)) or
+                        checked[-1])  # fmt: skip
+    net = small_resnet()
+    careful = engines.cpu_engine(net, 4, engine="int8")
+    fast_found, careful_found = checked  # both tried, the fast one first
+    assert fast_found["mean_grey"] > int8.FAST_MEAN_GREY >= careful_found["mean_grey"]
+    assert int8.read_agreement(careful.path)["recipe"] == "careful"
+    assert len(fp32_convolutions(careful.path)) == 8
+
+    engines._MADE.clear()
+    shutil.rmtree(cache)
+    checked.clear()
+    monkeypatch.setattr(int8, "FAST_MEAN_GREY", fast_found["mean_grey"] + 0.01)
+    fast = engines.cpu_engine(net, 4, engine="int8")
+    assert len(checked) == 1 and int8.read_agreement(fast.path)["recipe"] == "fast"
+    assert fp32_convolutions(fast.path) == [
+        "/model.1/Conv", "/model.4/Conv", "/model.7/Conv", "/model.16/ConvTranspose",
+        "/model.23/Conv",
+    ]  # fmt: skip
+    image = photo(64, 64, seed=3)
+    mean, ssim = agreement(fast.translate(image), translate_batch(net, image[None], 4)[0])
+    assert mean <= engines.INT8_MEAN_GREY and ssim >= engines.INT8_SSIM
+    with pytest.raises(ValueError, match="unknown int8 recipe 'quick'; choose fast, careful"):
+        int8.kept_in_fp32(fast.path, "quick")
 
 
 @pytest.mark.slow
@@ -103,7 +141,7 @@ def test_the_check_admits_the_paper_generator_within_the_bar_on_photos_and_refus
     engines._MADE.clear()
     shutil.rmtree(cache)  # converted again, by the recipe below
     everything = int8.kept_in_fp32
-    monkeypatch.setattr(int8, "kept_in_fp32", lambda path: everything(path)[:3])
+    monkeypatch.setattr(int8, "kept_in_fp32", lambda path, recipe: everything(path, recipe)[:3])
     with pytest.raises(ConfigError, match="its int8 version is not within 2 grey levels"):
         engines.cpu_engine(net, 4, engine="int8")
 
