@@ -29,6 +29,10 @@ from gan_style.inference.onnx_engine import (
     translate_padded,
 )
 
+# Images in flight at most (`streams_for`): measured on 2 cores only, and each stream holds its
+# own activations.
+MAX_STREAMS = 2
+
 
 def available() -> bool:
     try:
@@ -119,11 +123,6 @@ def _metadata(model: Any, key: str) -> str | None:
         return None
 
 
-# Images in flight at most (`streams_for`): measured on 2 cores only, and each stream holds its
-# own activations.
-MAX_STREAMS = 2
-
-
 class OpenVinoGenerator:
     """One int8 generator compiled for any image size (compiled for one size it ran no faster:
     0.15-0.19 against 0.16-0.20 s per 256 px image, 4 rounds, and compiling takes 0.46 s a
@@ -133,8 +132,8 @@ class OpenVinoGenerator:
     from as many threads (`lanes`). On the 2-core development CPU two streams of one core took
     0.21-0.23 s per 256 px image where one image on both cores took 0.23-0.25 s (4 paired
     rounds), and 0.97 against 1.05 s at 512 px (2 rounds), as the threads of one image wait
-    for each other between layers. One stream stays the default: one image waits for one
-    core's work only, which is what the web page and a single image want."""
+    for each other between layers. One stream stays the default: it puts every core on one
+    image, which is what the web page and a single photo wait for."""
 
     label = "OpenVINO int8"  # in progress lines
 

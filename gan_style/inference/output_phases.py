@@ -41,10 +41,10 @@ def split_output_convolution(path: Path, multiple: int) -> bool:
     if phases is None or convolution is None:
         return False
     weights = {init.name: init for init in graph.initializer}
-    if convolution.input[1] not in weights or (
-        len(convolution.input) > 2 and convolution.input[2] not in weights
-    ):
-        return False
+    parameters = list(convolution.input[1:])
+    readers = [name for node in graph.node for name in node.input if name in parameters]
+    if any(name not in weights for name in parameters) or len(readers) != len(parameters):
+        return False  # computed or shared weights: left as they are
     kernel = numpy_helper.to_array(weights[convolution.input[1]])
     if kernel.ndim != 4 or kernel.shape[0] > MAX_CHANNELS:
         return False

@@ -93,14 +93,26 @@ class ResizedOutput(nn.Module):
         return F.interpolate(torch.tanh(self.out(self.down(x))), scale_factor=2.0)
 
 
+class SharedWeights(nn.Module):
+    """Its last convolution's weights are also its first's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.conv(torch.relu(self.conv(x))))
+
+
 @pytest.mark.parametrize(
     ("network", "multiple"),
     [
         (lambda: build_generator("resnet_6blocks", 3, 3, 8, "instance", False), 1),
         (WideOutput, 4),
         (ResizedOutput, 4),
+        (SharedWeights, 4),
     ],
-    ids=["odd-multiple", "wide-output", "resized-output"],
+    ids=["odd-multiple", "wide-output", "resized-output", "shared-weights"],
 )
 def test_networks_it_does_not_fit_are_left_as_they_are(
     tmp_path: Path, network, multiple: int
