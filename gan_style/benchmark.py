@@ -270,6 +270,19 @@ def available_engines() -> list[str]:
     return [e for e in ENGINES if usable.get(e, True)]
 
 
+QUALITY_STEPS = 600  # per quality row, without --quick
+
+
+def quality_steps(given: int | None, quick: bool) -> int:
+    """Training steps per quality row: as given, else none with --quick (the rows train for
+    minutes, most of what made `make bench ARGS=--quick` take over 16 on 2 cores)."""
+    if given is not None and given < 0:
+        raise SystemExit("gan-style bench: --quality-steps must be 0 (no quality rows) or more")
+    if given is None:
+        return 0 if quick else QUALITY_STEPS
+    return given
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gan-style bench", description=__doc__)
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -277,7 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="128 px and batch 1 only; fewer repeats"
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per row (median)")
-    parser.add_argument("--quality-steps", type=int, default=600, help="0 skips the quality rows")
+    parser.add_argument(
+        "--quality-steps", type=int, default=None,
+        help=f"training steps per quality row (default {QUALITY_STEPS}, with --quick 0); 0 skips "
+        "them",
+    )  # fmt: skip
     parser.add_argument(
         "--quality-seeds", type=int, default=3, help="seeds per value in the quality rows"
     )
@@ -311,6 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("repeats", "quality_seeds"):
         if getattr(args, name) < 1:
             raise SystemExit(f"gan-style bench: --{name.replace('_', '-')} must be 1 or more")
+    args.quality_steps = quality_steps(args.quality_steps, args.quick)
     device = pick_device(args.device)
     if args.one:
         print(json.dumps(run_one(args.one, device, args.repeats)))

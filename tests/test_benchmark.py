@@ -49,6 +49,14 @@ def test_counts_must_be_positive(option: str) -> None:
         benchmark.main([option, "0"])
 
 
+def test_quick_leaves_out_the_quality_rows_unless_asked() -> None:
+    assert benchmark.quality_steps(None, quick=True) == 0
+    assert benchmark.quality_steps(None, quick=False) == benchmark.QUALITY_STEPS == 600
+    assert benchmark.quality_steps(50, quick=True) == 50
+    with pytest.raises(SystemExit, match=r"--quality-steps must be 0 \(no quality rows\) or more"):
+        benchmark.main(["--quality-steps", "-1"])
+
+
 @pytest.mark.slow
 def test_cut_rows_are_cheaper_than_cyclegan() -> None:
     """One generator and one discriminator: fewer FLOPs per iteration than CycleGAN's four."""
