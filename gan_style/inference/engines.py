@@ -207,7 +207,7 @@ def _cached_or_converted(
             write_atomic(refused, lambda f: f.write(problem.encode()))
             return None
         return mnn_engine.load_converted(model, threads)
-    except (OSError, subprocess.TimeoutExpired, GanStyleError):
+    except (OSError, GanStyleError):
         return None  # a cache folder that cannot be written, say: PyTorch runs it this time
 
 
@@ -223,10 +223,14 @@ def convert(
         channels, problem = _export_onnx(generator, style, multiple, onnx_file)
         if problem is not None:
             return problem
-        done = subprocess.run(
-            [sys.executable, "-c", _CONVERT, str(onnx_file), str(mnn_file)],
-            capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S,
-        )  # fmt: skip
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _CONVERT, str(onnx_file), str(mnn_file)],
+                capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:  # recorded: later runs must not wait for it again
+            return (f"MNN's converter did not finish within {CONVERT_TIMEOUT_S:g} s (delete "
+                    f"this file to try again)")  # fmt: skip
         if done.returncode != 0 or not mnn_file.is_file():
             tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
             return f"MNN's converter failed: {tail[0]}"

@@ -116,6 +116,17 @@ def test_an_unfaithful_conversion_runs_on_pytorch(
         engines.cpu_engine(net, 4, engine="mnn")
 
 
+def test_a_converter_that_takes_too_long_is_recorded_and_not_waited_for_again(
+    cache: Path, conversions: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engines, "CONVERT_TIMEOUT_S", 0.01)
+    net = small_resnet()
+    assert engines.cpu_engine(net, 4) is None  # PyTorch runs it
+    assert "did not finish within 0.01 s" in next(cache.glob("*.unsupported")).read_text()
+    engines._MADE.clear()  # a later run
+    assert engines.cpu_engine(net, 4) is None and len(conversions) == 1
+
+
 def test_a_cache_that_cannot_be_written_runs_on_pytorch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
