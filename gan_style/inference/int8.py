@@ -62,18 +62,23 @@ _STAGED_META = "staged.json"
 def calibration_images(
     folder: Path | None, channels: int, side: int = CALIBRATION_SIDE
 ) -> tuple[list[np.ndarray], str]:
-    """Up to CALIBRATION_IMAGES 8-bit images to calibrate on, at most `side` px a side, and
-    where they came from: the readable images of `folder` (unreadable ones are passed over),
-    else dead-leaves probes (`probes.leaves_probe`).
+    """Up to CALIBRATION_IMAGES 8-bit images to calibrate on, and where they came from: the
+    readable images of `folder` (unreadable ones are passed over), centre crops of at most
+    `side` px a side, else four dead-leaves probes (`probes.leaves_probe`) of
+    PROBE_CALIBRATION_SIDE px, for `export --int8` as for the engine.
 
     Ranges from leaves probes cover the leaves probes the check judges on: calibrated on smooth
     probes instead, the paper generator's int8 error on single leaves probes ranged from 1.2 to
-    2.6 grey levels (clipped colours), against 1.5-1.7, for the same 1.5 on photos.
+    2.6 grey levels (clipped colours), against 1.5-1.7, for the same 1.5 on photos. Calibrated
+    on four 256 px leaves probes (as `export --int8` was) it was 1.99-2.07 on each of 10 leaves
+    probes, 4 of them those, against 1.42-1.51 calibrated on 128 px ones (larger probes have
+    larger extremes, which widen the ranges).
     """
     from gan_style.image_io import find_images, read_image
 
     if folder is None:
         rng = np.random.default_rng(0)
+        side = PROBE_CALIBRATION_SIDE
         probes = [leaves_probe(rng, side, side, channels) for _ in range(4)]
         return probes, "4 dead-leaves probe images"
     if not folder.is_dir():
@@ -260,7 +265,7 @@ def finish_staged(
     meta = json.loads((folder / _STAGED_META).read_text())
     multiple, channels = int(meta["multiple"]), int(meta["channels"])
     quantised = folder / "g.int8.onnx"
-    images, source = calibration_images(None, channels, PROBE_CALIBRATION_SIDE)
+    images, source = calibration_images(None, channels)
     problem = None
     for recipe in RECIPES:
         bar = min(mean_grey, FAST_MEAN_GREY) if recipe == "fast" else mean_grey
