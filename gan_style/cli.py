@@ -405,9 +405,9 @@ def cmd_export(args: argparse.Namespace) -> None:
         from gan_style.inference.int8 import read_agreement
 
         found = read_agreement(out)
-        print(f"int8: {found['mean_grey']:.2f} grey levels from fp32 on average, SSIM at least "
-              f"{found['ssim']:.3f}, on {found['calibration']} (translate it with: gan-style "
-              f"translate {out} IMAGES --out DIR)")  # fmt: skip
+        print(f"int8 ({found['recipe']} recipe): {found['mean_grey']:.2f} grey levels from fp32 "
+              f"on average, SSIM at least {found['ssim']:.3f}, on {found['calibration']} "
+              f"(translate it with: gan-style translate {out} IMAGES --out DIR)")  # fmt: skip
 
 
 def _add_dataclass_options(p: argparse.ArgumentParser, cls: type) -> None:

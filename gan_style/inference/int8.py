@@ -248,6 +248,12 @@ def set_staged_target(folder: Path, model: Path, refused: Path) -> None:
     (folder / _STAGED_META).write_text(json.dumps(meta | target))
 
 
+def recipe_bar(recipe: str, mean_grey: float = MEAN_GREY) -> float:
+    """The mean grey levels from fp32 a recipe's result may measure: the fast one keeps a
+    margin below the bar (`RECIPES`)."""
+    return min(mean_grey, FAST_MEAN_GREY) if recipe == "fast" else mean_grey
+
+
 def finish_staged(
     folder: Path,
     model: Path,
@@ -268,7 +274,7 @@ def finish_staged(
     images, source = calibration_images(None, channels)
     problem = None
     for recipe in RECIPES:
-        bar = min(mean_grey, FAST_MEAN_GREY) if recipe == "fast" else mean_grey
+        bar = recipe_bar(recipe, mean_grey)
         try:
             quantize(folder / STAGED_FP32, quantised, images, multiple, recipe)
         except Exception as e:  # the quantiser raises many kinds for graphs it cannot handle

@@ -267,6 +267,22 @@ def test_export_int8_calibrates_on_photos_and_translate_runs_it(
     assert agreement(fallback.translate(image), generator.translate(image))[0] < 2
 
 
+def test_export_int8_takes_the_fast_recipe_only_within_its_margin(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = {}
+    for margin, recipe in ((-1.0, "careful"), (99.0, "fast")):  # 99: the bar of 2 decides
+        monkeypatch.setattr(int8, "FAST_MEAN_GREY", margin)
+        out = tmp_path / f"{recipe}.onnx"
+        assert main(["export", str(run_dir), "--format", "onnx", "--int8", "--out", str(out)]) == 0
+        assert f"int8 ({recipe} recipe): " in capsys.readouterr().out
+        assert int8.read_agreement(out)["recipe"] == recipe
+        kept[recipe] = fp32_convolutions(out)
+    # The fast recipe quantises the three convolutions after the downsampling ones too.
+    fast, careful = set(kept["fast"]), set(kept["careful"])
+    assert fast < careful and len(careful - fast) == 3
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
