@@ -123,15 +123,11 @@ def _write_int8(
         axes = {0: "batch", 2: "height", 3: "width"}
         write_onnx(generator, example, fp32, ["image"], {"image": axes, "translated": axes})
         describe_onnx(fp32, {MULTIPLE_KEY: str(multiple)})
-        described = {MULTIPLE_KEY: str(multiple), DIRECTION_KEY: direction}
         # The engine's recipes, judged on the calibration images: the fast one where it keeps
         # to its bar there, else the careful one, whatever it measures (not held to the bar).
-        for recipe in int8.RECIPES:
-            int8.quantize(fp32, quantised, images, multiple, recipe)
-            # Marked int8 before measuring, so that it is measured on the runtime `translate` uses.
-            describe_onnx(quantised, described | int8.metadata({}, source, recipe))
-            found = int8.agreement(fp32, quantised, images, multiple, usable_cores())
-            if found["mean_grey"] <= int8.recipe_bar(recipe) and found["ssim"] >= int8.SSIM:
-                break
-        describe_onnx(quantised, described | int8.metadata(found, source, recipe))
+        int8.quantize_by_recipes(
+            fp32, quantised, images, multiple,
+            {MULTIPLE_KEY: str(multiple), DIRECTION_KEY: direction}, source,
+            lambda made: int8.agreement(fp32, made, images, multiple, usable_cores()),
+        )  # fmt: skip
         os.replace(quantised, out)
