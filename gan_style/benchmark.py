@@ -251,21 +251,13 @@ def _child(args: list[str]) -> dict:
 
 def available_engines() -> list[str]:
     """The inference engines this installation can run (see `inference_bench`)."""
-    from gan_style.inference import mnn_engine, openvino_engine
+    from gan_style.inference import int8, openvino_engine
     from gan_style.inference_bench import ENGINES
 
-    try:
-        import onnxruntime  # noqa: F401
-
-        has_onnxruntime = True
-    except ImportError:
-        has_onnxruntime = False
     usable = {
         "torch-nnpack": nnpack.available(),
-        "mnn": mnn_engine.available(),
-        "openvino-int8": openvino_engine.available() and has_onnxruntime,
-        "onnxruntime-fp32": has_onnxruntime,
-        "onnxruntime-int8": has_onnxruntime,
+        "openvino-fp32": openvino_engine.available(),
+        "openvino-int8": openvino_engine.available() and int8.quantiser_available(),
     }
     return [e for e in ENGINES if usable.get(e, True)]
 

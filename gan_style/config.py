@@ -125,6 +125,9 @@ class TrainConfig:
     conv_backend: ConvBackend = "auto"  # training: auto = native (NNPACK measured no gain)
     save_every: int = 1000  # iterations between checkpoints (one is also written each epoch)
     keep_checkpoints: int = 3  # step checkpoints kept besides latest.pt
+    # When the run finishes, convert generator.pt and best.pt for this machine's CPU engine, so
+    # that translate's first run of them starts without PyTorch (a no-op where it is PyTorch).
+    prepare_cpu_engine: bool = True
 
 
 @dataclass

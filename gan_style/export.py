@@ -12,8 +12,8 @@ from torch import nn
 
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
-from gan_style.inference.engines import BakedStyle, input_channels, write_onnx
-from gan_style.inference.onnx_engine import DIRECTION_KEY, MULTIPLE_KEY, describe_onnx
+from gan_style.inference.onnx_export import IMAGE_AXES, BakedStyle, input_channels, write_onnx
+from gan_style.inference.onnx_file import DIRECTION_KEY, MULTIPLE_KEY, describe_onnx
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 
@@ -76,8 +76,7 @@ def export_generator(
     example: tuple[torch.Tensor, ...] = (
         torch.rand(1, input_channels(generator), size, size) * 2 - 1,
     )
-    axes = {0: "batch", 2: "height", 3: "width"}
-    names, dynamic = ["image"], {"image": axes, "translated": axes}
+    names, dynamic = ["image"], {"image": IMAGE_AXES, "translated": IMAGE_AXES}
     if gens.styles:
         if (style is None) == (not style_input):
             raise GanStyleError(
@@ -120,14 +119,15 @@ def _write_int8(
     images, source = int8.calibration_images(calibration, example[0].shape[1])
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
         fp32, quantised = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        axes = {0: "batch", 2: "height", 3: "width"}
-        write_onnx(generator, example, fp32, ["image"], {"image": axes, "translated": axes})
+        write_onnx(
+            generator, example, fp32, ["image"], {"image": IMAGE_AXES, "translated": IMAGE_AXES}
+        )
         describe_onnx(fp32, {MULTIPLE_KEY: str(multiple)})
         # The engine's recipes, judged on the calibration images: the fast one where it keeps
         # to its bar there, else the careful one, whatever it measures (not held to the bar).
         int8.quantize_by_recipes(
             fp32, quantised, images, multiple,
             {MULTIPLE_KEY: str(multiple), DIRECTION_KEY: direction}, source,
-            lambda made: int8.agreement(fp32, made, images, multiple, usable_cores()),
+            lambda made: int8.agreement(fp32, made, images, usable_cores()),
         )  # fmt: skip
         os.replace(quantised, out)

@@ -23,7 +23,8 @@ from gan_style.evaluation.compare import training_scores
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.evaluation.report import fmt_number
 from gan_style.image_io import find_images, load_readable, save_image, to_pil
-from gan_style.inference import Generators, load_generators, translate_images
+from gan_style.inference import Generators, load_generators
+from gan_style.inference.engines import translate_arrays
 from gan_style.runtime import checkpoint as ckpt
 
 
@@ -146,7 +147,7 @@ def build_gallery(
     entries = list(zip(columns, loaded, codes, strict=True))
     for i, (column, gens, code) in enumerate(tqdm(entries, desc="gallery")):
         generator = gens.pick(direction)
-        fakes = translate_images(generator, inputs, gens.multiple, style=code, engine=gens.engine)
+        fakes = translate_arrays(generator, inputs, gens.multiple, style=code, engine=gens.engine)
         outputs.append(fakes)
         sub = f"{i:02d}_{_slug(column.label)}"
         for j, (row, name, image, fake) in enumerate(zip(rows, names, inputs, fakes, strict=True)):
@@ -160,7 +161,7 @@ def build_gallery(
     last = loaded[-1]
     if last.cycle:
         back = last.G_AB if direction == "BtoA" else last.G_BA
-        recs = translate_images(
+        recs = translate_arrays(
             back, outputs[-1], last.multiple, style=codes[-1], engine=last.engine
         )
         for row, name, image, rec in zip(rows, names, inputs, recs, strict=True):

@@ -6,19 +6,17 @@ run it, with its peak memory and its agreement with fp32 PyTorch on the same 8-b
 - `torch-native`, `torch-nnpack`: PyTorch's own kernels (oneDNN) and NNPACK (`--conv-backend`);
 - `torch-nnpack-lanes`: NNPACK with two images in flight on one core each (`translate`'s CPU
   default, `runtime/lanes.py`), timed over 4 images per repeat;
-- `mnn`: the generator converted for MNN (`inference/engines.py`), on every core: what
-  `translate`, `gallery`, `evaluate` and the web page run on the CPU by default, except
-- `openvino-int8`: its int8 version on OpenVINO (`inference/int8.py`), their default on CPUs
-  with 8-bit dot products (VNNI);
-- `onnxruntime-fp32`: the exported ONNX graph on ONNX Runtime's CPU kernels;
-- `onnxruntime-int8`: the same int8 graph on ONNX Runtime, calibrated on the input images.
+- `openvino-fp32`: the generator converted for OpenVINO (`inference/engines.py`, `--engine
+  openvino`), on every core;
+- `openvino-int8`: its int8 version (`inference/int8.py`), what `translate`, `gallery`,
+  `evaluate` and the web page run by default on CPUs with 8-bit dot products (VNNI, AMX).
 
 The end-to-end rows run whole processes, as a user would: the reference's `test.py` and
 `gan-style translate` over the same images with the same reference-layout weights, timed from
 start to exit, with each process's peak resident memory. The start-up row does so for one
 256 px image, also with `--engine pytorch` and with the generator exported to ONNX
-(`translate G.onnx`, no PyTorch). `translate`'s first run of a checkpoint converts its
-generator for MNN; the rows time the runs after it, and report the first run apart.
+(`translate G.onnx`, no PyTorch). Where `translate`'s first run of a checkpoint converts its
+generator, the rows time the runs after it, and report the first run apart.
 """
 
 from __future__ import annotations
@@ -38,17 +36,13 @@ from unittest import mock
 import numpy as np
 import torch
 
-from gan_style.inference.engines import write_onnx
-from gan_style.inference.onnx_engine import to_uint8
+from gan_style.inference.pixels import to_uint8
 from gan_style.runtime.timing import peak_memory_gib, timed
 
 if TYPE_CHECKING:
-    from gan_style.inference.engines import Converted
+    from gan_style.inference.openvino_engine import OpenVinoGenerator
 
-ENGINES = (
-    "torch-native", "torch-nnpack", "torch-nnpack-lanes", "mnn", "openvino-int8",
-    "onnxruntime-fp32", "onnxruntime-int8",
-)  # fmt: skip
+ENGINES = ("torch-native", "torch-nnpack", "torch-nnpack-lanes", "openvino-fp32", "openvino-int8")
 
 # Runs a command and prints its wall time and peak memory: one fresh parent per command, so
 # that RUSAGE_CHILDREN holds that command's peak only.
@@ -105,38 +99,18 @@ def _to8(y: np.ndarray) -> np.ndarray:
     return to_uint8(y[0])
 
 
-def _onnx_session(generator: torch.nn.Module, folder: Path, int8: bool, calibration: list):
-    """The generator exported to ONNX (`int8`: quantised as the int8 engine does, calibrated on
-    `calibration`, 8-bit images) on ONNX Runtime's CPU kernels."""
-    import onnxruntime as ort
-
-    from gan_style.inference import int8 as quantisation
-
-    path = folder / "g.onnx"
-    axes = {0: "batch", 2: "height", 3: "width"}
-    example = (torch.rand(1, 3, 64, 64) * 2 - 1,)
-    write_onnx(generator, example, path, ["image"], {"image": axes, "translated": axes})
-    if int8:
-        quantisation.quantize(path, folder / "int8.onnx", calibration, 4)
-        path = folder / "int8.onnx"
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda x: session.run(None, {"image": x})[0]
-
-
-def _converted(generator: torch.nn.Module, folder: Path, kind: str) -> Converted:
-    """The paper generator converted as `translate` converts it (`kind` mnn or int8) in `folder`
-    (not the user's cache), on every core."""
-    from gan_style.inference.engines import convert, convert_int8
-    from gan_style.inference.mnn_engine import SUFFIXES, load_converted
+def _converted(generator: torch.nn.Module, folder: Path, kind: str) -> OpenVinoGenerator:
+    """The paper generator converted as `translate` converts it (`kind` fp32 or int8) in
+    `folder` (not the user's cache), on every core."""
+    from gan_style.inference.conversion import convert
+    from gan_style.inference.openvino_engine import OpenVinoGenerator
     from gan_style.runtime.lanes import usable_cores
 
-    model = folder / f"g{SUFFIXES[kind][0]}"
-    problem = (convert if kind == "mnn" else convert_int8)(generator, 4, None, model)
+    model = folder / f"g.{kind}.onnx"
+    problem = convert(generator, 4, None, kind, model)
     if problem is not None:
         raise RuntimeError(problem)
-    return load_converted(model, usable_cores())
+    return OpenVinoGenerator(model, usable_cores())
 
 
 def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
@@ -170,16 +144,11 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
             def call() -> np.ndarray:
                 with torch.inference_mode():
                     return generator(torch.from_numpy(inputs[0])).numpy()
-        elif engine in ("mnn", "openvino-int8"):
+        else:
             converted = _converted(generator, Path(tmp), engine.split("-")[-1])
 
             def call() -> np.ndarray:
                 return converted.forward(inputs[0])
-        else:
-            session = _onnx_session(generator, Path(tmp), engine.endswith("int8"), images[1:])
-
-            def call() -> np.ndarray:
-                return session(inputs[0])
 
         out = to8(call())  # also the warm-up
         times = timed(call, torch.device("cpu"), 0, repeats)
@@ -228,8 +197,6 @@ def translate_command(images: Path, weights: Path, out: Path, *options: str) -> 
 def own_cache(folder: Path) -> Iterator[None]:
     """`translate`'s converted models go to `folder`, not the user's cache, while timing."""
     with mock.patch.dict(os.environ, {"GAN_STYLE_CACHE": str(folder)}):  # restored after
-        os.environ.pop("GAN_STYLE_ENGINE", None)  # the default engine, as a user gets it
-        os.environ.pop("GAN_STYLE_INT8_CPU", None)
         yield
 
 
@@ -258,7 +225,7 @@ def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256)
             )
         runs: dict[str, list[dict]] = {name: [] for name in commands}
         with own_cache(root / "cache"):
-            # The first run converts the generator for MNN; the timed ones are the runs after.
+            # The first run may convert the generator; the timed ones are the runs after.
             first = measure_process(commands["checkpoint"])
             for _ in range(repeats):
                 for name, command in commands.items():
@@ -279,8 +246,8 @@ def versus_reference(reference: Path, size: int, count: int, pairs: int = 3) -> 
         root = Path(tmp)
         weights = reference_generator(root / "reference_G.pth")
         sample_images(root / "images", size, count)
-        # The first run converts the generator for MNN (once per weights); the pairs time the
-        # runs after it, as a user's every run after the first.
+        # The first run may convert the generator (once per weights); the pairs time the runs
+        # after it, as a user's every run after the first.
         first = measure_process(translate_command(root / "images", weights, root / "first"))
         ours, theirs = [], []
         for i in range(pairs):

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from gan_style.config import Config, from_dict
+from gan_style.inference import engine_policy
 
 REPO = Path(__file__).resolve().parents[1]
 MONET_MINI = REPO.parent / "shared" / "data" / "monet2photo-mini"
@@ -35,17 +36,14 @@ def write_images(folder: Path, count: int, size: tuple[int, int] = (40, 48), see
         )
 
 
-def translate_in_new_process(
-    args: list[str], cache: Path, int8_cpu: bool = False
-) -> subprocess.CompletedProcess:
+def translate_in_new_process(args: list[str], cache: Path) -> subprocess.CompletedProcess:
     """`gan-style` `args` in a fresh process with its own cache, printing whether PyTorch was
-    imported; `int8_cpu` makes `auto` treat the CPU as one with 8-bit dot products."""
+    imported. The default engine there is the user's (auto): tests give the engine."""
     code = (
         "import sys; from gan_style.cli import main; "
         f"rc = main({args!r}); print('TORCH', 'torch' in sys.modules); sys.exit(rc)"
     )
-    env = {"GAN_STYLE_CACHE": str(cache), "PATH": "/usr/bin:/bin",
-           "GAN_STYLE_INT8_CPU": "1" if int8_cpu else "0"}  # fmt: skip
+    env = {"GAN_STYLE_CACHE": str(cache), "PATH": "/usr/bin:/bin"}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env
     )
@@ -53,12 +51,11 @@ def translate_in_new_process(
 
 @pytest.fixture(autouse=True)
 def pytorch_engine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
-    """Tests translate on PyTorch unless they ask for MNN or int8 (`--engine`,
-    GAN_STYLE_ENGINE): converting every test's random networks would cost seconds each, and the
-    tests that compare outputs compare PyTorch's. `auto` means MNN on every CPU unless a test
-    says otherwise (GAN_STYLE_INT8_CPU). Nothing is cached under the user's home folder."""
-    monkeypatch.setenv("GAN_STYLE_ENGINE", "pytorch")
-    monkeypatch.setenv("GAN_STYLE_INT8_CPU", "0")
+    """In this process the default engine is PyTorch, unless a test asks for the converted one
+    (`--engine int8`, or `auto` as the default again): converting every test's random networks
+    would cost seconds each, and the tests that compare outputs compare PyTorch's. Nothing is
+    cached under the user's home folder."""
+    monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", "pytorch")
     monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 

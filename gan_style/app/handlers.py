@@ -19,8 +19,11 @@ import torch
 from gan_style.errors import GanStyleError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.image_io import MAX_PIXELS, load_image
-from gan_style.inference import Generators, load_generators, translate_images
-from gan_style.inference.files import save_translation, translate_paths
+from gan_style.inference import Generators, load_generators
+from gan_style.inference.engines import translate_arrays
+from gan_style.inference.files import planned_outputs, save_translation
+from gan_style.inference.options import TranslateOptions
+from gan_style.inference.translate_files import translate_paths
 from gan_style.runtime import checkpoint as ckpt
 
 NAMED_CHECKPOINTS = ("generator", "latest", "best")
@@ -167,10 +170,14 @@ def translate_uploads(
     problems = []
     for i, group in enumerate(_unique_name_groups(files)):
         try:
-            report = translate_paths(
-                gens, [Path(f) for f in group], out / str(i), direction, tile=tile, style=code,
-                max_pixels=max_pixels,
-            )  # fmt: skip
+            options = TranslateOptions(
+                direction=direction,
+                tile=tile,
+                max_megapixels=max_pixels and max_pixels / 1e6,
+                progress=False,
+            )
+            pairs = planned_outputs([Path(f) for f in group], out / str(i), options.format)
+            report = translate_paths(gens, pairs, options, code)
         except GanStyleError as e:
             problems.append(str(e))
             continue
@@ -211,14 +218,10 @@ def compare_checkpoints(
         try:
             gens = models.get(label, checkpoint or None)
             source = image[..., :1] if gens.config.data.channels == 1 else image
-            fake = translate_images(
-                gens.pick(direction),
-                [source],
-                gens.multiple,
-                1,
-                StyleChoice().code(gens),
-                engine=gens.engine,
-            )[0]
+            fake = translate_arrays(
+                gens.pick(direction), [source], gens.multiple, 1, StyleChoice().code(gens),
+                gens.engine,
+            )[0]  # fmt: skip
         except GanStyleError as e:
             result.messages.append(f"{choice}: {e}")
             continue

@@ -16,8 +16,8 @@ from gan_style.evaluation.perceptual import Lpips, load_lpips
 from gan_style.evaluation.protocols import PROTOCOLS, ImageScore, score_arrays, score_folders
 from gan_style.evaluation.report import summarize_scores, write_json, write_scores_csv
 from gan_style.image_io import find_images, load_image, save_image
+from gan_style.inference.engines import translate_arrays
 from gan_style.inference.generators import Generators
-from gan_style.inference.translation import translate_images
 from gan_style.models import model_class
 
 # Training-time metrics where lower is better; the others (SSIM, PSNR) are better higher.
@@ -52,16 +52,14 @@ def translate_split(
         generator = getattr(gens, forward)
         if generator is None:
             continue
-        fakes = translate_images(
-            generator, inputs[side], gens.multiple, batch_size, code, engine=gens.engine
+        fakes = translate_arrays(
+            generator, inputs[side], gens.multiple, batch_size, code, gens.engine
         )
         write(fake_name, names[side], fakes)
         back = getattr(gens, backward)
         if back is not None and gens.cycle:
             # The reconstruction starts from the 8-bit translation, exactly as saved.
-            recs = translate_images(
-                back, fakes, gens.multiple, batch_size, code, engine=gens.engine
-            )
+            recs = translate_arrays(back, fakes, gens.multiple, batch_size, code, gens.engine)
             write(rec_name, names[side], recs)
     if "real_B" not in folders and "truth_B" in folders:  # paired data: targets are B's reals
         folders["real_B"] = folders["truth_B"]
@@ -270,7 +268,7 @@ class HeldOutSet:
                 continue
             suffix = "AB" if side == "A" else "BA"
             reals = self.images[side]
-            fakes = translate_images(
+            fakes = translate_arrays(
                 generator, reals, gens.multiple, style=code, engine=gens.engine
             )
             if side in self.truth:
@@ -279,7 +277,7 @@ class HeldOutSet:
                 out[f"ssim_{suffix}"] = float(np.mean([s.ssim for s in paired]))
                 out[f"psnr_{suffix}"] = float(np.mean([s.psnr for s in paired]))
             if self.cycle and back is not None:
-                recs = translate_images(back, fakes, gens.multiple, style=code, engine=gens.engine)
+                recs = translate_arrays(back, fakes, gens.multiple, style=code, engine=gens.engine)
                 triples = zip(self.names[side], reals, recs, strict=True)
                 cycle = [score_arrays("cycle", side, n, r, c) for n, r, c in triples]
                 out[f"cycle_ssim_{side}"] = float(np.mean([s.ssim for s in cycle]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-# Loaded on first use: translating with an exported ONNX file (`onnx_engine`) needs neither
+# Loaded on first use: translating with an exported ONNX file (`openvino_engine`) needs neither
 # PyTorch nor the checkpoint code, and importing PyTorch takes longer than that whole run.
 _LAZY = {
     "Generators": "generators",

@@ -1,7 +1,7 @@
-"""Translating the user's own image files and folders: every readable file is translated, each
-unreadable one is reported and skipped, and nothing that the command did not write is
-overwritten. With PyTorch generators, their MNN conversion, or an exported ONNX file; the last
-two without PyTorch at all."""
+"""The user's image files and folders: which outputs a run will write (refusing, before any
+work, what would overwrite or mix with the inputs), and reading, translating and writing them,
+so that every readable file is written and each unreadable one is reported and skipped.
+Needs no PyTorch."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
-from gan_style.errors import ConfigError, DataError
+from gan_style.errors import DataError
 from gan_style.image_io import (
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
@@ -23,15 +22,7 @@ from gan_style.image_io import (
     read_image,
     to_pil,
 )
-from gan_style.runtime.lanes import default_lanes, map_in_lanes, usable_cores
-
-if TYPE_CHECKING:
-    import torch
-
-    from gan_style.inference.generators import Generators
-    from gan_style.inference.mnn_engine import MnnGenerator
-    from gan_style.inference.onnx_engine import OnnxGenerator
-    from gan_style.inference.openvino_engine import OpenVinoGenerator
+from gan_style.runtime.lanes import map_in_lanes
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
 JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
@@ -193,130 +184,3 @@ def write_translations(
                     tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
             bar.update(len(done))
     return report
-
-
-def translate_paths(
-    gens: Generators,
-    inputs: list[Path],
-    out: Path,
-    direction: str = "AtoB",
-    batch_size: int = 1,
-    tile: int = 0,
-    style: torch.Tensor | None = None,
-    progress: bool = True,
-    fmt: str = "png",
-    quality: int | None = None,
-    overwrite: bool = False,
-    max_pixels: int | None = MAX_PIXELS,
-    whole_image_statistics: bool = True,
-    tile_overlap: int | None = None,
-    lanes: int | None = None,
-) -> Report:
-    """Translate every readable input image into `out` with PyTorch, at its input's size and
-    under its name. Unreadable files are reported on stderr and skipped; the others are all
-    written."""
-    # Here, not above: the ONNX Runtime path through this module must not load PyTorch.
-    from gan_style.inference.tiling import translate_tiled
-    from gan_style.inference.translation import draws_randomly, translate_images
-
-    generator = gens.pick(direction)
-    pairs = planned_outputs(inputs, out, fmt, overwrite)
-    if gens.engine != "pytorch":
-        fits = not tile and batch_size == 1 and lanes is None
-        if gens.engine in ("mnn", "int8") and gens.precision == "fp32" and not fits:
-            raise ConfigError(
-                f"--engine {gens.engine} translates whole images one at a time; drop --tile, "
-                f"--batch-size and --lanes, or use --engine pytorch"
-            )
-        from gan_style.inference.engines import cpu_engine
-
-        converted = (cpu_engine(generator, gens.multiple, style, gens.engine, gens.precision)
-                     if fits else None)  # fmt: skip
-        if converted is not None:
-            return write_converted(converted, pairs, quality, max_pixels, progress,
-                                   f"translate {direction} ({converted.label})")  # fmt: skip
-    device = next(generator.parameters()).device
-    if batch_size > 1 or draws_randomly(generator):
-        lanes = 1  # a batch shares the cores instead; random draws must come in image order
-    elif lanes is None:
-        lanes = default_lanes(device, largest_pixels(pairs))
-
-    def translate(images: list[np.ndarray]) -> list[np.ndarray]:
-        if tile:
-            return [
-                translate_tiled(
-                    generator, image, tile, gens.multiple, tile_overlap, style,
-                    whole_image_statistics=whole_image_statistics,
-                )
-                for image in images
-            ]  # fmt: skip
-        return translate_images(
-            generator, images, gens.multiple, batch_size, style, gens.precision, lanes=1
-        )
-
-    return write_translations(
-        translate, pairs, gens.config.data.channels, batch_size, lanes, quality, max_pixels,
-        progress, f"translate {direction}",
-    )  # fmt: skip
-
-
-def translate_paths_onnx(
-    model: Path,
-    inputs: list[Path],
-    out: Path,
-    direction: str | None = None,
-    progress: bool = True,
-    fmt: str = "png",
-    quality: int | None = None,
-    overwrite: bool = False,
-    max_pixels: int | None = MAX_PIXELS,
-    lanes: int | None = None,
-) -> Report:
-    """As `translate_paths`, with a generator exported to ONNX (`gan-style export`), on ONNX
-    Runtime's CPU kernels (an int8 export on OpenVINO's), without importing PyTorch: for a few
-    images, where starting PyTorch would take longer than the translations (README
-    "Translating on an ordinary CPU")."""
-    from gan_style.inference import openvino_engine
-    from gan_style.inference.onnx_engine import OnnxGenerator
-
-    pairs = planned_outputs(inputs, out, fmt, overwrite)
-    given_lanes = lanes
-    if lanes is None:
-        lanes = default_lanes("cpu", largest_pixels(pairs))
-    generator: OnnxGenerator | OpenVinoGenerator
-    generator = OnnxGenerator(model, threads=max(1, usable_cores() // lanes))
-    if generator.int8 and openvino_engine.available():
-        if given_lanes not in (None, 1):
-            raise ConfigError(f"{model} is an int8 file, for which OpenVINO sets the images in "
-                              f"flight itself; drop --lanes")  # fmt: skip
-        cores = usable_cores()
-        streams = openvino_engine.streams_for(len(pairs), cores)
-        generator = openvino_engine.load(model, cores, streams)
-        lanes = generator.lanes
-    if direction is not None and direction != generator.direction:
-        raise DataError(
-            f"{model} holds the {generator.direction} generator; export the {direction} one "
-            f"with gan-style export RUN --format onnx --direction {direction}"
-        )
-    return write_converted(
-        generator, pairs, quality, max_pixels, progress,
-        f"translate {generator.direction} ({generator.label})", lanes,
-    )  # fmt: skip
-
-
-def write_converted(
-    generator: MnnGenerator | OnnxGenerator | OpenVinoGenerator,
-    pairs: list[tuple[Path, Path]],
-    quality: int | None = None,
-    max_pixels: int | None = MAX_PIXELS,
-    progress: bool = True,
-    description: str = "translate",
-    lanes: int = 1,
-) -> Report:
-    """`write_translations` with a converted generator (MNN, ONNX Runtime or OpenVINO), one image
-    a call."""
-    return write_translations(
-        lambda images: [generator.translate(image) for image in images], pairs,
-        generator.channels, 1, lanes, quality, max_pixels, progress, description,
-        torch_threads=False,
-    )  # fmt: skip

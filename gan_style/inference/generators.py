@@ -14,7 +14,7 @@ from torch import nn
 
 from gan_style.config import Config, from_dict
 from gan_style.errors import CheckpointError, ConfigError
-from gan_style.inference.mnn_engine import default_engine
+from gan_style.inference.engine_policy import engine_name
 from gan_style.models import TranslationModel, model_class
 from gan_style.networks import nnpack, size_multiple
 from gan_style.networks.reference import is_reference_state, load_reference_generator
@@ -34,8 +34,8 @@ class Generators:
     style_encoder: nn.Module | None = None
     precision: str = "fp32"  # autocast dtype for translation: fp32, bf16 or fp16 (CUDA)
     cycle: bool = False  # G_BA undoes G_AB, so reconstructions (rec_A) are meaningful
-    # Which engine translates on the CPU (`engines.cpu_engine`): networks in training stay on
-    # PyTorch, since their weights change between calls; loaded ones take `default_engine()`.
+    # Which engine translates on the CPU (`engine_policy`): networks in training stay on
+    # PyTorch, since their weights change between calls; loaded ones take the default.
     engine: str = "pytorch"
 
     @classmethod
@@ -178,7 +178,7 @@ def load_generators(
 ) -> Generators:
     """The generators of a run folder, training checkpoint, generator file or reference-code
     file, with their convolutions on `conv_backend` (auto: NNPACK for fp32 on CPU; see
-    networks/nnpack), translating on the CPU with `engine` (None: `default_engine()`).
+    networks/nnpack), translating on the CPU with `engine` (None: the default, `engine_policy`).
 
     Networks with batch norm or dropout (pix2pix's U-Net) run as the pix2pix paper runs them at
     test time, with the test batch's statistics and dropout on; `eval_mode` gives the usual eval
@@ -188,7 +188,7 @@ def load_generators(
     for net in nets:
         set_test_behaviour(net, paper=not eval_mode and uses_test_batch_statistics(net))
     nnpack.apply_backend(nets, conv_backend, device)
-    gens.engine = engine or default_engine()
+    gens.engine = engine_name(engine)
     return gens
 
 

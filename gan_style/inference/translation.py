@@ -42,13 +42,8 @@ def translate_images(
     style: torch.Tensor | None = None,
     precision: str = "fp32",
     lanes: int | None = None,
-    engine: str = "pytorch",
 ) -> list[np.ndarray]:
-    """Translate HxWxC uint8 images; each output has its input's size.
-
-    `engine` auto: on the CPU, one image at a time in fp32, a converted engine where one keeps
-    to the network's output (`engines.cpu_engine`: int8 on CPUs with 8-bit dot products, MNN),
-    else PyTorch; mnn, int8: that engine or an error; pytorch: PyTorch.
+    """Translate HxWxC uint8 images with PyTorch; each output has its input's size.
 
     `batch_size` None: 1 on CPU (batches measured slower there, and their activations take
     memory), `GPU_BATCH` elsewhere. One image at a time goes through `lanes` (None: the
@@ -65,12 +60,6 @@ def translate_images(
         isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in generator.modules()
     ):
         batch_size = 1  # batch statistics: each image is normalised by its own, as in training
-    if engine != "pytorch" and (batch_size == 1 or engine in ("mnn", "int8")):
-        from gan_style.inference.engines import cpu_engine
-
-        converted = cpu_engine(generator, multiple, style, engine, precision)
-        if converted is not None:
-            return [converted.translate(image) for image in images]
     groups = _batches(images, batch_size)
     if batch_size > 1 or draws_randomly(generator):
         lanes = 1  # a batch shares the cores instead; random draws must come in image order

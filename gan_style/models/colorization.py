@@ -13,6 +13,7 @@ takes RGB images (a grayscale one has only L) and returns them coloured, in RGB.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -48,6 +49,18 @@ class ColorizeRGB(nn.Module):
         lightness = np.stack([rgb_to_lab(image)[0] for image in rgb])
         ls = torch.from_numpy(lightness).permute(0, 3, 1, 2).to(x.device, x.dtype)
         return to_rgb(ls, self.network(ls)).to(x.dtype)
+
+    image_channels = 3  # what it takes, where its network takes L alone
+
+    def around(self, x: np.ndarray, network: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """`forward` on N x 3 x H x W float32 arrays, with `network` (the L -> ab network on
+        arrays) in the middle: for engines that run the network without PyTorch."""
+        rgb = ((x + 1) / 2).clip(0, 1).transpose(0, 2, 3, 1)
+        lightness = np.stack([rgb_to_lab(image)[0] for image in rgb]).astype(np.float32)
+        ab = network(np.ascontiguousarray(lightness.transpose(0, 3, 1, 2)))
+        pairs = zip(lightness, ab.transpose(0, 2, 3, 1), strict=True)
+        coloured = np.stack([lab_to_rgb(light, a) for light, a in pairs])
+        return coloured.transpose(0, 3, 1, 2).astype(np.float32) * 2 - 1
 
 
 class Colorization(Pix2Pix):

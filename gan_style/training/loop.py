@@ -15,6 +15,7 @@ from gan_style.config import Config
 from gan_style.data import EpochSampler, build_dataset, held_out_samples
 from gan_style.models import build_model, model_class
 from gan_style.networks import size_multiple
+from gan_style.runtime import checkpoint_names as ckpt_names
 from gan_style.runtime import speed
 from gan_style.runtime.device import pick_device, seed_everything
 from gan_style.training import distributed
@@ -142,7 +143,24 @@ def train(cfg: Config, run: str = "default") -> Path:
     finish(logger, group)
     if stop.requested and main:
         say(f"stopped at step {progress.step}; run the same command again to resume")
+    elif main and cfg.train.prepare_cpu_engine:
+        prepare_cpu_engine(folder.path)
     return folder.path
+
+
+def prepare_cpu_engine(run_dir: Path) -> None:
+    """generator.pt and best.pt converted for this machine's CPU engine now, while the user
+    waits for training anyway; where that fails, `translate` converts on its first run."""
+    from gan_style.errors import GanStyleError
+    from gan_style.inference.translate_files import prepare_engine
+
+    for name in (ckpt_names.GENERATOR, ckpt_names.BEST):
+        if not (run_dir / name).is_file():
+            continue
+        try:
+            prepare_engine(run_dir / name)
+        except (GanStyleError, OSError, RuntimeError) as e:
+            say(f"note: {name} was not converted for the CPU engine ({e}); translate will")
 
 
 def training_loader(

@@ -1,5 +1,7 @@
-"""The MNN engine: faithful to PyTorch, converted once per weights, refused where it is not
-faithful, and `translate`'s second run of a checkpoint starts without PyTorch."""
+"""The CPU engine's door (`engines.py`, `engine_policy.py`) and its fp32 conversion: faithful to
+PyTorch, converted once per weights, refused where it is not faithful, used by every command,
+and `translate`'s second run of a checkpoint starts without PyTorch and writes the same
+files."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from PIL import Image
 from torch import nn
 
 from gan_style.errors import ConfigError
-from gan_style.inference import engines
+from gan_style.inference import conversion, engine_policy, engines, openvino_engine
+from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.probes import smooth_probe
-from gan_style.inference.translation import translate_batch, translate_images
+from gan_style.inference.translation import translate_batch
 from gan_style.networks import build_generator
 from tests.conftest import REPO, translate_in_new_process, write_images
 
@@ -25,20 +28,20 @@ from tests.conftest import REPO, translate_in_new_process, write_images
 def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
     engines._MADE.clear()
-    return tmp_path / "cache" / "mnn"
+    return tmp_path / "cache" / "engine"
 
 
 @pytest.fixture
 def conversions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the conversions `cpu_engine` runs."""
+    """Counts the conversions the engine runs."""
     count: list[int] = []
-    convert = engines.convert
+    convert = conversion.convert
 
     def counted(*args: object) -> str | None:
         count.append(1)
         return convert(*args)
 
-    monkeypatch.setattr(engines, "convert", counted)
+    monkeypatch.setattr(conversion, "convert", counted)
     return count
 
 
@@ -55,12 +58,10 @@ def grey_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a.astype(np.int16) - b.astype(np.int16))
 
 
-def test_mnn_agrees_with_pytorch_at_any_size(cache: Path) -> None:
+def test_the_fp32_engine_agrees_with_pytorch_at_any_size(cache: Path) -> None:
     net = small_resnet()
-    converted = engines.cpu_engine(net, 4, engine="mnn")
-    # MNN's `tools` package runs pip and sends each conversion's details to its authors' server
-    # when imported; the engine converts with the bare converter instead.
-    assert "MNN.tools" not in sys.modules and "MNN.tools" not in engines._CONVERT
+    converted = engines.converted_engine(net, 4, engine="openvino")
+    assert isinstance(converted, OpenVinoGenerator) and not converted.int8
     for h, w in ((37, 53), (64, 64), (90, 41)):
         image = photo(h, w)
         ours = converted.translate(image)
@@ -72,15 +73,20 @@ def test_mnn_agrees_with_pytorch_at_any_size(cache: Path) -> None:
 
 def test_conversion_is_made_once_per_weights(cache: Path, conversions: list[int]) -> None:
     net = small_resnet()
-    first = engines.cpu_engine(net, 4)
+    first = engines.converted_engine(net, 4, engine="openvino")
     assert first is not None and len(conversions) == 1
-    assert engines.cpu_engine(net, 4) is first  # the same process: no hashing again
+    assert (
+        engines.converted_engine(net, 4, engine="openvino") is first
+    )  # the same process: no hashing again
     engines._MADE.clear()
-    assert engines.cpu_engine(net, 4).path == first.path and len(conversions) == 1  # the cache
+    assert (
+        engines.converted_engine(net, 4, engine="openvino").path == first.path
+        and len(conversions) == 1
+    )  # the cache
     with torch.no_grad():
         next(net.parameters()).add_(0.5)
     engines._MADE.clear()
-    changed = engines.cpu_engine(net, 4)
+    changed = engines.converted_engine(net, 4, engine="openvino")
     assert len(conversions) == 2 and changed.path != first.path
     image = photo(32, 32)
     np.testing.assert_array_less(
@@ -90,41 +96,27 @@ def test_conversion_is_made_once_per_weights(cache: Path, conversions: list[int]
 
 def test_a_damaged_cache_entry_is_converted_again(cache: Path, conversions: list[int]) -> None:
     net = small_resnet()
-    path = engines.cpu_engine(net, 4).path
+    path = engines.converted_engine(net, 4, engine="openvino").path
     path.write_bytes(b"not a model")
     engines._MADE.clear()
-    again = engines.cpu_engine(net, 4)
+    again = engines.converted_engine(net, 4, engine="openvino")
     assert len(conversions) == 2
     image = photo(32, 40)
     assert grey_difference(again.translate(image), translate_batch(net, image[None])[0]).max() <= 2
 
 
-def test_an_unfaithful_conversion_runs_on_pytorch(
+def test_an_unfaithful_conversion_is_refused_once_for_good(
     cache: Path, conversions: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engines, "MAX_DIFFERENCE", -1.0)  # any difference fails the check
+    monkeypatch.setattr(conversion, "MAX_DIFFERENCE", -1.0)  # any difference fails the check
     net = small_resnet()
-    images = [photo(36, 44, seed) for seed in range(2)]
-    auto = translate_images(net, images, 4, engine="auto")
-    for got, image in zip(auto, images, strict=True):
-        np.testing.assert_array_equal(got, translate_batch(net, image[None], 4)[0])
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="--engine openvino: the engine's output differs"):
+            engines.translate_arrays(net, [photo(36, 44)], 4, engine="openvino")
+        engines._MADE.clear()  # a later run
+    assert len(conversions) == 1  # the refusal is recorded, with its reason
     assert "differs from PyTorch's" in next(cache.glob("*.unsupported")).read_text()
-    assert not list(cache.glob("*.mnn"))  # nothing half-made is left to be used
-    engines._MADE.clear()
-    assert engines.cpu_engine(net, 4) is None and len(conversions) == 1  # refused once, for good
-    with pytest.raises(ConfigError, match="--engine mnn: MNN does not convert this network"):
-        engines.cpu_engine(net, 4, engine="mnn")
-
-
-def test_a_converter_that_takes_too_long_is_recorded_and_not_waited_for_again(
-    cache: Path, conversions: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(engines, "CONVERT_TIMEOUT_S", 0.01)
-    net = small_resnet()
-    assert engines.cpu_engine(net, 4) is None  # PyTorch runs it
-    assert "did not finish within 0.01 s" in next(cache.glob("*.unsupported")).read_text()
-    engines._MADE.clear()  # a later run
-    assert engines.cpu_engine(net, 4) is None and len(conversions) == 1
+    assert not list(cache.glob("*.onnx"))  # nothing half-made is left to be used
 
 
 def test_a_cache_that_cannot_be_written_runs_on_pytorch(
@@ -133,22 +125,25 @@ def test_a_cache_that_cannot_be_written_runs_on_pytorch(
     (tmp_path / "file").write_text("a file where the cache folder should be")
     monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "file"))
     engines._MADE.clear()
+    monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", "auto")  # auto: int8
     net, images = small_resnet(), [photo(20, 28)]
-    assert engines.cpu_engine(net, 4) is None
+    assert engines.converted_engine(net, 4) is None
     np.testing.assert_array_equal(
-        translate_images(net, images, 4, engine="auto")[0], translate_batch(net, images[0][None])[0]
+        engines.translate_arrays(net, images, 4), translate_batch(net, images[0][None])
     )
+    with pytest.raises(ConfigError, match="--engine int8: the engine's cache cannot be written"):
+        engines.converted_engine(net, 4, engine="int8")
 
 
 def test_generators_that_draw_at_test_time_stay_on_pytorch(cache: Path) -> None:
     net = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.Dropout(0.5), nn.Tanh()).train()
-    assert engines.cpu_engine(net, 1) is None
+    assert engines.converted_engine(net, 1) is None
     with pytest.raises(ConfigError, match="draws random numbers at test time"):
-        engines.cpu_engine(net, 1, engine="mnn")
+        engines.converted_engine(net, 1, engine="openvino")
     assert not cache.exists()
 
 
-@pytest.mark.parametrize("engine", ["mnn", "int8"])
+@pytest.mark.parametrize("engine", ["openvino", "int8"])
 def test_a_style_code_is_built_in(cache: Path, engine: str) -> None:
     class Styled(nn.Module):
         def __init__(self) -> None:
@@ -162,25 +157,41 @@ def test_a_style_code_is_built_in(cache: Path, engine: str) -> None:
     image = photo(24, 24)
     outputs = []
     for code in (torch.tensor([[0.5, -0.5, 0.0]]), torch.tensor([[-0.5, 0.5, 0.2]])):
-        converted = engines.cpu_engine(net, 4, code, engine=engine)
+        converted = engines.converted_engine(net, 4, code, engine=engine)
         expected = translate_batch(net, image[None], 4, code)[0]
         outputs.append(converted.translate(image))
         difference = grey_difference(outputs[-1], expected)
-        if engine == "mnn":
+        if engine == "openvino":
             assert difference.max() <= 1
         else:
-            assert 0 < difference.mean() <= engines.INT8_MEAN_GREY
+            assert 0 < difference.mean() <= 2
     assert grey_difference(*outputs).mean() > 10  # each code its own conversion
 
 
-def test_unknown_engine_is_one_line(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConfigError, match="unknown engine 'fast'"):
-        engines.cpu_engine(small_resnet(), 4, engine="fast")
-    from gan_style.inference.mnn_engine import default_engine
+def test_engine_names(cache: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(ConfigError, match="unknown engine 'fast'; choose auto, pytorch, openvino"):
+        engines.converted_engine(small_resnet(), 4, engine="fast")
+    assert engine_policy.renamed("mnn") == "openvino"  # the engine before OpenVINO
+    assert "--engine mnn is now --engine openvino" in capsys.readouterr().err
+    assert engine_policy.renamed("int8") == "int8"
 
-    monkeypatch.setenv("GAN_STYLE_ENGINE", "gpu")
-    with pytest.raises(ConfigError, match="GAN_STYLE_ENGINE=gpu is not an engine"):
-        default_engine()
+
+def test_without_the_cpu_extra_auto_translates_on_pytorch_and_says_so_once(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", "auto")
+    monkeypatch.setattr(openvino_engine, "available", lambda: False)
+    monkeypatch.setattr(engine_policy, "_hinted", False)
+    net, image = small_resnet(), photo(24, 32)
+    for _ in range(2):
+        got = engines.translate_arrays(net, [image], 4)[0]
+        np.testing.assert_array_equal(got, translate_batch(net, image[None], 4)[0])
+    err = capsys.readouterr().err
+    assert err.count("pip install 'gan-style[cpu]'") == 1 and len(err.strip().splitlines()) == 1
+    with pytest.raises(ConfigError, match=r"--engine int8: the CPU engine is not installed"):
+        engines.converted_engine(net, 4, engine="int8")
+    engines.translate_arrays(net, [image], 4, engine="pytorch")
+    assert capsys.readouterr().err == ""  # PyTorch asked for by name: nothing to say
 
 
 # --- translate ------------------------------------------------------------------------------
@@ -189,17 +200,18 @@ def test_unknown_engine_is_one_line(cache: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.slow
 def test_translate_starts_without_pytorch_the_second_time(run_dir: Path, tmp_path: Path) -> None:
     write_images(tmp_path / "in", 2)
-    base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu"]
+    base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu", "--engine",
+            "openvino"]  # fmt: skip
     cache_folder = tmp_path / "cache"
     first = translate_in_new_process([*base, "--out", str(tmp_path / "first")], cache_folder)
     second = translate_in_new_process([*base, "--out", str(tmp_path / "second")], cache_folder)
     pytorch = translate_in_new_process(
-        [*base, "--out", str(tmp_path / "pt"), "--engine", "pytorch"], cache_folder
+        [*base[:-2], "--out", str(tmp_path / "pt"), "--engine", "pytorch"], cache_folder
     )
     for done in (first, second, pytorch):
         assert done.returncode == 0, done.stderr
-    assert "TORCH True" in first.stdout and "(MNN)" in first.stderr
-    assert "TORCH False" in second.stdout and "(MNN)" in second.stderr
+    assert "TORCH True" in first.stdout and "(OpenVINO)" in first.stderr
+    assert "TORCH False" in second.stdout and "(OpenVINO)" in second.stderr
     for name in ("img_000.png", "img_001.png"):
         a, b, c = (np.asarray(Image.open(tmp_path / d / name)) for d in ("first", "second", "pt"))
         np.testing.assert_array_equal(a, b)
@@ -218,48 +230,40 @@ def test_translate_starts_without_pytorch_the_second_time(run_dir: Path, tmp_pat
 
 
 @pytest.mark.slow
-def test_the_command_converts_then_starts_again_without_pytorch(
-    run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_command_converts_in_one_process_and_writes_each_file_once(
+    run_dir: Path, tmp_path: Path
 ) -> None:
-    """`gan-style translate`'s first run of a checkpoint converts it, records it and starts
-    itself again (`cli._convert_and_record`); the new process translates on MNN."""
+    """`gan-style translate`'s first run of a checkpoint converts it, records it and translates
+    on the conversion, in the same process; a bad file is reported once."""
     write_images(tmp_path / "in", 2)
     (tmp_path / "in" / "broken.png").write_bytes(b"not an image")
-    monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("GAN_STYLE_ENGINE")
+    env = {"GAN_STYLE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
-         "--out", str(tmp_path / "out"), "--device", "cpu"],
-        cwd=REPO, capture_output=True, text=True,
+         "--out", str(tmp_path / "out"), "--device", "cpu", "--engine", "int8"],
+        cwd=REPO, capture_output=True, text=True, env=env,
     )  # fmt: skip
-    assert done.returncode == 1, done.stderr  # the broken file, reported once, by the new process
+    assert done.returncode == 1, done.stderr  # the broken file
     broken = f"skipped {tmp_path / 'in' / 'broken.png'}:"
     assert done.stdout.count("wrote 2 image(s)") == 1 and done.stderr.count(broken) == 1
-    assert "translate AtoB (MNN)" in done.stderr
-    assert len(list((tmp_path / "cache" / "mnn" / "files").glob("*.json"))) == 1
-    expected = subprocess.run(
-        [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
-         "--out", str(tmp_path / "pt"), "--device", "cpu", "--engine", "pytorch"],
-        cwd=REPO, capture_output=True, text=True,
-    )  # fmt: skip
-    assert expected.returncode == 1
-    for name in ("img_000.png", "img_001.png"):
-        a, b = (np.asarray(Image.open(tmp_path / d / name)) for d in ("out", "pt"))
-        assert grey_difference(a, b).max() <= 2
+    assert "translate AtoB (OpenVINO int8)" in done.stderr
+    assert len(list((tmp_path / "cache" / "engine" / "files").glob("*.json"))) == 1
+    assert not list((tmp_path / "cache" / "engine").glob(".converting-*"))
 
 
 @pytest.mark.slow
 def test_a_damaged_record_falls_back_to_pytorch(run_dir: Path, tmp_path: Path) -> None:
     write_images(tmp_path / "in", 1)
-    base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu", "--overwrite"]
+    base = ["translate", str(run_dir), str(tmp_path / "in"), "--device", "cpu", "--overwrite",
+            "--engine", "openvino"]  # fmt: skip
     cache_folder = tmp_path / "cache"
     first = translate_in_new_process([*base, "--out", str(tmp_path / "a")], cache_folder)
     assert first.returncode == 0
-    for model in (cache_folder / "mnn").glob("*.mnn"):
+    for model in (cache_folder / "engine").glob("*.onnx"):
         model.unlink()
     done = translate_in_new_process([*base, "--out", str(tmp_path / "b")], cache_folder)
     assert done.returncode == 0 and "TORCH True" in done.stdout, done.stderr
-    for record in (cache_folder / "mnn" / "files").glob("*.json"):
+    for record in (cache_folder / "engine" / "files").glob("*.json"):
         record.write_text("{not json")
     done = translate_in_new_process([*base, "--out", str(tmp_path / "c")], cache_folder)
     assert done.returncode == 0 and "TORCH True" in done.stdout, done.stderr
@@ -272,16 +276,16 @@ def test_a_damaged_record_falls_back_to_pytorch(run_dir: Path, tmp_path: Path) -
 @pytest.mark.parametrize(
     "options", [["--tile", "64"], ["--batch-size", "2"], ["--lanes", "2"]], ids=lambda o: o[0]
 )
-def test_engine_mnn_refuses_what_it_cannot_do(
+def test_a_named_engine_refuses_what_it_cannot_do(
     run_dir: Path, tmp_path: Path, options: list[str], capsys: pytest.CaptureFixture
 ) -> None:
     from gan_style.cli import main
 
     write_images(tmp_path / "in", 1)
     argv = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "out"),
-            "--device", "cpu", "--engine", "mnn", *options]  # fmt: skip
+            "--device", "cpu", "--engine", "int8", *options]  # fmt: skip
     assert main(argv) == 2
-    assert "--engine mnn translates whole images one at a time" in capsys.readouterr().err
+    assert "--engine int8 translates whole images one at a time" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
@@ -295,45 +299,46 @@ def _pngs(folder: Path) -> dict[str, np.ndarray]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["gallery", "evaluate"])
-def test_gallery_and_evaluate_translate_on_mnn(
+def test_gallery_and_evaluate_translate_on_the_engine(
     command: str, run_dir: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gan_style.cli import main
 
     outputs = {}
-    for engine in ("pytorch", "auto"):
-        monkeypatch.setenv("GAN_STYLE_ENGINE", engine)
+    for engine in ("pytorch", "openvino"):
+        monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", engine)
         out = tmp_path / engine
         options = ["--no-fid", "--no-lpips"] if command == "evaluate" else []
         assert main([command, str(run_dir), "--out", str(out), "--device", "cpu", *options]) == 0
         outputs[engine] = _pngs(out)
-    assert list(cache.glob("*.mnn")), "nothing was converted for MNN"
-    translated = [name for name in outputs["auto"] if "real" not in name and "input" not in name]
-    assert translated and outputs["auto"].keys() == outputs["pytorch"].keys()
+    assert list(cache.glob("*.fp32.onnx")), "nothing was converted"
+    converted = outputs["openvino"]
+    translated = [name for name in converted if "real" not in name and "input" not in name]
+    assert translated and converted.keys() == outputs["pytorch"].keys()
     for name in translated:
-        if outputs["auto"][name].ndim == 3 and outputs["auto"][name].shape[2] == 3:
-            difference = grey_difference(outputs["auto"][name], outputs["pytorch"][name])
+        if converted[name].ndim == 3 and converted[name].shape[2] == 3:
+            difference = grey_difference(converted[name], outputs["pytorch"][name])
             # A reconstruction (and the sheet that shows them) went through both networks.
             chained = "rec_" in name or "contact_sheet" in name
             assert difference.max() <= (3 if chained else 2) and difference.mean() < 0.25, name
 
 
 @pytest.mark.slow
-def test_the_web_page_translates_as_translate_does_on_mnn(
+def test_the_web_page_translates_as_translate_does_on_the_engine(
     run_dir: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gan_style.app.handlers import ModelCache, translate_uploads
     from gan_style.cli import main
     from gan_style.image_io import load_image
 
-    monkeypatch.setenv("GAN_STYLE_ENGINE", "auto")
+    monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", "openvino")
     write_images(tmp_path / "in", 2, size=(37, 53))
     files = sorted((tmp_path / "in").iterdir())
     result = translate_uploads(ModelCache([run_dir], "cpu"), [str(f) for f in files], "tiny/t")
     assert result.messages == ["translated 2 of 2 image(s)"]
-    assert list(cache.glob("*.mnn")), "the page did not convert the generator for MNN"
+    assert list(cache.glob("*.fp32.onnx")), "the page did not convert the generator"
     argv = ["translate", str(run_dir), *map(str, files), "--out", str(tmp_path / "cli"),
-            "--device", "cpu", "--engine", "mnn"]  # fmt: skip
+            "--device", "cpu", "--engine", "openvino"]  # fmt: skip
     assert main(argv) == 0
     for file, download in zip(files, result.downloads, strict=True):
         np.testing.assert_array_equal(

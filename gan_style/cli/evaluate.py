@@ -1,0 +1,81 @@
+"""`gan-style evaluate`: score a checkpoint on held-out images."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gan_style.cli.arguments import DEVICES, add_eval_mode_option, add_style_options, at_least
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("evaluate", help="score a checkpoint on held-out images")
+    p.add_argument(
+        "source", type=Path, help="run folder or checkpoint file (latest.pt, best.pt, ...)"
+    )
+    p.add_argument("--split", default="test", help="held-out split: <split>A/, <split>B/ (test)")
+    p.add_argument(
+        "--protocol", default="all", choices=["paired", "cycle", "content", "all"],
+        help="which comparisons (default all, with FID/KID)",
+    )  # fmt: skip
+    p.add_argument("--out", type=Path, help="output folder (default <run>/eval/<ckpt>_<split>)")
+    p.add_argument(
+        "--inception-weights", type=Path,
+        help="the FID Inception file (weights-inception-2015-12-05-6726825d.pth); default: "
+        "torch.hub's cache, else a download",
+    )  # fmt: skip
+    p.add_argument(
+        "--fid-reference", type=Path,
+        help="AtoB's FID/KID reference: a folder of images or a statistics file (default: the "
+        "held-out target images)",
+    )  # fmt: skip
+    p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
+    p.add_argument(
+        "--lpips-weights", type=Path,
+        help="torchvision's AlexNet file (alexnet-owt-7be5be79.pth) for LPIPS; default: "
+        "torchvision's cache, else a download",
+    )  # fmt: skip
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS")
+    p.add_argument(
+        "--unverified-weights", action="store_true",
+        help="accept Inception/AlexNet files that are not the official ones (scores are then "
+        "marked standard_weights: false)",
+    )  # fmt: skip
+    p.add_argument("--device", default="auto", choices=DEVICES)
+    p.add_argument(
+        "--batch-size", type=at_least(1), help="images per pass (default 1 on CPU, 8 on GPUs)"
+    )
+    add_style_options(p, blend=False)
+    add_eval_mode_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> None:
+    from gan_style.evaluation.report import SUMMARY_HEADERS, render_table, summary_rows
+    from gan_style.evaluation.runner import Scoring, evaluate
+    from gan_style.inference import load_generators
+    from gan_style.runtime import checkpoint as ckpt
+    from gan_style.runtime.device import pick_device
+
+    device = pick_device(args.device)
+    source = ckpt.resolve(args.source)
+    out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
+    gens = load_generators(source, device, eval_mode=args.eval_mode)
+    scoring = Scoring(
+        fid=not args.no_fid,
+        inception_weights=args.inception_weights,
+        fid_reference=args.fid_reference,
+        lpips=not args.no_lpips,
+        lpips_weights=args.lpips_weights,
+        verify_weights=not args.unverified_weights,
+    )
+    summary = evaluate(
+        gens, out, args.split, args.protocol, scoring, str(device), args.batch_size, args.style
+    )
+    print(f"{gens.config.name} step {gens.step} on {args.split} ({source})")
+    print(render_table(SUMMARY_HEADERS, summary_rows(summary["metrics"])), end="")
+    for note in summary["notes"]:
+        print(f"note: {note}")
+    print(
+        f"wrote {out / 'summary.json'}, {out / 'per_image.csv'} and images under {out / 'images'}"
+    )
