@@ -29,7 +29,7 @@ def converted_engine(
     generator: nn.Module,
     multiple: int,
     style: torch.Tensor | None = None,
-    engine: str = DEFAULT_ENGINE,
+    engine: str | None = None,
     precision: str = "fp32",
     images: int = 1,
 ) -> OpenVinoGenerator | None:
@@ -109,7 +109,7 @@ def translate_arrays(
     multiple: int,
     batch_size: int | None = None,
     style: torch.Tensor | None = None,
-    engine: str = DEFAULT_ENGINE,
+    engine: str | None = None,
     precision: str = "fp32",
 ) -> list[np.ndarray]:
     """HxWxC uint8 images translated by the engine `converted_engine` picks for one image at a

@@ -112,9 +112,10 @@ def tool_versions() -> tuple[str, str, int]:
     """The versions an int8 file depends on, and its weights' bits (the cache's key holds
     them)."""
     import onnxruntime
-    import openvino
 
-    return onnxruntime.__version__, openvino.get_version(), weight_bits()
+    from gan_style.inference.openvino_engine import import_openvino
+
+    return onnxruntime.__version__, import_openvino().get_version(), weight_bits()
 
 
 def quantize(

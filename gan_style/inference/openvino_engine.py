@@ -2,8 +2,7 @@
 without PyTorch: `gan-style translate G.onnx`, and the engine's cached conversions.
 
 OpenVINO reads ONNX files itself and turns an int8 file's quantise/dequantise pairs into int8
-convolutions. Only its model-conversion tool (`openvino.convert_model`, not used here) reports
-usage to Intel; reading and running a model does not.
+convolutions.
 """
 
 from __future__ import annotations
@@ -31,18 +30,35 @@ INSTALL_HINT = "pip install 'gan-style[cpu]' (make install includes it)"
 def available() -> bool:
     """Whether OpenVINO is installed (it comes with the `cpu` extra)."""
     try:
-        import openvino  # noqa: F401
+        import_openvino()
     except ImportError:
         return False
     return True
 
 
-@functools.cache
-def core() -> Any:  # OpenVINO's Python package has no type information
-    """One OpenVINO core per process: each core starts its own pools of threads."""
-    import openvino
+def import_openvino() -> Any:  # OpenVINO's Python package has no type information
+    """`import openvino` without its usage reports. Importing it sends an event to Intel's
+    analytics and writes a client id under ~/intel, through its model-conversion tool's
+    `openvino_telemetry`; where that package cannot be imported, OpenVINO uses its own no-op
+    stand-in, as it does when the package is not installed. A None entry in `sys.modules`
+    makes the import fail, for this import only."""
+    import sys
 
-    return openvino.Core()
+    hidden = "openvino_telemetry" not in sys.modules
+    if hidden:
+        sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]
+    try:
+        import openvino
+    finally:
+        if hidden:
+            del sys.modules["openvino_telemetry"]
+    return openvino
+
+
+@functools.cache
+def core() -> Any:
+    """One OpenVINO core per process: each core starts its own pools of threads."""
+    return import_openvino().Core()
 
 
 def streams_for(images: int, cores: int) -> int:

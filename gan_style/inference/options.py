@@ -46,8 +46,11 @@ class TranslateOptions:
 
     @classmethod
     def from_values(cls, values: object) -> TranslateOptions:
-        """From any object with these fields as attributes (the command's parsed options)."""
-        return cls(**{f.name: getattr(values, f.name) for f in fields(cls)})
+        """From an object with some of these fields as attributes (the command's parsed
+        options); the others keep their defaults."""
+        return cls(
+            **{f.name: getattr(values, f.name) for f in fields(cls) if hasattr(values, f.name)}
+        )
 
     @property
     def max_pixels(self) -> int | None:

@@ -215,8 +215,8 @@ def test_streams_are_one_per_core_for_several_images_and_every_core_for_one() ->
 
 
 def test_running_openvino_reports_nothing(cache: Path, tmp_path: Path) -> None:
-    """Only OpenVINO's conversion tool (`convert_model`, not used here) sends usage events;
-    reading and running a model keeps nothing under the user's home folder."""
+    """`import openvino` sends a usage event to Intel unless told not to; ours never does, and
+    keeps nothing under the user's home folder."""
     path = engines.converted_engine(small_resnet(), 4, engine="int8").path
     code = (
         "from pathlib import Path; import numpy as np; "

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_style.inference.engines import write_onnx
+from gan_style.inference.onnx_export import write_onnx
 from gan_style.inference.output_phases import phase_kernel, split_output_convolution
 from gan_style.networks import build_generator
 

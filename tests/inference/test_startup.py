@@ -23,7 +23,7 @@ HEAVY = ("albumentations", "tensorboard", "torchvision", "scipy", "skimage", "to
 def test_translate_loads_only_what_it_needs(run_dir: Path, tmp_path: Path) -> None:
     write_images(tmp_path / "in", 1)
     argv = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "out"),
-            "--device", "cpu"]  # fmt: skip
+            "--device", "cpu", "--engine", "pytorch"]  # fmt: skip
     code = (
         "import sys; from gan_style.cli import main; "
         f"assert main({argv!r}) == 0; "
@@ -44,7 +44,7 @@ def test_translate_exits_quickly_with_its_status_and_output(run_dir: Path, tmp_p
     (tmp_path / "in" / "broken.png").write_bytes(b"not an image")
     done = subprocess.run(
         [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
-         "--out", str(tmp_path / "out"), "--device", "cpu"],
+         "--out", str(tmp_path / "out"), "--device", "cpu", "--engine", "pytorch"],
         cwd=REPO, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
@@ -70,7 +70,7 @@ def test_a_reader_that_leaves_gets_no_traceback(run_dir: Path, tmp_path: Path, u
     env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
     child = subprocess.Popen(
         [sys.executable, "-m", "gan_style.cli", "translate", str(run_dir), str(tmp_path / "in"),
-         "--out", str(tmp_path / "out"), "--device", "cpu"],
+         "--out", str(tmp_path / "out"), "--device", "cpu", "--engine", "pytorch"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )  # fmt: skip
     child.stdout.close()  # the reader leaves before the first line

@@ -1,4 +1,4 @@
-"""`translate MODEL.onnx`: an exported generator on ONNX Runtime, without loading PyTorch."""
+"""`translate MODEL.onnx`: an exported generator on OpenVINO, without loading PyTorch."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def test_foreign_and_broken_onnx_files_are_refused(exported: Path, tmp_path: Pat
 
 def test_eight_bit_conversion_rounds_and_clips_as_the_pytorch_path_does() -> None:
     import torch
-    from gan_style.inference.onnx_engine import to_uint8
+    from gan_style.inference.pixels import to_uint8
 
     # -1 -> 0, 1 -> 255, 0 -> 127.5 (half to even: 128), beyond [-1, 1] clipped; CxHxW -> HxWxC
     y = np.array([[[-1.0, 1.0, 0.0, -3.0]], [[2.0, 1 / 127.5 - 1, 0.5, -0.5]]], np.float32)
