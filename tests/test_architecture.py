@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,65 @@ def test_a_sideways_import_is_caught(tmp_path: Path) -> None:
     (tmp_path / "x.py").write_text("def f():\n    from gan_style.runtime import speed\n")
     assert imports_of(tmp_path / "x.py") == [(2, "gan_style.runtime")]
     assert floors()["runtime"] == floors()["data"]  # so data -> runtime would be refused
+
+
+def module_name(path: Path) -> str:
+    """`gan_style/inference/int8.py` -> `gan_style.inference.int8` (a package: its folder)."""
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The package's modules a file imports, at any depth: `from gan_style.inference import
+    int8` is the module `gan_style.inference.int8`."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                found.add(child if child in modules else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m in modules}
+
+
+def import_circles(paths: list[Path]) -> list[list[str]]:
+    """Every circle of imports between the files, each as the modules it passes through."""
+    modules = {module_name(p): p for p in paths}
+    graph = {m: imported_modules(p, set(modules)) - {m} for m, p in modules.items()}
+    circles, done = [], set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            circles.append([*trail[trail.index(module) :], module])
+            return
+        if module in done:
+            return
+        for target in sorted(graph[module]):
+            visit(target, [*trail, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])
+    return circles
+
+
+def test_no_two_files_import_each_other_even_inside_a_folder() -> None:
+    assert import_circles(sorted(PACKAGE.rglob("*.py"))) == []
+
+
+def test_a_circle_inside_a_folder_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check itself: two files of one folder that import each other (one inside a
+    function) are reported."""
+    folder = tmp_path / "gan_style" / "inference"
+    folder.mkdir(parents=True)
+    (folder / "a.py").write_text("from gan_style.inference.b import g\n")
+    (folder / "b.py").write_text("def g():\n    from gan_style.inference import a\n")
+    monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
+    circles = import_circles(sorted(folder.glob("*.py")))
+    assert ["gan_style.inference.a", "gan_style.inference.b", "gan_style.inference.a"] in circles
 
 
 def test_no_model_name_is_tested_outside_models() -> None:

@@ -13,7 +13,7 @@ from torch import nn
 from gan_style.errors import CheckpointError, ConfigError
 from gan_style.inference import openvino_engine
 from gan_style.inference.conversion import cached_conversion
-from gan_style.inference.engine_policy import DEFAULT_ENGINE, conversion_kind, engine_name
+from gan_style.inference.engine_policy import conversion_kind, engine_name
 from gan_style.inference.openvino_engine import INSTALL_HINT, OpenVinoGenerator
 from gan_style.inference.translation import draws_randomly, translate_images
 from gan_style.runtime.lanes import usable_cores

@@ -222,20 +222,18 @@ def quantize_by_recipes(
     described: dict[str, str],
     source: str,
     measure: Callable[[Path], dict[str, float]],
-    mean_grey: float = MEAN_GREY,
-    ssim: float = SSIM,
 ) -> tuple[str, dict[str, float], bool]:
     """Quantise `fp32` into `out` by each recipe of `RECIPES`, fastest first, until `measure`
-    finds the result within that recipe's bar (the fast one's keeps a margin below
-    `mean_grey`): the recipe last used, what it measured, and whether that kept to its bar.
+    finds the result within that recipe's bar (MEAN_GREY and SSIM; the fast one keeps a margin,
+    FAST_MEAN_GREY): the recipe last used, what it measured, and whether that kept to its bar.
     `out` carries `described`, the calibration `source`, the recipe and the measurement."""
     for recipe in RECIPES:
-        bar = min(mean_grey, FAST_MEAN_GREY) if recipe == "fast" else mean_grey
+        bar = min(MEAN_GREY, FAST_MEAN_GREY) if recipe == "fast" else MEAN_GREY
         quantize(fp32, out, images, multiple, recipe)
         # Marked int8 before measuring, so that it is measured on the runtime `translate` uses.
         describe_onnx(out, described | metadata({}, source, recipe))
         found = measure(out)
         describe_onnx(out, described | metadata(found, source, recipe))
-        if found["mean_grey"] <= bar and found["ssim"] >= ssim:
+        if found["mean_grey"] <= bar and found["ssim"] >= SSIM:
             return recipe, found, True
     return recipe, found, False

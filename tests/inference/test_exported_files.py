@@ -108,6 +108,7 @@ def test_foreign_and_broken_onnx_files_are_refused(exported: Path, tmp_path: Pat
 
 def test_eight_bit_conversion_rounds_and_clips_as_the_pytorch_path_does() -> None:
     import torch
+
     from gan_style.inference.pixels import to_uint8
 
     # -1 -> 0, 1 -> 255, 0 -> 127.5 (half to even: 128), beyond [-1, 1] clipped; CxHxW -> HxWxC
