@@ -130,7 +130,9 @@ def one_infer(
 ) -> dict:
     """End-to-end folder translation (read JPEG, translate, write JPEG),."""
     from gan_style.inference import Generators
-    from gan_style.inference.files import translate_paths
+    from gan_style.inference.files import planned_outputs
+    from gan_style.inference.options import TranslateOptions
+    from gan_style.inference.translate_files import translate_paths
 
     torch.manual_seed(0)
     cfg = paper_config(size, 4, precision, channels_last)
@@ -149,10 +151,11 @@ def one_infer(
             Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
                 folder / f"{i}.jpg"
             )
+        options = TranslateOptions(
+            engine="pytorch", batch_size=4, progress=False, format="jpg", overwrite=True
+        )
         times = timed(
-            lambda: translate_paths(
-                gens, [folder], out, batch_size=4, progress=False, fmt="jpg", overwrite=True
-            ),
+            lambda: translate_paths(gens, planned_outputs([folder], out, "jpg", True), options),
             device,
             1,
             repeats,

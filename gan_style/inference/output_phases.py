@@ -2,12 +2,10 @@
 same sums, one output pixel phase per channel (stride `r`), put back in place by DepthToSpace.
 
 Why: OpenVINO computes a convolution's outputs in vectors of 16 channels, so a 3-channel one
-(the paper generator's last, 7x7 over 64 channels) does 16 channels' work for 3. On the
-2-core development CPU it took 36-43 ms of a 256 px int8 image's 190-290 ms and 152 of 905 ms
-at 512 px. Rewritten with r = 4 (48 channels, 10x10 kernels, a quarter of the positions each
-way) it took 9 and 35 ms (r = 2: 12 and 52 ms), with outputs equal to the bit: the extra kernel
-taps are zeros. ONNX Runtime gained 7% over the whole network; MNN nothing, so only the int8
-file is rewritten (`int8.quantize`).
+(the paper generator's last, 7x7 over 64 channels) does 16 channels' work for 3. Rewritten
+with r = 4 (48 channels, 10x10 kernels, a quarter of the positions each way) it does a quarter
+of that, with outputs equal to the bit: the extra kernel taps are zeros. Only the int8 file is
+rewritten (`int8.quantize`); docs/performance.md has the measurements.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """How an image of any size fits a network whose sides must be multiples of a number (shared by
-the PyTorch and the ONNX Runtime paths, so both pad the same way)."""
+the PyTorch path and the CPU engine's, so both pad the same way)."""
 
 from __future__ import annotations
 

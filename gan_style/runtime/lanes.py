@@ -1,10 +1,9 @@
 """Several images at once on CPU, each on its own share of the cores ("lanes").
 
 PyTorch splits each operation over every core, which pays for big matrix products but not for
-NNPACK's transforms, instance norms, padding and the image codecs around the network: on the
-2-core development CPU the paper generator took 0.76 s per 256 px image with both cores on each
-image, and 0.44 s per image with two images in flight on one core each (0.94 s and 0.95 s for
-PyTorch's own convolutions, which scale: lanes cost them nothing). README "Performance".
+NNPACK's transforms, instance norms, padding and the image codecs around the network: two small
+images in flight on one core each finish sooner than two images one after the other on both
+(docs/performance.md).
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ def default_lanes(device: torch.device | str, largest_pixels: int = 0) -> int:
 def threads_per_lane(lanes: int) -> Iterator[None]:
     """PyTorch's intra-op threads shared out between `lanes` (a process-wide setting, restored
     on exit)."""
-    import torch  # here: the ONNX Runtime path shares lanes without loading PyTorch
+    import torch  # here: the OpenVINO path shares lanes without loading PyTorch
 
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, usable_cores() // lanes))
@@ -63,7 +62,7 @@ def map_in_lanes(
     Autograd and autocast modes are per thread: `work` sets what it needs itself. At most
     `lanes` results wait ahead of the consumer, so memory holds a few images, not the folder.
     `torch_threads`: share PyTorch's threads out between the lanes (work that does not run
-    PyTorch sets its own threads: ONNX Runtime's sessions take theirs when they are made).
+    PyTorch sets its own threads: OpenVINO's compiled models take theirs when they are made).
     """
     items = list(items)
     if lanes <= 1 or len(items) <= 1:
