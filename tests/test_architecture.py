@@ -175,3 +175,16 @@ def test_every_model_meets_the_contract(name: str, tmp_path: Path) -> None:
         net.load_state_dict(model.named_generators[key].state_dict())
     assert ("G_BA" in inference) == cls.cycle
     assert (cfg.data.styles != []) == cls.styled
+
+
+def test_the_core_dependencies_hold_no_inference_engine() -> None:
+    """The training framework installs without the CPU engine; the engine is the `cpu` extra."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    engines = ("openvino", "onnxruntime", "onnx", "mnn")
+    names = [re.split(r"[<>=\[ ;]", d)[0].lower() for d in project["dependencies"]]
+    assert [n for n in names if n in engines] == []
+    cpu = [re.split(r"[<>=\[ ;]", d)[0].lower() for d in project["optional-dependencies"]["cpu"]]
+    assert "openvino" in cpu and "mnn" not in cpu
+    assert "cpu" in (REPO / "Makefile").read_text().split("pip install -e")[1].splitlines()[0]

@@ -41,6 +41,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="images in flight at once on CPU, each on a share of the cores (default 2 where "
         "there are 2 or more cores)",
     )  # fmt: skip
+    _add_output_options(p)
+    _add_engine_options(p)
+    add_style_options(p)
+    add_eval_mode_option(p)
+    p.set_defaults(func=run)
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    """Tiles, formats and limits: how images are read and written."""
     p.add_argument(
         "--tile", type=tile_size, default=0,
         help="translate images larger than N px in overlapping NxN tiles: bounded memory",
@@ -66,6 +75,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--max-megapixels", type=positive_float, default=64.0,
         help="larger images are skipped, read from their header (default 64)",
     )  # fmt: skip
+
+
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    """What runs the network: PyTorch's settings and the CPU engine."""
     p.add_argument("--precision", default="fp32", choices=["auto", "fp32", "bf16", "fp16"],
                    help="autocast dtype (auto: bf16 on CUDA, fp32 on CPU)")  # fmt: skip
     p.add_argument("--conv-backend", default="auto", choices=["auto", "native", "nnpack"],
@@ -79,9 +92,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "the checkpoint start without PyTorch. pytorch, openvino (fp32), int8: that engine "
         "(or an error)",
     )  # fmt: skip
-    add_style_options(p)
-    add_eval_mode_option(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
