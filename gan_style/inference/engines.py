@@ -4,6 +4,7 @@ evaluation, galleries, the web page and the benchmark all translate through here
 
 from __future__ import annotations
 
+import sys
 import weakref
 
 import numpy as np
@@ -52,7 +53,14 @@ def converted_engine(
         why_not = made[code, kind, streams]
     if engine_name(engine) != "auto":
         raise ConfigError(f"--engine {engine}: {why_not}; use --engine auto or pytorch")
+    if why_not not in _SAID and not why_not.startswith(ON_ANOTHER_DEVICE):
+        _SAID.add(why_not)
+        print(f"note: translating on PyTorch: {why_not}", file=sys.stderr)
     return None
+
+
+ON_ANOTHER_DEVICE = "the generator is not on the CPU"  # nothing to say: the CPU engine is for CPUs
+_SAID: set[str] = set()  # reasons already given in this process: each is said once
 
 
 def _engine_for(
@@ -89,7 +97,7 @@ def _load(
 
 def _unsuitable(generator: nn.Module) -> str | None:
     if next(generator.parameters()).device.type != "cpu":
-        return "the generator is not on the CPU"
+        return ON_ANOTHER_DEVICE
     if draws_randomly(generator):
         return "the generator draws random numbers at test time (add --eval-mode)"
     return None

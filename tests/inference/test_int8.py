@@ -158,7 +158,7 @@ def test_the_check_admits_the_paper_generator_within_the_bar_on_photos_and_refus
 
 
 def test_auto_picks_int8_and_pytorch_where_int8_misses_the_bar(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
+    cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     net = small_resnet()
     assert engines.converted_engine(net, 4) is None  # the suite's default: PyTorch
@@ -168,7 +168,11 @@ def test_auto_picks_int8_and_pytorch_where_int8_misses_the_bar(
     engines._MADE.clear()
     monkeypatch.setattr(int8, "MEAN_GREY", 0.01)  # no int8 network keeps to this
     strict = small_resnet(seed=1)  # new weights: converted and checked afresh
-    assert engines.converted_engine(strict, 4) is None  # PyTorch runs it
+    monkeypatch.setattr(engines, "_SAID", set())
+    assert engines.converted_engine(strict, 4) is None  # PyTorch runs it, and says why once
+    assert engines.converted_engine(strict, 4) is None
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("note: translating on PyTorch: its int8 version")
     refusal = next(cache.glob("*.int8.unsupported")).read_text()
     assert "grey levels from PyTorch's output" in refusal and "limits 0.01, 0.99" in refusal
     assert len(list(cache.glob("*.int8.onnx"))) == 1  # the first network's only
