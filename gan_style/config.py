@@ -74,7 +74,7 @@ class ModelConfig:
     antialias: bool = False  # ResNet generators: blurred down/upsampling (CUT's option)
     upsample: Upsample = "transpose"  # ResNet generators: resize = nearest doubling, then conv
     spectral_norm: bool = False  # every discriminator convolution spectrally normalised
-    global_skip: bool = False  # ResNet generators predict a change to their input (see README)
+    global_skip: bool = False  # ResNet generators predict a change to their input (docs/quality.md)
     skip_filter: bool = False  # global skip through a learned colour matrix and 5x5 filter
     long_skip: bool = False  # ResNet generators: first layer's features join the last layer's
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules

@@ -99,18 +99,13 @@ def _to8(y: np.ndarray) -> np.ndarray:
     return to_uint8(y[0])
 
 
-def _converted(generator: torch.nn.Module, folder: Path, kind: str) -> OpenVinoGenerator:
-    """The paper generator converted as `translate` converts it (`kind` fp32 or int8) in
-    `folder` (not the user's cache), on every core."""
-    from gan_style.inference.conversion import convert
-    from gan_style.inference.openvino_engine import OpenVinoGenerator
-    from gan_style.runtime.lanes import usable_cores
+def _converted(generator: torch.nn.Module, folder: Path, engine: str) -> OpenVinoGenerator:
+    """The paper generator converted through the engines' door, as `translate` converts it
+    (`engine` openvino or int8), cached in `folder` (not the user's cache), on every core."""
+    from gan_style.inference.engines import converted_engine
 
-    model = folder / f"g.{kind}.onnx"
-    problem = convert(generator, 4, None, kind, model)
-    if problem is not None:
-        raise RuntimeError(problem)
-    return OpenVinoGenerator(model, usable_cores())
+    with own_cache(folder):
+        return converted_engine(generator, 4, engine=engine)
 
 
 def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
@@ -145,7 +140,8 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
                 with torch.inference_mode():
                     return generator(torch.from_numpy(inputs[0])).numpy()
         else:
-            converted = _converted(generator, Path(tmp), engine.split("-")[-1])
+            name = {"openvino-fp32": "openvino", "openvino-int8": "int8"}[engine]
+            converted = _converted(generator, Path(tmp) / "cache", name)
 
             def call() -> np.ndarray:
                 return converted.forward(inputs[0])

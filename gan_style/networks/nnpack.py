@@ -37,7 +37,7 @@ def available() -> bool:
 def resolve_backend(backend: str, device: torch.device | str, training: bool = False) -> str:
     """`auto` picks NNPACK for inference on CPU when the build has it, PyTorch's own
     convolutions elsewhere and for training, where NNPACK gave no gain in paired runs of the
-    paper model (256 px on CPU, README "Performance")."""
+    paper model (256 px on CPU, docs/performance.md)."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown conv backend '{backend}'; choose one of {', '.join(BACKENDS)}")
     if backend == "nnpack" and not available():

@@ -182,7 +182,7 @@ def training_loader(
 def default_workers() -> int:
     """`data.num_workers: -1`: the cores this process may use, less two for the training step,
     at most 4. On 2 cores that is 0: workers there share the step's cores, and 128 px paper-model
-    iterations took 4.7 s in process against 5.1 s with 2 workers (README "Performance")."""
+    iterations took 4.7 s in process against 5.1 s with 2 workers (docs/performance.md)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(0, min(4, (cores or 1) - 2))
 

@@ -115,7 +115,9 @@ def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_p
     assert status == "translated 1 of 1 image(s)"
     assert outside == []  # the page fetched nothing from the internet
     assert served.shape == (45, 61, 3)
-    assert main(["translate", str(run_dir), str(photo), "--out", str(tmp_path / "cli")]) == 0
+    # The page runs the user's default engine (auto), as the command does outside the suite.
+    argv = ["translate", str(run_dir), str(photo), "--out", str(tmp_path / "cli")]
+    assert main([*argv, "--engine", "auto"]) == 0
     assert np.array_equal(served, load_image(tmp_path / "cli" / "img_000.png"))
 
 
@@ -146,5 +148,6 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
     assert status == "translated 1 of 1 image(s)"
     for style, equal in (("monet:0.7,ukiyoe:0.3", True), ("monet", False)):
         out = tmp_path / style.replace(":", "_").replace(",", "_")
-        assert main(["translate", str(run), str(photo), "--out", str(out), "--style", style]) == 0
+        argv = ["translate", str(run), str(photo), "--out", str(out), "--style", style]
+        assert main([*argv, "--engine", "auto"]) == 0  # the page's default engine
         assert np.array_equal(served, load_image(out / "img_000.png")) == equal, style

@@ -230,6 +230,51 @@ def test_translate_starts_without_pytorch_the_second_time(run_dir: Path, tmp_pat
 
 
 @pytest.mark.slow
+def test_a_finished_training_run_is_converted_so_the_first_translate_needs_no_pytorch(
+    make_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training converts generator.pt when the run finishes (`train.prepare_cpu_engine`), in
+    the user's cache: the first `translate` of the run starts without PyTorch."""
+    from gan_style.training.loop import train
+
+    monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", "auto")  # the user's default
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GAN_STYLE_CACHE", str(cache))
+    run_dir = train(make_config(train={"max_steps": 2}), run="converted")
+    assert len(list((cache / "engine" / "files").glob("*.json"))) == 1  # generator.pt's
+    write_images(tmp_path / "in", 1)
+    args = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "out"),
+            "--device", "cpu"]  # fmt: skip
+    first = translate_in_new_process(args, cache)
+    assert first.returncode == 0 and "TORCH False" in first.stdout, first.stderr
+    assert "(OpenVINO int8)" in first.stderr
+
+    skipped = train(make_config(train={"max_steps": 2, "prepare_cpu_engine": False}), run="off")
+    assert (skipped / "generator.pt").is_file()
+    assert len(list((cache / "engine" / "files").glob("*.json"))) == 1  # nothing new
+
+
+@pytest.mark.slow
+def test_without_the_cpu_extra_translate_runs_on_pytorch(run_dir: Path, tmp_path: Path) -> None:
+    """`pip install gan-style` without extras: OpenVINO, ONNX and ONNX Runtime cannot be
+    imported; `translate` writes every image on PyTorch and says once how to get the engine."""
+    write_images(tmp_path / "in", 2)
+    args = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "out")]
+    code = (
+        "import sys\n"
+        "for name in ('openvino', 'onnx', 'onnxruntime', 'openvino_telemetry'):\n"
+        "    sys.modules[name] = None  # as if not installed\n"
+        f"from gan_style.cli import main; sys.exit(main({args!r}))"
+    )
+    env = {"GAN_STYLE_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img_000.png", "img_001.png"]
+    assert done.stderr.count("pip install 'gan-style[cpu]'") == 1
+
+
+@pytest.mark.slow
 def test_the_command_converts_in_one_process_and_writes_each_file_once(
     run_dir: Path, tmp_path: Path
 ) -> None:
