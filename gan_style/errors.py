@@ -2,7 +2,16 @@
 
 
 class GanStyleError(Exception):
-    """Base class; the CLI prints these as one line, without a traceback."""
+    """Base class; the CLI prints these as one line, without a traceback, and exits with
+    `exit_code`."""
+
+    exit_code = 2  # the user's input was wrong
+
+
+class DiskFullError(GanStyleError):
+    """A file could not be written for lack of space; what was written before is intact."""
+
+    exit_code = 1  # nothing was wrong with the input: the run stopped
 
 
 class ConfigError(GanStyleError):

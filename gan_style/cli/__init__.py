@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         status = args.func(args)
     except GanStyleError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return e.exit_code
     return status or 0
 
 

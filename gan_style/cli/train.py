@@ -14,19 +14,24 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> int:
     from gan_style.config import dump, load_config
 
     cfg = load_config(args.experiment, args.overrides)
     if args.dry_run:
         print(dump(cfg), end="")
-        return
+        return 0
     from gan_style.training.loop import train
+    from gan_style.training.stop import Stopped
 
-    run_dir = train(cfg, run=args.run)
+    try:
+        run_dir = train(cfg, run=args.run)
+    except Stopped as e:  # saved, and said how to resume: the run did not finish
+        return e.exit_code
     print(f"run folder: {run_dir}")
     print(f"  samples:     {run_dir / 'samples'}")
     print(
         f"  checkpoints: {run_dir / 'latest.pt'} (resume), {run_dir / 'generator.pt'} (inference)"
     )
     print(f"  TensorBoard: tensorboard --logdir {run_dir.parent.parent}  (or: make tensorboard)")
+    return 0

@@ -25,7 +25,7 @@ from gan_style.training.iteration import GanIteration
 from gan_style.training.logger import RunLogger
 from gan_style.training.run_folder import Progress, RunFolder, run_dir_for, training_state
 from gan_style.training.schedules import build_scheduler
-from gan_style.training.stop import StopRequest, say
+from gan_style.training.stop import Stopped, StopRequest, say
 
 
 def train(cfg: Config, run: str = "default") -> Path:
@@ -141,9 +141,11 @@ def train(cfg: Config, run: str = "default") -> Path:
         folder.save(progress)
     bar.close()
     finish(logger, group)
-    if stop.requested and main:
-        say(f"stopped at step {progress.step}; run the same command again to resume")
-    elif main and cfg.train.prepare_cpu_engine:
+    if stop.requested:
+        if main:
+            say(f"stopped at step {progress.step}; run the same command again to resume")
+        raise Stopped(stop.signum, progress.step)
+    if main and cfg.train.prepare_cpu_engine:
         prepare_cpu_engine(folder.path)
     return folder.path
 

@@ -3,19 +3,24 @@ resuming from it. Rank 0 alone writes; every rank resumes."""
 
 from __future__ import annotations
 
+import errno
 import math
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from gan_style.config import Config, dump, flatten, to_dict
-from gan_style.errors import ConfigError
+from gan_style.errors import CheckpointError, ConfigError, DiskFullError
 from gan_style.evaluation.report import write_json
 from gan_style.models import TranslationModel
 from gan_style.runtime import checkpoint as ckpt
 from gan_style.training import distributed
 from gan_style.training.ema import GeneratorEMA
+from gan_style.training.stop import say
 
 METRICS = "metrics.json"  # the last held-out scores and the best checkpoint's, labelled
 
@@ -103,18 +108,56 @@ class RunFolder:
         self.ema = ema  # generator.pt holds its averaged networks when there is one
         self.latest = path / ckpt.LATEST
         self._saved = (-1, -1)  # (step, epoch) of the last checkpoint written, to write each once
+        self._last_saved = -1  # step of the last checkpoint written whole, or resumed from
 
     def resume(self, device: torch.device) -> list[str] | None:
-        """Load latest.pt into the declared state if there is one; returns the config changes
-        since (None for a fresh run), after refusing those that change the networks."""
-        if not self.latest.exists():
+        """Load the newest readable checkpoint into the declared state, if there is one; returns
+        the config changes since (None for a fresh run), after refusing those that change the
+        networks. An unreadable latest.pt (cut short by a full disk or a copy) is kept aside
+        under another name and the newest readable step file (or best.pt, if newer) resumes."""
+        candidates = [
+            p for p in (self.latest, *reversed(ckpt.step_files(self.path))) if p.is_file()
+        ]
+        if not candidates:
             return None
-        saved = ckpt.load(self.latest, map_location=device)
+        damaged: list[tuple[Path, str]] = []
+        for path in candidates:
+            try:
+                saved = ckpt.load(path, map_location=device)
+            except CheckpointError as e:
+                damaged.append((path, str(e)))
+                continue
+            break
+        else:
+            raise CheckpointError(
+                f"no checkpoint in {self.path} is readable ({damaged[0][1]}); move the folder "
+                f"away or start a new run with --run"
+            )
         if not isinstance(saved, dict) or "config" not in saved:
-            raise ConfigError(f"{self.latest} is not a training checkpoint; move it away")
+            raise ConfigError(f"{path} is not a training checkpoint; move it away")
+        path, saved = self._newer_best(path, saved, device)
+        for bad, _ in damaged if self.group.main else []:
+            aside = _aside(bad)
+            bad.rename(aside)
+            say(f"{bad.name} is not a readable checkpoint; kept as {aside.name}; resuming from "
+                f"{path.name} (step {saved.get('step', 0)})")  # fmt: skip
         changes = check_resume_config(saved["config"], self.cfg, self.path)
-        self.state.load_state_dict(saved, self.latest)
+        self.state.load_state_dict(saved, path)
+        self._last_saved = int(saved.get("step", 0))
         return changes
+
+    def _newer_best(self, path: Path, saved: dict, device: torch.device) -> tuple[Path, dict]:
+        """best.pt instead of a step file, where it is complete and newer."""
+        best = self.path / ckpt.BEST
+        if path == self.latest or not best.is_file():
+            return path, saved
+        try:
+            candidate = ckpt.load(best, map_location=device)
+        except CheckpointError:
+            return path, saved
+        if isinstance(candidate, dict) and candidate.get("step", -1) > saved.get("step", 0):
+            return best, candidate
+        return path, saved
 
     def write_config(self) -> None:
         if self.group.main:
@@ -132,12 +175,35 @@ class RunFolder:
         if not self.group.main:
             return
         snapshot = self.state.state_dict() | {"rank_weight_digests": digests}
-        ckpt.save_atomic(snapshot, self.latest)
-        ckpt.save_atomic(snapshot, self.path / ckpt.step_name(step))
-        ckpt.prune(self.path, self.cfg.train.keep_checkpoints)
-        config = to_dict(self.cfg)
-        networks = self.ema.averaged if self.ema else self.model.named_generators
-        ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, networks)
+        with self._disk_full_stops_the_run():
+            ckpt.save_atomic(snapshot, self.latest)
+            self._last_saved = step
+            ckpt.save_atomic(snapshot, self.path / ckpt.step_name(step))
+            ckpt.prune(self.path, self.cfg.train.keep_checkpoints)
+            config = to_dict(self.cfg)
+            networks = self.ema.averaged if self.ema else self.model.named_generators
+            ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, networks)
+
+    @contextmanager
+    def _disk_full_stops_the_run(self) -> Iterator[None]:
+        """A write that finds the disk full stops the run in one line that says what is safe:
+        `save_atomic` leaves no partial file, and the files written before are intact."""
+        try:
+            yield
+        except (OSError, RuntimeError) as e:
+            if not disk_full(e):
+                raise
+            free = shutil.disk_usage(self.path).free / 2**20
+            safe = (
+                f"a rerun resumes from {self.latest.name} at step {self._last_saved}"
+                if self._last_saved >= 0 and self.latest.is_file()
+                else "no checkpoint was written yet"
+            )
+            raise DiskFullError(
+                f"no space left on the disk of {self.path} ({free:.1f} MiB free) to write a "
+                f"checkpoint; nothing written before is damaged: {safe}. Free some space and "
+                f"run the same command again"
+            ) from None
 
     def save_best(self) -> None:
         ckpt.save_atomic(self.state.state_dict(), self.path / ckpt.BEST)
@@ -148,3 +214,22 @@ class RunFolder:
                 "metrics": progress.best_metrics}  # fmt: skip
         last = {"step": progress.step, "metrics": scores}
         write_json({"metric": metric, "last": last, "best": best}, self.path / METRICS)
+
+
+def _aside(path: Path) -> Path:
+    """A name beside `path` for keeping a damaged file: `latest.pt.damaged`, then `-2`, ..."""
+    aside, n = path.with_name(f"{path.name}.damaged"), 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{n}")
+    return aside
+
+
+def disk_full(error: BaseException | None) -> bool:
+    """Whether `error`, or one it came from, is the disk being full (PyTorch's writer turns
+    the OSError into a RuntimeError of its own)."""
+    while error is not None:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -14,17 +14,32 @@ def say(message: str) -> None:
     tqdm.write(message, file=sys.stderr)
 
 
+class Stopped(Exception):
+    """A run stopped by a signal before it finished, after saving: the command exits with
+    128 + the signal's number, as a process killed by it would, so `train && evaluate` in a
+    script does not go on to score an unfinished run."""
+
+    def __init__(self, signum: int, step: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name} at step {step}")
+        self.signum, self.step = signum, step
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
 class StopRequest:
     """Turns the first Ctrl-C or SIGTERM into a flag, so the loop saves before it exits."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum = signal.SIGTERM  # the signal that asked, once one has
         self._previous: dict[int, object] = {}
 
     def _handle(self, signum: int, _frame: object) -> None:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl-C stops at once
-        self.requested = True
+        self.requested, self.signum = True, signum
         say(f"{signal.Signals(signum).name}: saving a checkpoint, then stopping")
 
     def __enter__(self) -> StopRequest:

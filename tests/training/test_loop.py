@@ -13,6 +13,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_style.config import ConfigError, dump
+from gan_style.errors import CheckpointError
 from gan_style.models import build_model
 from gan_style.runtime import checkpoint as ckpt
 from gan_style.training.loop import train
@@ -146,7 +147,7 @@ def test_sigterm_saves_and_the_same_command_resumes(tiny_dataset: Path, tmp_path
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 128 + signal.SIGTERM, err  # not finished: `train && ...` stops
     assert "run the same command again to resume" in err
     stopped = ckpt.load(run_dir / "latest.pt")["step"]
     assert stopped >= 4
@@ -159,6 +160,84 @@ def test_sigterm_saves_and_the_same_command_resumes(tiny_dataset: Path, tmp_path
     assert proc.returncode == 0, err
     assert f"resuming {run_dir} at step {stopped}" in err
     assert ckpt.load(run_dir / "latest.pt")["step"] == stopped + 2
+
+
+def test_a_damaged_latest_resumes_from_the_newest_readable_checkpoint(
+    make_config, capsys: pytest.CaptureFixture
+) -> None:
+    cfg = make_config(train={"max_steps": 4, "save_every": 2, "keep_checkpoints": 3})
+    run_dir = train(cfg, run="d")
+    latest = run_dir / "latest.pt"
+    latest.write_bytes(latest.read_bytes()[:1000])  # cut short, as a full disk or a copy leaves it
+    newest_step = run_dir / "step_0000004.pt"
+    newest_step.write_bytes(b"")  # damaged too: the next older one resumes
+    capsys.readouterr()
+    cfg.train.max_steps = 6
+    train(cfg, run="d")
+    err = capsys.readouterr().err
+    assert "latest.pt is not a readable checkpoint; kept as latest.pt.damaged; resuming from " \
+        "step_0000002.pt (step 2)" in err  # fmt: skip
+    assert (run_dir / "latest.pt.damaged").stat().st_size == 1000  # kept, never deleted
+    assert (run_dir / "step_0000004.pt.damaged").is_file()
+    assert ckpt.load(latest)["step"] == 6
+
+    for path in [latest, *ckpt.step_files(run_dir)]:
+        path.write_bytes(b"garbage")
+    cfg.train.max_steps = 8
+    with pytest.raises(CheckpointError, match=r"no checkpoint in .* is readable"):
+        train(cfg, run="d")
+
+
+def test_a_full_disk_stops_the_run_in_one_line_and_damages_nothing(
+    make_config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As PyTorch's writer reports it: its own RuntimeError, from the OSError of the full
+    disk. The checkpoint written before stays whole, no partial file is left, the run stops
+    with status 1 and says from where a rerun resumes."""
+    from gan_style.cli import main
+
+    cfg = make_config(train={"max_steps": 6, "save_every": 2})
+    config = tmp_path / "full.yaml"
+    config.write_text(dump(cfg))
+    save, calls = torch.save, []
+
+    def full_after_one_checkpoint(obj: object, f: object) -> None:
+        calls.append(1)
+        if len(calls) > 3:  # latest.pt, step_0000002.pt and generator.pt fit; then the disk is full
+            try:
+                raise OSError(28, "No space left on device")
+            except OSError:
+                raise RuntimeError(
+                    "[enforce fail at inline_container.cc:672] unexpected pos"
+                ) from None
+        save(obj, f)
+
+    monkeypatch.setattr(torch, "save", full_after_one_checkpoint)
+    assert main(["train", str(config)]) == 1
+    run_dir = Path(cfg.log.runs_dir) / "tiny" / "default"
+    assert ckpt.load(run_dir / "latest.pt")["step"] == 2  # the last good one, whole
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.setattr(torch, "save", save)
+    assert main(["train", str(config)]) == 0  # space again: the same command resumes
+    assert ckpt.load(run_dir / "latest.pt")["step"] == 6
+
+
+def test_the_full_disk_line(make_config, capsys: pytest.CaptureFixture, monkeypatch) -> None:
+    from gan_style.cli import main
+    from gan_style.training import run_folder
+
+    def no_space(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(run_folder.ckpt, "save_atomic", no_space)
+    cfg = make_config(train={"max_steps": 2, "save_every": 1})
+    config = Path(cfg.log.runs_dir).parent / "nospace.yaml"
+    config.write_text(dump(cfg))
+    assert main(["train", str(config)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    line = next(line for line in err if line.startswith("error:") or "error:" in line)
+    assert "no space left on the disk of" in line and "MiB free" in line
+    assert "no checkpoint was written yet" in line and "Traceback" not in "\n".join(err)
 
 
 @pytest.mark.skipif(not MONET_MINI.is_dir(), reason="needs ../shared/data/monet2photo-mini")
