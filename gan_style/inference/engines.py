@@ -19,7 +19,7 @@ from gan_style.inference.openvino_engine import INSTALL_HINT, OpenVinoGenerator
 from gan_style.inference.translation import draws_randomly, translate_images
 from gan_style.runtime.lanes import usable_cores
 
-# Engines already made in this process, by network, style code, kind and streams: hashing the
+# Engines already made in this process, by network, style code and kind: hashing the
 # weights again for every batch a gallery or an evaluation translates would cost 50 ms a time.
 _MADE: weakref.WeakKeyDictionary[nn.Module, dict[tuple, OpenVinoGenerator | str]] = (
     weakref.WeakKeyDictionary()
@@ -32,10 +32,9 @@ def converted_engine(
     style: torch.Tensor | None = None,
     engine: str | None = None,
     precision: str = "fp32",
-    images: int = 1,
 ) -> OpenVinoGenerator | None:
-    """The generator's conversion (with `style` built in) on OpenVINO, with images in flight
-    for a folder of `images`, or None where PyTorch runs it: `engine` pytorch or auto with no
+    """The generator's conversion (with `style` built in) on OpenVINO, or None where PyTorch
+    runs it: `engine` pytorch or auto with no
     conversion here, a `precision` other than fp32, a generator off the CPU, or one that draws
     random numbers at test time. An engine asked for by name that cannot run it is an error."""
     kind = conversion_kind(engine)
@@ -45,12 +44,11 @@ def converted_engine(
     if why_not is None:
         code = b"" if style is None else style.detach().float().cpu().numpy().tobytes()
         made = _MADE.setdefault(generator, {})
-        streams = openvino_engine.streams_for(images, usable_cores())
-        if (code, kind, streams) not in made:
-            made[code, kind, streams] = _engine_for(generator, multiple, style, kind, streams)
-        if isinstance(made[code, kind, streams], OpenVinoGenerator):
-            return made[code, kind, streams]
-        why_not = made[code, kind, streams]
+        if (code, kind) not in made:
+            made[code, kind] = _engine_for(generator, multiple, style, kind)
+        if isinstance(made[code, kind], OpenVinoGenerator):
+            return made[code, kind]
+        why_not = made[code, kind]
     if engine_name(engine) != "auto":
         raise ConfigError(f"--engine {engine}: {why_not}; use --engine auto or pytorch")
     if why_not not in _SAID and not why_not.startswith(ON_ANOTHER_DEVICE):
@@ -64,20 +62,20 @@ _SAID: set[str] = set()  # reasons already given in this process: each is said o
 
 
 def _engine_for(
-    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str, streams: int
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str
 ) -> OpenVinoGenerator | str:
     """The engine for the generator; a model that wraps its network in steps of its own on
     arrays (`around`, colorization's colour conversions) has its network converted, and the
     steps run around it."""
     around = getattr(generator, "around", None)
-    made = _load(generator.network if around else generator, multiple, style, kind, streams)
+    made = _load(generator.network if around else generator, multiple, style, kind)
     if around and isinstance(made, OpenVinoGenerator):
         made.around, made.channels = around, generator.image_channels
     return made
 
 
 def _load(
-    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str, streams: int
+    generator: nn.Module, multiple: int, style: torch.Tensor | None, kind: str
 ) -> OpenVinoGenerator | str:
     """The cached or new conversion, compiled; else why not. A cache entry that does not load
     (damaged, say) is converted again once."""
@@ -89,7 +87,7 @@ def _load(
         if model is None:
             return why_not or "not converted"
         try:
-            return OpenVinoGenerator(model, usable_cores(), streams)
+            return OpenVinoGenerator(model, usable_cores())
         except (CheckpointError, RuntimeError):
             continue
     return "its conversion does not load"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,6 @@ from gan_style.inference.pixels import translate_padded
 # Steps in NumPy a model puts around its network (colorization's colour conversions): called
 # with the network's input as the model sees it and the network on arrays.
 Around = Callable[[np.ndarray, Callable[[np.ndarray], np.ndarray]], np.ndarray]
-# Images in flight at most for a folder (`streams_for`); each stream holds its own activations.
-MAX_STREAMS = 2
 INSTALL_HINT = "pip install 'gan-style[cpu]' (make install includes it)"
 
 
@@ -61,19 +60,15 @@ def core() -> Any:
     return import_openvino().Core()
 
 
-def streams_for(images: int, cores: int) -> int:
-    """Images in flight for a folder of `images`: one per core, up to `MAX_STREAMS`, when
-    there are several; a single image gets every core."""
-    return max(1, min(MAX_STREAMS, cores, images))
-
-
 class OpenVinoGenerator:
     """One exported generator compiled for any image size on `threads` cores.
 
-    `streams` above 1: that many images in flight, each on its own share of the cores, called
-    from as many threads (`lanes`); a single image, or the web page's one photo, gets every
-    core on one stream. Layers that stay fp32 compute in fp32 on every CPU (OpenVINO would
-    pick bf16 on CPUs with AMX), so outputs depend on the file and the stream count only.
+    `streams` above 1 (`translate --lanes N` of an exported file): that many images in flight,
+    each on its own share of the cores, called from as many threads (`lanes`). The default is
+    one image at a time on every core: two streams were about 5% faster for folders, but a run
+    with two images in flight once hung inside OpenVINO. Layers that stay fp32 compute in fp32
+    on every CPU (OpenVINO would pick bf16 on CPUs with AMX), so outputs depend on the file and
+    the stream count only.
     """
 
     def __init__(self, path: Path, threads: int, streams: int = 1) -> None:
@@ -117,6 +112,8 @@ class OpenVinoGenerator:
         else:
             config |= {"PERFORMANCE_HINT": "LATENCY"}
         compiled = core().compile_model(model, "CPU", config)
+        self._tensor = import_openvino().Tensor
+        self._handover = threading.Lock()
         # An infer request runs one call at a time: callers (lanes, the web page's buttons)
         # take a free one, and wait while all are busy.
         self.requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -124,11 +121,19 @@ class OpenVinoGenerator:
             self.requests.put(compiled.create_infer_request())
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """A 1xCxHxW float32 array through the network (H and W multiples of `multiple`)."""
-        x = np.ascontiguousarray(x, dtype=np.float32)
+        """A 1xCxHxW float32 array through the network (H and W multiples of `multiple`).
+
+        Inputs are handed over and outputs read one thread at a time, and only the inference
+        runs in parallel: two threads copying images into their requests at once (through
+        `InferRequest.infer`'s input copy) were seen to deadlock."""
+        tensor = self._tensor(np.ascontiguousarray(x, dtype=np.float32))  # a copy of `x`
         request = self.requests.get()
         try:
-            return np.array(request.infer({0: x})[0], copy=True)
+            with self._handover:
+                request.set_input_tensor(tensor)
+            request.infer()
+            with self._handover:
+                return np.array(request.get_output_tensor(0).data, copy=True)
         finally:
             self.requests.put(request)
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gan_style.errors import ConfigError, DataError, GanStyleError
-from gan_style.inference import openvino_engine
 from gan_style.inference.conversion_cache import FileIndex
 from gan_style.inference.files import Report, largest_pixels, planned_outputs, write_translations
 from gan_style.inference.openvino_engine import OpenVinoGenerator
@@ -38,7 +37,7 @@ def translate_files(
     recorded = index.lookup() if index else None
     if recorded is not None:
         try:
-            engine = _compiled(recorded, len(pairs))
+            engine = _compiled(recorded)
         except (GanStyleError, RuntimeError):  # damaged, or its engine uninstalled since
             engine = None
         if engine is not None:
@@ -80,9 +79,7 @@ def translate_paths(
     direction = options.direction or "AtoB"
     generator = gens.pick(direction)
     if options.engine_allowed():
-        engine = converted_engine(
-            generator, gens.multiple, style, gens.engine, gens.precision, len(pairs)
-        )
+        engine = converted_engine(generator, gens.multiple, style, gens.engine, gens.precision)
         if engine is not None:
             if index is not None and engine.around is None:  # steps around need the model
                 index.record(engine.path)
@@ -140,7 +137,7 @@ def translate_exported(
             f"(give the run folder or checkpoint instead)"
         )
     pairs = planned_outputs(inputs, out, options.format, options.overwrite)
-    engine = _compiled(model, len(pairs), options.lanes)
+    engine = _compiled(model, options.lanes)
     if options.direction is not None and options.direction != engine.direction:
         raise DataError(
             f"{model} holds the {engine.direction} generator; export the {options.direction} "
@@ -149,11 +146,10 @@ def translate_exported(
     return _write_converted(engine, pairs, options, engine.direction)
 
 
-def _compiled(model: Path, images: int, lanes: int | None = None) -> OpenVinoGenerator:
+def _compiled(model: Path, lanes: int | None = None) -> OpenVinoGenerator:
     """A converted or exported file on every core, with `lanes` images in flight (None: one
-    per core, up to two, for a folder)."""
-    cores = usable_cores()
-    return OpenVinoGenerator(model, cores, lanes or openvino_engine.streams_for(images, cores))
+    at a time)."""
+    return OpenVinoGenerator(model, usable_cores(), lanes or 1)
 
 
 def _write_converted(

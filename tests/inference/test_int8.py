@@ -210,14 +210,6 @@ def test_a_folder_goes_through_two_streams_each_output_from_its_own_input(
         assert mean <= int8.MEAN_GREY and ssim >= int8.SSIM, target.name
 
 
-def test_streams_are_one_per_core_for_several_images_and_every_core_for_one() -> None:
-    streams_for = openvino_engine.streams_for
-    assert streams_for(images=1, cores=2) == 1  # the web page's or a single photo's wait
-    assert streams_for(images=50, cores=2) == 2
-    assert streams_for(images=50, cores=1) == 1
-    assert streams_for(images=50, cores=16) == openvino_engine.MAX_STREAMS == 2  # measured on 2
-
-
 def test_running_openvino_reports_nothing(cache: Path, tmp_path: Path) -> None:
     """`import openvino` sends a usage event to Intel unless told not to; ours never does, and
     keeps nothing under the user's home folder."""
