@@ -34,9 +34,10 @@ def converted_engine(
     precision: str = "fp32",
 ) -> OpenVinoGenerator | None:
     """The generator's conversion (with `style` built in) on OpenVINO, or None where PyTorch
-    runs it: `engine` pytorch or auto with no
-    conversion here, a `precision` other than fp32, a generator off the CPU, or one that draws
-    random numbers at test time. An engine asked for by name that cannot run it is an error."""
+    runs it: `engine` pytorch, or auto without the CPU engine installed, a `precision` other
+    than fp32, a generator off the CPU, one that draws random numbers at test time, or one
+    whose conversion missed its bar (said once). An engine asked for by name that cannot run
+    it is an error."""
     kind = conversion_kind(engine)
     if kind is None or precision != "fp32":
         return None
