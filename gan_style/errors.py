@@ -13,6 +13,10 @@ class DiskFullError(GanStyleError):
 
     exit_code = 1  # nothing was wrong with the input: the run stopped
 
+    def __init__(self, message: str, path: object = None) -> None:
+        super().__init__(message)
+        self.path = path  # the file that could not be written
+
 
 class ConfigError(GanStyleError):
     """An experiment file or override is wrong."""

@@ -14,6 +14,7 @@ from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
 from gan_style.inference.onnx_export import IMAGE_AXES, BakedStyle, input_channels, write_onnx
 from gan_style.inference.onnx_file import DIRECTION_KEY, MULTIPLE_KEY, describe_onnx
+from gan_style.runtime.files import no_space_is_one_line
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 
@@ -92,15 +93,20 @@ def export_generator(
     elif style is not None or style_input:
         raise GanStyleError(f"{gens.source} is not a multistyle model; drop --style/--style-input")
     out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "torchscript":
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes that do not concern users
-            torch.jit.trace(generator, example).save(str(out))
-    elif int8:
-        _write_int8(generator, example, out, gens.multiple, direction, calibration)
-    else:
-        write_onnx(generator, example, out, names, dynamic)
-        describe_onnx(out, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
+    # Made beside `out` and renamed over it when whole: a full disk or Ctrl-C leaves no part.
+    work = tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-")
+    with no_space_is_one_line(out), work as tmp:
+        made = Path(tmp) / out.name
+        if fmt == "torchscript":
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes that do not concern users
+                torch.jit.trace(generator, example).save(str(made))
+        elif int8:
+            _write_int8(generator, example, made, gens.multiple, direction, calibration)
+        else:
+            write_onnx(generator, example, made, names, dynamic)
+            describe_onnx(made, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
+        os.replace(made, out)
     return out
 
 

@@ -26,6 +26,7 @@ from gan_style.image_io import find_images, load_readable, save_image, to_pil
 from gan_style.inference import Generators, load_generators
 from gan_style.inference.engines import translate_arrays
 from gan_style.runtime import checkpoint as ckpt
+from gan_style.runtime.files import write_atomic
 
 
 @dataclass
@@ -179,7 +180,8 @@ def build_gallery(
     index = out / "index.html"
     scores = score_table([s for s in sources if s.is_dir()])
     title = f"{first.name} · {direction}"
-    index.write_text(render_html(headers, names, rows, title=title, scores=scores))
+    page = render_html(headers, names, rows, title=title, scores=scores)
+    write_atomic(index, lambda f: f.write(page.encode()))
     contact_sheet([inputs, *outputs], out / "contact_sheet.png")
     return index
 
@@ -243,4 +245,5 @@ def contact_sheet(columns: list[list[np.ndarray]], path: Path, cell: int = 128) 
             image = to_pil(column[row]).convert("RGB").resize((cell, cell), Image.BICUBIC)
             tiles.append(torch.from_numpy(np.array(image)).permute(2, 0, 1))
     grid = make_grid(torch.stack(tiles), nrow=len(columns), padding=2, pad_value=255)
-    Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)
+    sheet = Image.fromarray(grid.permute(1, 2, 0).numpy())
+    write_atomic(path, lambda f: sheet.save(f, format="PNG"))

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gan_style.errors import DataError
+from gan_style.runtime.files import write_atomic
 
 Item = TypeVar("Item")
 Loaded = TypeVar("Loaded")
@@ -161,7 +162,8 @@ def to_pil(image: np.ndarray) -> Image.Image:
 
 
 def save_image(image: np.ndarray, path: str | Path) -> None:
-    """Write an HxWxC uint8 array; PNG keeps it exactly, so metrics read back what they scored."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    to_pil(image).save(path)
+    """Write an HxWxC uint8 array whole or not at all, in the format of `path`'s extension;
+    PNG keeps it exactly, so metrics read back what they scored."""
+    path, pil = Path(path), to_pil(image)
+    kind = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    write_atomic(path, lambda f: pil.save(f, format=kind))

@@ -7,7 +7,8 @@ import os
 import sys
 
 from gan_style.cli.parser import build_parser
-from gan_style.errors import GanStyleError
+from gan_style.errors import DiskFullError, GanStyleError
+from gan_style.runtime.files import disk_full
 
 __all__ = ["QUICK_EXIT", "build_parser", "console", "main"]
 
@@ -38,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     except GanStyleError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except (OSError, RuntimeError) as e:  # where no command said it better
+        if not disk_full(e):
+            raise
+        where = f" to write {e.filename}" if getattr(e, "filename", None) else ""
+        print(f"error: no space left on the disk{where}; free some space and run the same "
+              f"command again", file=sys.stderr)  # fmt: skip
+        return DiskFullError.exit_code
     return status or 0
 
 

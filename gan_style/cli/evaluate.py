@@ -56,10 +56,12 @@ def run(args: argparse.Namespace) -> None:
     from gan_style.inference import load_generators
     from gan_style.runtime import checkpoint as ckpt
     from gan_style.runtime.device import pick_device
+    from gan_style.runtime.files import check_writable
 
     device = pick_device(args.device)
     source = ckpt.resolve(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
+    check_writable(out, "evaluation folder")
     gens = load_generators(source, device, eval_mode=args.eval_mode)
     scoring = Scoring(
         fid=not args.no_fid,

@@ -33,10 +33,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from gan_style.errors import GanStyleError
     from gan_style.export import FORMATS, export_generator, exported_network, input_channels
     from gan_style.inference import load_generators
+    from gan_style.runtime.files import check_writable
 
+    if args.out is not None:
+        check_writable(args.out.parent, "export folder")
     gens = load_generators(args.checkpoint)
+    if args.out is None:
+        check_writable(gens.source.parent, "export folder")
     image = style_image(args)
     style = gens.style_code(args.style, image) if args.style or image is not None else None
     out = args.out or gens.source.with_name(
@@ -52,7 +58,11 @@ def run(args: argparse.Namespace) -> None:
           f"H and W multiples of {gens.multiple}")  # fmt: skip
     from gan_style.inference.translate_files import prepare_engine
 
-    prepare_engine(gens.source)  # translate's first run of the checkpoint needs no conversion
+    try:  # so that translate's first run of the checkpoint needs no conversion
+        prepare_engine(gens.source)
+    except (GanStyleError, OSError, RuntimeError) as e:  # a full cache disk, say
+        print(f"note: {gens.source.name} was not converted for the CPU engine ({e}); "
+              f"translate will convert it")  # fmt: skip
     if args.int8:
         from gan_style.inference.onnx_file import read_agreement
 

@@ -31,14 +31,23 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from gan_style.errors import DiskFullError
     from gan_style.gallery import build_gallery
     from gan_style.runtime.device import pick_device
+    from gan_style.runtime.files import check_writable
 
     first = args.sources[0]
     out = args.out or (first if first.is_dir() else first.parent) / "gallery"
-    index = build_gallery(
-        args.sources, out, args.images, args.n, args.checkpoints, args.direction,
-        str(pick_device(args.device)), args.style, style_image(args), args.eval_mode,
-    )  # fmt: skip
+    check_writable(out, "gallery folder")
+    try:
+        index = build_gallery(
+            args.sources, out, args.images, args.n, args.checkpoints, args.direction,
+            str(pick_device(args.device)), args.style, style_image(args), args.eval_mode,
+        )  # fmt: skip
+    except DiskFullError as e:
+        raise DiskFullError(
+            f"{e}; the gallery in {out} is incomplete (each file in it is whole): free some "
+            f"space and run the same command again"
+        ) from None
     print(f"gallery: {index} (open it in a browser; works offline)")
     print(f"contact sheet: {out / 'contact_sheet.png'}")

@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> None:
     from gan_style.neural_style import VGGFeatures, stylize
     from gan_style.neural_style.optimize import save_snapshot
     from gan_style.runtime.device import pick_device
+    from gan_style.runtime.files import check_writable
 
+    check_writable(args.out.parent)
     content = load_image(args.content)
     styles = [load_image(p) for p in args.styles]
     options = dataclass_from_args(StyleOptions, args)

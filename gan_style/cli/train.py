@@ -21,9 +21,12 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(dump(cfg), end="")
         return 0
+    from gan_style.runtime.files import check_writable
     from gan_style.training.loop import train
+    from gan_style.training.run_folder import run_dir_for
     from gan_style.training.stop import Stopped
 
+    check_writable(run_dir_for(cfg, args.run), "run folder")
     try:
         run_dir = train(cfg, run=args.run)
     except Stopped as e:  # saved, and said how to resume: the run did not finish

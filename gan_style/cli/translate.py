@@ -72,6 +72,11 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.add_argument(
+        "--skip-existing", action="store_true",
+        help="keep existing output files and translate only the missing ones (to finish a run "
+        "stopped by a full disk or Ctrl-C: every file is written whole or not at all)",
+    )  # fmt: skip
+    p.add_argument(
         "--max-megapixels", type=positive_float, default=64.0,
         help="larger images are skipped, read from their header (default 64)",
     )  # fmt: skip

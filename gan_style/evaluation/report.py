@@ -42,16 +42,17 @@ def write_json(obj: Any, path: Path) -> None:
 
 
 def write_scores_csv(scores: list[ImageScore], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for s in scores:
-            lpips = "" if s.lpips is None else f"{s.lpips:.6f}"
-            writer.writerow(
-                [s.protocol, s.direction, s.image, f"{s.ssim:.6f}", f"{s.psnr:.4f}",
-                 f"{s.mae:.4f}", lpips]
-            )  # fmt: skip
+    """One row per scored image, whole or not at all."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(CSV_COLUMNS)
+    for s in scores:
+        lpips = "" if s.lpips is None else f"{s.lpips:.6f}"
+        writer.writerow(
+            [s.protocol, s.direction, s.image, f"{s.ssim:.6f}", f"{s.psnr:.4f}",
+             f"{s.mae:.4f}", lpips]
+        )  # fmt: skip
+    write_atomic(path, lambda f: f.write(text.getvalue().encode()))
 
 
 def summarize_scores(scores: list[ImageScore]) -> dict[str, dict[str, dict[str, dict]]]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
-from gan_style.errors import DataError
+from gan_style.errors import DataError, DiskFullError
 from gan_style.image_io import (
     IMAGE_EXTENSIONS,
     MAX_PIXELS,
@@ -22,6 +23,7 @@ from gan_style.image_io import (
     read_image,
     to_pil,
 )
+from gan_style.runtime.files import check_writable, write_atomic
 from gan_style.runtime.lanes import map_in_lanes
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
@@ -97,36 +99,48 @@ def _same(suffix: str) -> str:
 def save_translation(
     image: np.ndarray, path: Path, quality: int | None = None, icc_profile: bytes | None = None
 ) -> None:
-    """Write in the format of `path`'s extension: PNG and TIFF lossless; WebP lossless unless a
-    `quality` is given; JPEG at `quality` (95) without chroma subsampling. The input's colour
-    profile is kept."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write in the format of `path`'s extension, whole or not at all: PNG and TIFF lossless;
+    WebP lossless unless a `quality` is given; JPEG at `quality` (95) without chroma
+    subsampling. The input's colour profile is kept."""
     pil = to_pil(image)
-    extra: dict = {"icc_profile": icc_profile} if icc_profile else {}
+    options: dict = {"icc_profile": icc_profile} if icc_profile else {}
     suffix = path.suffix.lower()
     if suffix in (".jpg", ".jpeg"):
-        pil.save(path, quality=quality or JPEG_QUALITY, subsampling=0, **extra)
+        options |= {"quality": quality or JPEG_QUALITY, "subsampling": 0}
     elif suffix == ".webp":
-        lossy = {"quality": quality} if quality else {"lossless": True}
-        pil.save(path, **lossy, **extra)
-    else:
-        pil.save(path, **extra)
+        options |= {"quality": quality} if quality else {"lossless": True}
+    kind = Image.registered_extensions().get(suffix, "PNG")
+    write_atomic(path, lambda f: pil.save(f, format=kind, **options))
 
 
 def planned_outputs(
-    inputs: list[Path], out: Path, fmt: str = "png", overwrite: bool = False
+    inputs: list[Path],
+    out: Path,
+    fmt: str = "png",
+    overwrite: bool = False,
+    skip_existing: bool = False,
 ) -> list[tuple[Path, Path]]:
     """(input file, output file) for every input image; refuses, before any work, a missing
-    input, an output folder that overlaps the inputs, and outputs that exist already."""
+    input, an output folder that overlaps the inputs or cannot be written, and outputs that
+    exist already (or, with `skip_existing`, leaves those inputs out)."""
     files = input_files(inputs)  # first: a missing input is named as such
     check_output_folder(inputs, out)
+    check_writable(out)
     targets = [out / name for name in output_names(files, fmt)]
-    existing = [t for t in targets if t.exists()]
-    if existing and not overwrite:
+    existing = {t for t in targets if t.exists()}
+    if existing and skip_existing:
+        tqdm.write(f"kept {len(existing)} existing output(s) in {out}", file=sys.stderr)
+    elif existing and not overwrite:
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
-        shown = ", ".join(str(t) for t in existing[:3])
-        raise DataError(f"{shown}{more} already exist; pass --overwrite or choose another --out")
-    return [(path, target) for (path, _), target in zip(files, targets, strict=True)]
+        shown = ", ".join(str(t) for t in sorted(existing)[:3])
+        raise DataError(
+            f"{shown}{more} already exist; pass --overwrite, --skip-existing or another --out"
+        )
+    return [
+        (path, target)
+        for (path, _), target in zip(files, targets, strict=True)
+        if not (skip_existing and target in existing)
+    ]
 
 
 def largest_pixels(pairs: list[tuple[Path, Path]]) -> int:
@@ -165,6 +179,8 @@ def write_translations(
         for ((path, target, profile), _), output in zip(read, outputs, strict=True):
             try:
                 save_translation(output, target, quality, profile)
+            except DiskFullError:
+                raise  # the next file would not fit either: the run stops
             except OSError as e:
                 done.append((path, target, f"cannot write {target}: {e}"))
                 continue
@@ -174,13 +190,20 @@ def write_translations(
     report = Report()
     chunks = [pairs[i : i + batch_size] for i in range(0, len(pairs), batch_size)]
     bar = tqdm(total=len(pairs), unit="img", desc=description, disable=not progress)
-    with bar:
-        for done in map_in_lanes(translate_chunk, chunks, lanes, torch_threads):
-            for path, target, problem in done:
-                if problem is None:
-                    report.written.append(Written(path, target))
-                else:
-                    report.skipped.append((path, problem))
-                    tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
-            bar.update(len(done))
+    try:
+        with bar:
+            for done in map_in_lanes(translate_chunk, chunks, lanes, torch_threads):
+                for path, target, problem in done:
+                    if problem is None:
+                        report.written.append(Written(path, target))
+                    else:
+                        report.skipped.append((path, problem))
+                        tqdm.write(f"skipped {path}: {problem}", file=sys.stderr)
+                bar.update(len(done))
+    except DiskFullError as e:
+        raise DiskFullError(
+            f"{e}; the images written before it are whole and no partial file is left: free "
+            f"some space and run the same command with --skip-existing to translate the rest",
+            path=e.path,
+        ) from None
     return report

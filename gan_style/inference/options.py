@@ -29,6 +29,7 @@ class TranslateOptions:
     format: str = "png"  # png, jpg, webp, same
     quality: int | None = None  # jpg/webp quality
     overwrite: bool = False  # replace existing outputs
+    skip_existing: bool = False  # keep existing outputs and translate only the missing ones
     max_megapixels: float | None = 64.0  # larger inputs are skipped; None: no limit
     progress: bool = True  # a progress bar on stderr
 
@@ -43,6 +44,8 @@ class TranslateOptions:
     def __post_init__(self) -> None:
         if self.tile_overlap is not None and not (self.tile and self.tile_overlap < self.tile // 2):
             raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
+        if self.overwrite and self.skip_existing:
+            raise ConfigError("give --overwrite or --skip-existing, not both")
 
     @classmethod
     def from_values(cls, values: object) -> TranslateOptions:

@@ -31,7 +31,7 @@ def translate_files(
     folder, checkpoint, generator file, reference .pth, or an .onnx file from `export`)."""
     if source.suffix.lower() == ".onnx":
         return translate_exported(source, inputs, out, options)
-    pairs = planned_outputs(inputs, out, options.format, options.overwrite)
+    pairs = planned_outputs(inputs, out, options.format, options.overwrite, options.skip_existing)
     kind = options.recorded_conversion_kind()
     index = FileIndex(source, options.record_key(kind)) if kind else None
     recorded = index.lookup() if index else None
@@ -136,7 +136,7 @@ def translate_exported(
             f"{', '.join(given)} need(s) a checkpoint: an ONNX file runs as exported, on the CPU "
             f"(give the run folder or checkpoint instead)"
         )
-    pairs = planned_outputs(inputs, out, options.format, options.overwrite)
+    pairs = planned_outputs(inputs, out, options.format, options.overwrite, options.skip_existing)
     engine = _compiled(model, options.lanes)
     if options.direction is not None and options.direction != engine.direction:
         raise DataError(

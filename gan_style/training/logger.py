@@ -13,6 +13,7 @@ from torchvision.utils import make_grid, save_image
 
 from gan_style.config import Config, EvalMetric, flatten, to_dict
 from gan_style.models import TranslationModel
+from gan_style.runtime.files import write_atomic
 
 # The scalar tags the HParams view shows as columns: final losses and every training metric.
 HPARAM_METRICS = ("Loss/G/total", "Loss/D/total", *(f"Eval/{m}" for m in get_args(EvalMetric)))
@@ -63,8 +64,7 @@ class RunLogger:
         grid = make_grid(rows, nrow=len(columns), normalize=True, value_range=(-1, 1))
         self.writer.add_image(f"Samples/{'|'.join(images)}", grid, step)
         path = self.run_dir / "samples" / f"step_{step:07d}.png"
-        path.parent.mkdir(exist_ok=True)
-        save_image(grid, path)
+        write_atomic(path, lambda f: save_image(grid, f, format="png"))
         return path
 
     def model_samples(

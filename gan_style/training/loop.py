@@ -74,73 +74,80 @@ def train(cfg: Config, run: str = "default") -> Path:
             for change in changes:
                 say(f"resuming with a changed setting: {change}")
             say(f"resuming {folder.path} at step {progress.step} (epoch {progress.epoch + 1})")
-    folder.write_config()
+    # A full disk from here on stops the run in one line, saying what a rerun resumes from.
+    with folder.disk_full_stops_the_run():
+        folder.write_config()
 
-    # Log.
-    evaluator = TrainingEvaluator(cfg, model, folder, device) if cfg.eval.every and main else None
-    logger = RunLogger(folder.path, progress.step) if main else None
-    if changes is None and logger:  # hparams once per run
-        logger.hparams(cfg)
-    layout = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
-    samples = held_out_samples(cfg, cfg.log.num_samples, multiple) if main else {}
-    samples = {k: v.to(device) for k, v in samples.items()}
-
-    # Loop.
-    if progress.step >= total_steps:
-        say(
-            f"{folder.path} already finished at step {progress.step}; "
-            f"raise train.max_steps or train.epochs to train further"
+        # Log.
+        evaluator = (
+            TrainingEvaluator(cfg, model, folder, device) if cfg.eval.every and main else None
         )
-        finish(logger, group)
-        return folder.path
-    bar = tqdm(total=total_steps, initial=progress.step, desc=f"{cfg.name}/{run}", unit="it",
-               disable=not main)  # fmt: skip
-    with StopRequest() as stop:
-        while progress.epoch < total_epochs and progress.step < total_steps and not stop.requested:
-            sampler.set_epoch(progress.epoch, skip=progress.epoch_step * cfg.train.batch_size)
-            for batch in loader:
-                g_losses, d_losses = iteration(device_batch(batch, device, layout))
-                if ema:
-                    ema.update()
-                progress.step += 1
-                progress.epoch_step += 1
-                bar.update(1)
-                last = progress.step == total_steps
+        logger = RunLogger(folder.path, progress.step) if main else None
+        if changes is None and logger:  # hparams once per run
+            logger.hparams(cfg)
+        layout = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
+        samples = held_out_samples(cfg, cfg.log.num_samples, multiple) if main else {}
+        samples = {k: v.to(device) for k, v in samples.items()}
 
-                # Log. Reading loss values syncs with the device, so only at log steps.
-                if logger and (progress.step % cfg.log.every == 0 or last):
-                    lrs = {k: opt.param_groups[0]["lr"] for k, opt in iteration.optimizers.items()}
-                    values = logger.training_scalars(progress.step, g_losses | d_losses, lrs)
-                    bar.set_postfix(
-                        G=f"{values['Loss/G/total']:.3f}", D=f"{values['Loss/D/total']:.3f}"
-                    )
-                sample = logger and (progress.step % cfg.log.sample_every == 0 or last)
-                score = evaluator and (progress.step % cfg.eval.every == 0 or last)
-                if sample or score:
-                    # Samples and scores use the EMA's weights. Swapping them in copies every
-                    # generator twice, so only at these steps (done at every step, it was about
-                    # a tenth of a demo iteration: 1.23x -> 1.11x the paper settings' time).
-                    with ema.swapped_in() if ema else nullcontext():
-                        if sample:
-                            logger.model_samples(progress.step, model, samples)
-                        if score:
-                            evaluator(progress, logger)
+        # Loop.
+        if progress.step >= total_steps:
+            say(
+                f"{folder.path} already finished at step {progress.step}; "
+                f"raise train.max_steps or train.epochs to train further"
+            )
+            finish(logger, group)
+            return folder.path
+        bar = tqdm(total=total_steps, initial=progress.step, desc=f"{cfg.name}/{run}", unit="it",
+                   disable=not main)  # fmt: skip
+        with StopRequest() as stop, bar:  # the bar closes before any error is printed
+            while (
+                progress.epoch < total_epochs and progress.step < total_steps and not stop.requested
+            ):
+                sampler.set_epoch(progress.epoch, skip=progress.epoch_step * cfg.train.batch_size)
+                for batch in loader:
+                    g_losses, d_losses = iteration(device_batch(batch, device, layout))
+                    if ema:
+                        ema.update()
+                    progress.step += 1
+                    progress.epoch_step += 1
+                    bar.update(1)
+                    last = progress.step == total_steps
 
-                # Checkpoint.
-                if progress.step % cfg.train.save_every == 0:
+                    # Log. Reading loss values syncs with the device, so only at log steps.
+                    if logger and (progress.step % cfg.log.every == 0 or last):
+                        lrs = {
+                            k: opt.param_groups[0]["lr"] for k, opt in iteration.optimizers.items()
+                        }
+                        values = logger.training_scalars(progress.step, g_losses | d_losses, lrs)
+                        bar.set_postfix(
+                            G=f"{values['Loss/G/total']:.3f}", D=f"{values['Loss/D/total']:.3f}"
+                        )
+                    sample = logger and (progress.step % cfg.log.sample_every == 0 or last)
+                    score = evaluator and (progress.step % cfg.eval.every == 0 or last)
+                    if sample or score:
+                        # Samples and scores use the EMA's weights. Swapping them in copies every
+                        # generator twice, so only at these steps (done at every step, it was about
+                        # a tenth of a demo iteration: 1.23x -> 1.11x the paper settings' time).
+                        with ema.swapped_in() if ema else nullcontext():
+                            if sample:
+                                logger.model_samples(progress.step, model, samples)
+                            if score:
+                                evaluator(progress, logger)
+
+                    # Checkpoint.
+                    if progress.step % cfg.train.save_every == 0:
+                        folder.save(progress)
+                    stop.requested = distributed.any_rank(stop.requested, group)
+                    if stop.requested or progress.step >= total_steps:
+                        break
+                if progress.epoch_step >= steps_per_epoch:  # the epoch ended, also if we stop here
+                    progress.epoch += 1
+                    progress.epoch_step = 0
+                    for scheduler in schedulers.values():
+                        scheduler.step()
                     folder.save(progress)
-                stop.requested = distributed.any_rank(stop.requested, group)
-                if stop.requested or progress.step >= total_steps:
-                    break
-            if progress.epoch_step >= steps_per_epoch:  # the epoch ended, also if we stop here
-                progress.epoch += 1
-                progress.epoch_step = 0
-                for scheduler in schedulers.values():
-                    scheduler.step()
-                folder.save(progress)
-        folder.save(progress)
-    bar.close()
-    finish(logger, group)
+            folder.save(progress)
+        finish(logger, group)
     if stop.requested:
         if main:
             say(f"stopped at step {progress.step}; run the same command again to resume")

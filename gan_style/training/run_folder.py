@@ -3,9 +3,7 @@ resuming from it. Rank 0 alone writes; every rank resumes."""
 
 from __future__ import annotations
 
-import errno
 import math
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from gan_style.errors import CheckpointError, ConfigError, DiskFullError
 from gan_style.evaluation.report import write_json
 from gan_style.models import TranslationModel
 from gan_style.runtime import checkpoint as ckpt
+from gan_style.runtime.files import disk_full, free_space, write_atomic
 from gan_style.training import distributed
 from gan_style.training.ema import GeneratorEMA
 from gan_style.training.stop import say
@@ -162,7 +161,8 @@ class RunFolder:
     def write_config(self) -> None:
         if self.group.main:
             self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / "config.yaml").write_text(dump(self.cfg))
+            text = dump(self.cfg)
+            write_atomic(self.path / "config.yaml", lambda f: f.write(text.encode()))
 
     def save(self, progress: Progress) -> None:
         """latest.pt, a step file (the newest `keep_checkpoints` are kept) and generator.pt;
@@ -175,7 +175,7 @@ class RunFolder:
         if not self.group.main:
             return
         snapshot = self.state.state_dict() | {"rank_weight_digests": digests}
-        with self._disk_full_stops_the_run():
+        with self.disk_full_stops_the_run():
             ckpt.save_atomic(snapshot, self.latest)
             self._last_saved = step
             ckpt.save_atomic(snapshot, self.path / ckpt.step_name(step))
@@ -185,24 +185,29 @@ class RunFolder:
             ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, networks)
 
     @contextmanager
-    def _disk_full_stops_the_run(self) -> Iterator[None]:
-        """A write that finds the disk full stops the run in one line that says what is safe:
-        `save_atomic` leaves no partial file, and the files written before are intact."""
+    def disk_full_stops_the_run(self) -> Iterator[None]:
+        """A write that finds the disk full (a checkpoint, a sample, TensorBoard's events,
+        metrics.json) stops the run in one line that says what is safe: every file is written
+        whole or not at all, so the files written before are intact."""
         try:
             yield
-        except (OSError, RuntimeError) as e:
-            if not disk_full(e):
+        except (OSError, RuntimeError, DiskFullError) as e:
+            if not (isinstance(e, DiskFullError) or disk_full(e)):
                 raise
-            free = shutil.disk_usage(self.path).free / 2**20
+            what = (
+                str(e)
+                if isinstance(e, DiskFullError)
+                else f"no space left on the disk of {self.path} ({free_space(self.path)} "
+                f"free) to write the run's files"
+            )
             safe = (
                 f"a rerun resumes from {self.latest.name} at step {self._last_saved}"
                 if self._last_saved >= 0 and self.latest.is_file()
                 else "no checkpoint was written yet"
             )
             raise DiskFullError(
-                f"no space left on the disk of {self.path} ({free:.1f} MiB free) to write a "
-                f"checkpoint; nothing written before is damaged: {safe}. Free some space and "
-                f"run the same command again"
+                f"{what}; nothing written before is damaged: {safe}. Free some space and run "
+                f"the same command again"
             ) from None
 
     def save_best(self) -> None:
@@ -223,13 +228,3 @@ def _aside(path: Path) -> Path:
         n += 1
         aside = path.with_name(f"{path.name}.damaged-{n}")
     return aside
-
-
-def disk_full(error: BaseException | None) -> bool:
-    """Whether `error`, or one it came from, is the disk being full (PyTorch's writer turns
-    the OSError into a RuntimeError of its own)."""
-    while error is not None:
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        error = error.__cause__ or error.__context__
-    return False

@@ -236,7 +236,7 @@ def test_the_full_disk_line(make_config, capsys: pytest.CaptureFixture, monkeypa
     assert main(["train", str(config)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     line = next(line for line in err if line.startswith("error:") or "error:" in line)
-    assert "no space left on the disk of" in line and "MiB free" in line
+    assert line.startswith("error: no space left on the disk of") and " free) to write" in line
     assert "no checkpoint was written yet" in line and "Traceback" not in "\n".join(err)
 
 
