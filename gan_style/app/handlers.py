@@ -8,7 +8,6 @@ serving. Inference is the package's own: `load_generators`, `translate_images`,
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +15,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_style.errors import GanStyleError
+from gan_style.app.outputs import OutputFolders
+from gan_style.errors import DiskFullError, GanStyleError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.image_io import MAX_PIXELS, load_image
 from gan_style.inference import Generators, load_generators
 from gan_style.inference.engines import translate_arrays
-from gan_style.inference.files import planned_outputs, save_translation
+from gan_style.inference.files import Report, planned_outputs, save_translation
 from gan_style.inference.options import TranslateOptions
 from gan_style.inference.translate_files import translate_paths
 from gan_style.runtime import checkpoint as ckpt
+from gan_style.runtime.files import free_space
 
 NAMED_CHECKPOINTS = ("generator", "latest", "best")
 
@@ -101,11 +102,6 @@ class Result:
         return "\n".join(self.messages)
 
 
-def _out_dir() -> Path:
-    """A fresh folder per request: one user's outputs never overwrite another's."""
-    return Path(tempfile.mkdtemp(prefix="gan_style_"))
-
-
 @dataclass
 class StyleChoice:
     """A multistyle model's style: a name, a blend (one weight per style of the model, in its
@@ -152,6 +148,7 @@ def translate_uploads(
     style: StyleChoice | None = None,
     tile: int = 0,
     max_pixels: int | None = MAX_PIXELS,
+    outputs: OutputFolders | None = None,
 ) -> Result:
     """Translate the uploads as `gan-style translate` does (the same function, so the same
     pixels), each at its own size into a PNG; a bad upload is named and skipped."""
@@ -166,30 +163,44 @@ def translate_uploads(
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
-    out = _out_dir()
     problems = []
-    for i, group in enumerate(_unique_name_groups(files)):
-        try:
-            options = TranslateOptions(
-                direction=direction,
-                tile=tile,
-                max_megapixels=max_pixels and max_pixels / 1e6,
-                progress=False,
-            )
-            pairs = planned_outputs([Path(f) for f in group], out / str(i), options.format)
-            report = translate_paths(gens, pairs, options, code)
-        except GanStyleError as e:
-            problems.append(str(e))
-            continue
-        written = {str(w.source): str(w.path) for w in report.written}
-        for upload in group:
-            if upload in written:
-                result.pairs.append((upload, written[upload]))
-                result.downloads.append(written[upload])
-        for path, why in report.skipped:
-            problems.append(f"{path.name}: {why.replace(str(path), path.name)}")
+    with (outputs or OutputFolders()).job() as out:
+        for i, group in enumerate(_unique_name_groups(files)):
+            try:
+                options = TranslateOptions(
+                    direction=direction,
+                    tile=tile,
+                    max_megapixels=max_pixels and max_pixels / 1e6,
+                    progress=False,
+                )
+                pairs = planned_outputs([Path(f) for f in group], out / str(i), options.format)
+                report = translate_paths(gens, pairs, options, code)
+            except DiskFullError as e:
+                problems.append(server_disk_full(e))
+                break
+            except GanStyleError as e:
+                problems.append(str(e))
+                continue
+            _collect(result, group, report, problems)
     result.messages = [f"translated {len(result.pairs)} of {len(files)} image(s)", *problems]
     return result
+
+
+def server_disk_full(error: DiskFullError) -> str:
+    """A full disk, as the page's user can act on it: the server's owner must free space."""
+    free = free_space(error.path) if error.path else "no space"
+    return f"the server's disk is full ({free} free): ask its owner to free some, then try again"
+
+
+def _collect(result: Result, group: list[str], report: Report, problems: list[str]) -> None:
+    """A group's written files into `result`, in upload order, and its skipped ones as lines."""
+    written = {str(w.source): str(w.path) for w in report.written}
+    for upload in group:
+        if upload in written:
+            result.pairs.append((upload, written[upload]))
+            result.downloads.append(written[upload])
+    for path, why in report.skipped:
+        problems.append(f"{path.name}: {why.replace(str(path), path.name)}")
 
 
 def compare_checkpoints(
@@ -199,6 +210,7 @@ def compare_checkpoints(
     truth: str | None = None,
     direction: str = "AtoB",
     max_pixels: int | None = MAX_PIXELS,
+    outputs: OutputFolders | None = None,
 ) -> Result:
     """One input through several `label · checkpoint` choices; each caption scores the output:
     paired SSIM/PSNR against `truth`, else content SSIM against the input."""
@@ -206,41 +218,47 @@ def compare_checkpoints(
     if not upload or not choices:
         result.messages.append("upload an image and pick at least one model")
         return result
-    out = _out_dir()
     try:
         image = load_image(upload, 3, max_pixels)
         target = load_image(truth, 3, max_pixels) if truth else None
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
-    for i, choice in enumerate(choices):
-        label, _, checkpoint = choice.partition(" · ")
-        try:
-            gens = models.get(label, checkpoint or None)
-            source = image[..., :1] if gens.config.data.channels == 1 else image
-            fake = translate_arrays(
-                gens.pick(direction), [source], gens.multiple, 1, StyleChoice().code(gens),
-                gens.engine,
-            )[0]  # fmt: skip
-        except GanStyleError as e:
-            result.messages.append(f"{choice}: {e}")
-            continue
-        fake_rgb = np.repeat(fake, 3, axis=2) if fake.shape[2] == 1 else fake
-        if target is not None and target.shape == fake_rgb.shape:
-            caption = (
-                f"paired SSIM {ssim(fake_rgb, target):.3f} · PSNR {psnr(fake_rgb, target):.2f} dB"
-            )
-        else:
-            if target is not None:
+    with (outputs or OutputFolders()).job() as out:
+        for i, choice in enumerate(choices):
+            label, _, checkpoint = choice.partition(" · ")
+            try:
+                gens = models.get(label, checkpoint or None)
+                source = image[..., :1] if gens.config.data.channels == 1 else image
+                fake = translate_arrays(
+                    gens.pick(direction), [source], gens.multiple, 1, StyleChoice().code(gens),
+                    gens.engine,
+                )[0]  # fmt: skip
+            except GanStyleError as e:
+                result.messages.append(f"{choice}: {e}")
+                continue
+            caption = _score_caption(image, fake, target)
+            if target is not None and not caption.startswith("paired"):
                 result.messages.append(
                     f"{choice}: ground truth differs in size; content SSIM shown"
                 )
-            caption = f"content SSIM {ssim(luminance(image), luminance(fake_rgb)):.3f}"
-        path = out / f"{i:02d}.png"
-        save_translation(fake, path)
-        result.pairs.append((str(path), f"{choice} · {caption}"))
-        result.downloads.append(str(path))
+            path = out / f"{i:02d}.png"
+            try:
+                save_translation(fake, path)
+            except DiskFullError as e:
+                result.messages.append(server_disk_full(e))
+                break
+            result.pairs.append((str(path), f"{choice} · {caption}"))
+            result.downloads.append(str(path))
     return result
+
+
+def _score_caption(image: np.ndarray, fake: np.ndarray, target: np.ndarray | None) -> str:
+    """Paired SSIM/PSNR against `target` where it has the output's size, else content SSIM."""
+    fake_rgb = np.repeat(fake, 3, axis=2) if fake.shape[2] == 1 else fake
+    if target is not None and target.shape == fake_rgb.shape:
+        return f"paired SSIM {ssim(fake_rgb, target):.3f} · PSNR {psnr(fake_rgb, target):.2f} dB"
+    return f"content SSIM {ssim(luminance(image), luminance(fake_rgb)):.3f}"
 
 
 def stylize_upload(
@@ -253,6 +271,7 @@ def stylize_upload(
     vgg_weights: str | Path | None = None,
     device: str | torch.device = "cpu",
     max_pixels: int | None = MAX_PIXELS,
+    outputs: OutputFolders | None = None,
 ) -> Result:
     """Gatys et al.'s optimisation from a content image and one or more style images."""
     from gan_style.neural_style import StyleOptions, VGGFeatures, stylize
@@ -276,8 +295,13 @@ def stylize_upload(
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
-    path = _out_dir() / f"{Path(content).stem}_stylized.png"
-    save_translation(image, path)
+    with (outputs or OutputFolders()).job() as out:
+        path = out / f"{Path(content).stem}_stylized.png"
+        try:
+            save_translation(image, path)
+        except DiskFullError as e:
+            result.messages.append(server_disk_full(e))
+            return result
     result.pairs.append((content, str(path)))
     result.downloads.append(str(path))
     return result

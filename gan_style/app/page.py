@@ -1,12 +1,15 @@
 """The Gradio page of `gan-style serve`: widgets wired to `handlers`, nothing else.
 
-Three tabs (Translate, Compare, Stylize). Jobs queue with bounded concurrency, show progress and
-can be stopped; the page loads no asset from the internet (system fonts, no analytics).
+Three tabs (Translate, Compare, Stylize). Jobs run one at a time and queue up to a bound (beyond
+it a request is told the queue is full and to try again), show progress and can be stopped;
+uploads are size-limited before they are read; the page loads no asset from the internet
+(system fonts, no analytics).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from gan_style.app.handlers import (
@@ -16,6 +19,7 @@ from gan_style.app.handlers import (
     stylize_upload,
     translate_uploads,
 )
+from gan_style.app.outputs import OutputFolders
 from gan_style.errors import GanStyleError
 
 # Before Gradio is imported: no usage reports, no hub lookups.
@@ -23,8 +27,21 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 CONCURRENCY = 1  # jobs at once per button: CPU inference already uses every core
-QUEUE_SIZE = 32  # waiting jobs beyond this are told to retry, not crashed
 STYLE_MODES = ("one style", "blend", "style image")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask of the server: with one job at a time, its memory is the
+    models' plus one image of `max_megapixels` on its way through a generator."""
+
+    max_upload_mb: float = 25.0  # per file, refused before it is read
+    max_megapixels: float = 16.0  # per image, read from its header before it is decoded
+    queue_size: int = 32  # waiting jobs beyond this are told to try again
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.max_megapixels * 1e6)
 
 
 def _theme():
@@ -34,9 +51,17 @@ def _theme():
     return gr.themes.Default(font=system, font_mono=["ui-monospace", "monospace"])
 
 
-def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device: str = "cpu"):
+def build_page(
+    models: ModelCache,
+    vgg_weights: str | Path | None = None,
+    device: str = "cpu",
+    limits: Limits = Limits(),
+    outputs: OutputFolders | None = None,
+):
     """The page as a `gr.Blocks`; `launch` serves it."""
     import gradio as gr
+
+    outputs = outputs or OutputFolders()
 
     labels = list(models.sources)
     tracked = gr.Progress(track_tqdm=True)  # the package's tqdm bars, shown on the page
@@ -83,7 +108,8 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
                     files = gr.File(label="Images", file_count="multiple", elem_id="uploads")
                     model = gr.Dropdown(labels, value=labels[0], label="Model")
                     info = gr.Markdown(models.describe(labels[0]))
-                    checkpoint = gr.Dropdown(label="Checkpoint")
+                    names = list(models.sources[labels[0]].checkpoints)
+                    checkpoint = gr.Dropdown(names, value=names[0], label="Checkpoint")
                     direction = gr.Radio(["AtoB", "BtoA"], value="AtoB", label="Direction")
                     mode = gr.Radio(
                         list(STYLE_MODES), value=STYLE_MODES[0], label="Style", elem_id="mode"
@@ -127,8 +153,9 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
                 paths = [str(u) for u in uploads or []]
                 progress(0, desc="translating")
                 result = translate_uploads(
-                    models, paths, label, ckpt_name, way, choice, int(size or 0)
-                )
+                    models, paths, label, ckpt_name, way, choice, int(size or 0),
+                    limits.max_pixels, outputs,
+                )  # fmt: skip
                 pictures = [p for pair in result.pairs for p in pair]
                 return pictures, result.downloads or None, result.message
 
@@ -137,6 +164,7 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
                 [files, model, checkpoint, direction, mode, style, style_image, tile, *sliders],
                 [shown, downloads, status],
                 concurrency_limit=CONCURRENCY,
+                api_name="translate",
             )
             stop.click(None, None, None, cancels=[job])
 
@@ -156,11 +184,14 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
 
             def do_compare(upload, chosen, target, way, progress=tracked):
                 progress(0, desc="translating")
-                result = compare_checkpoints(models, upload, chosen or [], target, way)
+                result = compare_checkpoints(
+                    models, upload, chosen or [], target, way, limits.max_pixels, outputs
+                )
                 return result.pairs, result.message
 
             compare.click(do_compare, [one, picked, truth, compare_way],
-                          [compared, compare_status], concurrency_limit=CONCURRENCY)  # fmt: skip
+                          [compared, compare_status], concurrency_limit=CONCURRENCY,
+                          api_name="compare")  # fmt: skip
 
         with gr.Tab("Stylize"):
             with gr.Row():
@@ -183,7 +214,7 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
             def do_stylize(c, s, px, its, w, keep, progress=tracked):
                 result = stylize_upload(
                     c, [str(p) for p in s or []], int(px), int(its), float(w), keep,
-                    vgg_weights, device,
+                    vgg_weights, device, limits.max_pixels, outputs,
                 )  # fmt: skip
                 pictures = [p for pair in result.pairs for p in pair]
                 return pictures, result.downloads or None, result.message
@@ -191,9 +222,10 @@ def build_page(models: ModelCache, vgg_weights: str | Path | None = None, device
             styling = go.click(
                 do_stylize, [content, style_files, size, iterations, weight, colours],
                 [stylized, stylized_file, stylize_status], concurrency_limit=CONCURRENCY,
+                api_name="stylize",
             )  # fmt: skip
             halt.click(None, None, None, cancels=[styling])
-    return page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return page.queue(default_concurrency_limit=CONCURRENCY, max_size=limits.queue_size)
 
 
 def serve(
@@ -203,13 +235,24 @@ def serve(
     device: str = "cpu",
     vgg_weights: str | Path | None = None,
     block: bool = True,
+    limits: Limits = Limits(),
+    auth: list[tuple[str, str]] | None = None,
+    outputs: OutputFolders | None = None,
 ):
-    """Load the models' default checkpoints, build the page and serve it."""
-    models = ModelCache(paths, device)
-    page = build_page(models, vgg_weights, device)
-    page.launch(
-        server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
-        prevent_thread_lock=not block, theme=_theme(), footer_links=[], quiet=False,
-        max_file_size="512mb",
-    )  # fmt: skip
+    """Load the models' default checkpoints, build the page and serve it; with `block`, until
+    Ctrl-C (or SIGTERM, made one by the command), then wait for the job in flight and remove
+    every file the page wrote. `auth`: the (user, password) pairs that may log in."""
+    outputs = outputs or OutputFolders()
+    try:
+        models = ModelCache(paths, device)
+        page = build_page(models, vgg_weights, device, limits, outputs)
+        page.launch(
+            server_name=host, server_port=port, share=False, inbrowser=False, show_error=False,
+            prevent_thread_lock=not block, theme=_theme(), footer_links=[], quiet=False,
+            max_file_size=f"{int(limits.max_upload_mb * 2**20)}b", auth=auth or None,
+            auth_message="gan_style: log in with the user and password the server was given",
+        )  # fmt: skip
+    finally:
+        if block:
+            outputs.close()
     return page

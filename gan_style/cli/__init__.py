@@ -57,7 +57,8 @@ def console() -> None:
     """The `gan-style` command. After a command in `QUICK_EXIT` it leaves without Python's
     interpreter teardown, which takes over a second once PyTorch is imported (the finalizers
     of its operator libraries). A reader that leaves early (`gan-style compare ... | head`)
-    ends it with status 1 and no traceback; the files written so far stay."""
+    ends it with status 1 and Ctrl-C with 130, without a traceback; the files written so far
+    stay."""
     argv = sys.argv[1:]
     try:
         try:
@@ -67,6 +68,9 @@ def console() -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no complaint at exit
         sys.exit(1)
+    except KeyboardInterrupt:  # Ctrl-C: every file written so far is whole (write_atomic)
+        print("\nstopped", file=sys.stderr)
+        sys.exit(130)
     if argv[:1] and argv[0] in QUICK_EXIT and "torch" in sys.modules:
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.flush()

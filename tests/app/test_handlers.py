@@ -168,7 +168,7 @@ def test_serve_command_binds_loopback_and_warns_otherwise(
     assert calls[-1][1:3] == ("127.0.0.1", 7860) and "warning" not in capsys.readouterr().err
     assert main(["serve", str(run_dir), "--host", "0.0.0.0", "--port", "8000"]) == 0
     assert calls[-1][1:3] == ("0.0.0.0", 8000)
-    assert "warning: serving on 0.0.0.0: anyone who can reach" in capsys.readouterr().err
+    assert "warning: serving on 0.0.0.0 with no login: add --auth" in capsys.readouterr().err
     monkeypatch.undo()
     assert main(["serve", str(tmp_path / "nothing.pt"), "--device", "cpu"]) == 2
     assert "nothing.pt not found" in capsys.readouterr().err
