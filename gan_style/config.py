@@ -160,6 +160,11 @@ class Config:
 # --- Typed construction -------------------------------------------------------------------------
 
 
+def run_dir_for(cfg: Config, run: str) -> Path:
+    """Where a run of `cfg` lives: runs/<experiment>/<run>/."""
+    return Path(cfg.log.runs_dir) / cfg.name / run
+
+
 def _field_types(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}

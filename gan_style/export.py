@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import warnings
@@ -100,7 +101,10 @@ def export_generator(
         if fmt == "torchscript":
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracer notes that do not concern users
-                torch.jit.trace(generator, example).save(str(made))
+                traced = torch.jit.trace(generator, example)
+            buffer = io.BytesIO()  # PyTorch's own file writer aborts the process on a full disk
+            torch.jit.save(traced, buffer)
+            made.write_bytes(buffer.getvalue())
         elif int8:
             _write_int8(generator, example, made, gens.multiple, direction, calibration)
         else:

@@ -51,17 +51,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from gan_style.runtime import checkpoint_names as ckpt
+    from gan_style.runtime.files import check_writable
+
+    source = ckpt.resolve(args.source)
+    out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
+    check_writable(out, "evaluation folder")  # before PyTorch loads
     from gan_style.evaluation.report import SUMMARY_HEADERS, render_table, summary_rows
     from gan_style.evaluation.runner import Scoring, evaluate
     from gan_style.inference import load_generators
-    from gan_style.runtime import checkpoint as ckpt
     from gan_style.runtime.device import pick_device
-    from gan_style.runtime.files import check_writable
 
     device = pick_device(args.device)
-    source = ckpt.resolve(args.source)
-    out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
-    check_writable(out, "evaluation folder")
     gens = load_generators(source, device, eval_mode=args.eval_mode)
     scoring = Scoring(
         fid=not args.no_fid,

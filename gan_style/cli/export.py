@@ -34,12 +34,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from gan_style.errors import GanStyleError
-    from gan_style.export import FORMATS, export_generator, exported_network, input_channels
-    from gan_style.inference import load_generators
     from gan_style.runtime.files import check_writable
 
     if args.out is not None:
-        check_writable(args.out.parent, "export folder")
+        check_writable(args.out.parent, "export folder")  # before PyTorch loads
+    from gan_style.export import FORMATS, export_generator, exported_network, input_channels
+    from gan_style.inference import load_generators
+
     gens = load_generators(args.checkpoint)
     if args.out is None:
         check_writable(gens.source.parent, "export folder")

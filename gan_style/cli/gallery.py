@@ -32,13 +32,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from gan_style.errors import DiskFullError
-    from gan_style.gallery import build_gallery
-    from gan_style.runtime.device import pick_device
     from gan_style.runtime.files import check_writable
 
     first = args.sources[0]
     out = args.out or (first if first.is_dir() else first.parent) / "gallery"
-    check_writable(out, "gallery folder")
+    check_writable(out, "gallery folder")  # before PyTorch loads
+    from gan_style.gallery import build_gallery
+    from gan_style.runtime.device import pick_device
+
     try:
         index = build_gallery(
             args.sources, out, args.images, args.n, args.checkpoints, args.direction,

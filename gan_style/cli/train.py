@@ -15,18 +15,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gan_style.config import dump, load_config
+    from gan_style.config import dump, load_config, run_dir_for
+    from gan_style.runtime.files import check_writable
 
     cfg = load_config(args.experiment, args.overrides)
     if args.dry_run:
         print(dump(cfg), end="")
         return 0
-    from gan_style.runtime.files import check_writable
+    check_writable(run_dir_for(cfg, args.run), "run folder")  # before PyTorch loads
     from gan_style.training.loop import train
-    from gan_style.training.run_folder import run_dir_for
     from gan_style.training.stop import Stopped
 
-    check_writable(run_dir_for(cfg, args.run), "run folder")
     try:
         run_dir = train(cfg, run=args.run)
     except Stopped as e:  # saved, and said how to resume: the run did not finish

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from gan_style.config import Config
+from gan_style.config import Config, run_dir_for
 from gan_style.data import EpochSampler, build_dataset, held_out_samples
 from gan_style.models import build_model, model_class
 from gan_style.networks import size_multiple
@@ -23,7 +23,7 @@ from gan_style.training.ema import GeneratorEMA
 from gan_style.training.evaluator import TrainingEvaluator
 from gan_style.training.iteration import GanIteration
 from gan_style.training.logger import RunLogger
-from gan_style.training.run_folder import Progress, RunFolder, run_dir_for, training_state
+from gan_style.training.run_folder import Progress, RunFolder, training_state
 from gan_style.training.schedules import build_scheduler
 from gan_style.training.stop import Stopped, StopRequest, say
 

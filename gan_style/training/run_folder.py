@@ -49,10 +49,6 @@ class Progress:
         self.best_metrics = dict(best.get("metrics", {}))
 
 
-def run_dir_for(cfg: Config, run: str) -> Path:
-    return Path(cfg.log.runs_dir) / cfg.name / run
-
-
 def check_resume_config(saved: dict, cfg: Config, run_dir: Path) -> list[str]:
     """Refuse architecture changes; list other changed keys for the user."""
     before, after = flatten(saved), flatten(to_dict(cfg))
@@ -175,20 +171,19 @@ class RunFolder:
         if not self.group.main:
             return
         snapshot = self.state.state_dict() | {"rank_weight_digests": digests}
-        with self.disk_full_stops_the_run():
-            ckpt.save_atomic(snapshot, self.latest)
-            self._last_saved = step
-            ckpt.save_atomic(snapshot, self.path / ckpt.step_name(step))
-            ckpt.prune(self.path, self.cfg.train.keep_checkpoints)
-            config = to_dict(self.cfg)
-            networks = self.ema.averaged if self.ema else self.model.named_generators
-            ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, networks)
+        ckpt.save_atomic(snapshot, self.latest)  # a full disk: see disk_full_stops_the_run
+        self._last_saved = step
+        ckpt.save_atomic(snapshot, self.path / ckpt.step_name(step))
+        ckpt.prune(self.path, self.cfg.train.keep_checkpoints)
+        config = to_dict(self.cfg)
+        networks = self.ema.averaged if self.ema else self.model.named_generators
+        ckpt.save_generators(self.path / ckpt.GENERATOR, config, step, networks)
 
     @contextmanager
     def disk_full_stops_the_run(self) -> Iterator[None]:
-        """A write that finds the disk full (a checkpoint, a sample, TensorBoard's events,
-        metrics.json) stops the run in one line that says what is safe: every file is written
-        whole or not at all, so the files written before are intact."""
+        """Around the whole run: a write that finds the disk full (a checkpoint, a sample,
+        TensorBoard's events, metrics.json) stops the run in one line that says what is safe:
+        every file is written whole or not at all, so the files written before are intact."""
         try:
             yield
         except (OSError, RuntimeError, DiskFullError) as e:
