@@ -11,11 +11,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gan_style.disk import no_space_is_one_line
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
 from gan_style.inference.onnx_export import IMAGE_AXES, BakedStyle, input_channels, write_onnx
 from gan_style.inference.onnx_file import DIRECTION_KEY, MULTIPLE_KEY, describe_onnx
-from gan_style.runtime.files import no_space_is_one_line
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 

@@ -18,6 +18,7 @@ from torchvision.utils import make_grid
 from tqdm import tqdm
 
 from gan_style.data.held_out import held_out_images
+from gan_style.disk import write_atomic
 from gan_style.errors import CheckpointError, DataError
 from gan_style.evaluation.compare import training_scores
 from gan_style.evaluation.metrics import luminance, psnr, ssim
@@ -26,7 +27,6 @@ from gan_style.image_io import find_images, load_readable, save_image, to_pil
 from gan_style.inference import Generators, load_generators
 from gan_style.inference.engines import translate_arrays
 from gan_style.runtime import checkpoint as ckpt
-from gan_style.runtime.files import write_atomic
 
 
 @dataclass

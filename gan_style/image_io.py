@@ -11,8 +11,8 @@ from typing import TypeVar
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gan_style.disk import write_atomic
 from gan_style.errors import DataError
-from gan_style.runtime.files import write_atomic
 
 Item = TypeVar("Item")
 Loaded = TypeVar("Loaded")

@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from gan_style import export, image_io
+from gan_style import disk, export, image_io
 from gan_style.cli import main
 from gan_style.config import dump
 from gan_style.evaluation import report
 from gan_style.inference import files
 from gan_style.runtime import checkpoint as ckpt
-from gan_style.runtime import files as runtime_files
 from gan_style.training import logger
 from tests.conftest import write_images
 
@@ -154,7 +153,7 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
     """As a read-only disk answers (root, who runs CI, may write anywhere else)."""
     locked = tmp_path / "locked"
     locked.mkdir()
-    real_open = runtime_files.os.open
+    real_open = disk.os.open
 
     def read_only(path, *args):
         if Path(path).parent == locked:
@@ -164,7 +163,7 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
     def no_work(*_args, **_kwargs):
         raise AssertionError("work started")
 
-    monkeypatch.setattr(runtime_files.os, "open", read_only)
+    monkeypatch.setattr(disk.os, "open", read_only)
     monkeypatch.setattr("gan_style.inference.generators.load_generators", no_work)
     monkeypatch.setattr("gan_style.training.loop.train", no_work)
     write_images(tmp_path / "in", 1)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from gan_style.app.outputs import OutputFolders
+from gan_style.disk import free_space
 from gan_style.errors import DiskFullError, GanStyleError
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.image_io import MAX_PIXELS, load_image
@@ -25,7 +26,6 @@ from gan_style.inference.files import Report, planned_outputs, save_translation
 from gan_style.inference.options import TranslateOptions
 from gan_style.inference.translate_files import translate_paths
 from gan_style.runtime import checkpoint as ckpt
-from gan_style.runtime.files import free_space
 
 NAMED_CHECKPOINTS = ("generator", "latest", "best")
 
@@ -156,32 +156,22 @@ def translate_uploads(
     if not files:
         result.messages.append("upload one or more images first")
         return result
+    options = TranslateOptions(direction=direction, tile=tile, progress=False,
+                               max_megapixels=max_pixels and max_pixels / 1e6)  # fmt: skip
+    problems: list[str] = []
     try:
         gens = models.get(label, checkpoint)
         gens.pick(direction)
         code = (style or StyleChoice()).code(gens)
+        with (outputs or OutputFolders()).job() as out:
+            for i, group in enumerate(_unique_name_groups(files)):
+                pairs = planned_outputs([Path(f) for f in group], out / str(i), options.format)
+                _collect(result, group, translate_paths(gens, pairs, options, code), problems)
+    except DiskFullError as e:
+        problems.append(server_disk_full(e))
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
-    problems = []
-    with (outputs or OutputFolders()).job() as out:
-        for i, group in enumerate(_unique_name_groups(files)):
-            try:
-                options = TranslateOptions(
-                    direction=direction,
-                    tile=tile,
-                    max_megapixels=max_pixels and max_pixels / 1e6,
-                    progress=False,
-                )
-                pairs = planned_outputs([Path(f) for f in group], out / str(i), options.format)
-                report = translate_paths(gens, pairs, options, code)
-            except DiskFullError as e:
-                problems.append(server_disk_full(e))
-                break
-            except GanStyleError as e:
-                problems.append(str(e))
-                continue
-            _collect(result, group, report, problems)
     result.messages = [f"translated {len(result.pairs)} of {len(files)} image(s)", *problems]
     return result
 
@@ -221,36 +211,43 @@ def compare_checkpoints(
     try:
         image = load_image(upload, 3, max_pixels)
         target = load_image(truth, 3, max_pixels) if truth else None
-    except GanStyleError as e:
+        with (outputs or OutputFolders()).job() as out:
+            for i, choice in enumerate(choices):
+                _compare_one(models, choice, image, target, direction, out / f"{i:02d}.png", result)
+    except DiskFullError as e:
+        result.messages.append(server_disk_full(e))
+    except GanStyleError as e:  # an unreadable upload, or the server is stopping
         result.messages.append(str(e))
-        return result
-    with (outputs or OutputFolders()).job() as out:
-        for i, choice in enumerate(choices):
-            label, _, checkpoint = choice.partition(" · ")
-            try:
-                gens = models.get(label, checkpoint or None)
-                source = image[..., :1] if gens.config.data.channels == 1 else image
-                fake = translate_arrays(
-                    gens.pick(direction), [source], gens.multiple, 1, StyleChoice().code(gens),
-                    gens.engine,
-                )[0]  # fmt: skip
-            except GanStyleError as e:
-                result.messages.append(f"{choice}: {e}")
-                continue
-            caption = _score_caption(image, fake, target)
-            if target is not None and not caption.startswith("paired"):
-                result.messages.append(
-                    f"{choice}: ground truth differs in size; content SSIM shown"
-                )
-            path = out / f"{i:02d}.png"
-            try:
-                save_translation(fake, path)
-            except DiskFullError as e:
-                result.messages.append(server_disk_full(e))
-                break
-            result.pairs.append((str(path), f"{choice} · {caption}"))
-            result.downloads.append(str(path))
     return result
+
+
+def _compare_one(
+    models: ModelCache,
+    choice: str,
+    image: np.ndarray,
+    target: np.ndarray | None,
+    direction: str,
+    path: Path,
+    result: Result,
+) -> None:
+    """One `label · checkpoint` choice's output into `path` and `result`, or a line why not."""
+    label, _, checkpoint = choice.partition(" · ")
+    try:
+        gens = models.get(label, checkpoint or None)
+        source = image[..., :1] if gens.config.data.channels == 1 else image
+        fake = translate_arrays(
+            gens.pick(direction), [source], gens.multiple, 1, StyleChoice().code(gens),
+            gens.engine,
+        )[0]  # fmt: skip
+    except GanStyleError as e:
+        result.messages.append(f"{choice}: {e}")
+        return
+    caption = _score_caption(image, fake, target)
+    if target is not None and not caption.startswith("paired"):
+        result.messages.append(f"{choice}: ground truth differs in size; content SSIM shown")
+    save_translation(fake, path)
+    result.pairs.append((str(path), f"{choice} · {caption}"))
+    result.downloads.append(str(path))
 
 
 def _score_caption(image: np.ndarray, fake: np.ndarray, target: np.ndarray | None) -> str:
@@ -295,13 +292,16 @@ def stylize_upload(
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
-    with (outputs or OutputFolders()).job() as out:
-        path = out / f"{Path(content).stem}_stylized.png"
-        try:
+    try:
+        with (outputs or OutputFolders()).job() as out:
+            path = out / f"{Path(content).stem}_stylized.png"
             save_translation(image, path)
-        except DiskFullError as e:
-            result.messages.append(server_disk_full(e))
-            return result
+    except DiskFullError as e:
+        result.messages.append(server_disk_full(e))
+        return result
+    except GanStyleError as e:  # the server is stopping
+        result.messages.append(str(e))
+        return result
     result.pairs.append((content, str(path)))
     result.downloads.append(str(path))
     return result

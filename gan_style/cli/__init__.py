@@ -7,8 +7,8 @@ import os
 import sys
 
 from gan_style.cli.parser import build_parser
+from gan_style.disk import disk_full
 from gan_style.errors import DiskFullError, GanStyleError
-from gan_style.runtime.files import disk_full
 
 __all__ = ["QUICK_EXIT", "build_parser", "console", "main"]
 

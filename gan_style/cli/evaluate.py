@@ -51,8 +51,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from gan_style.disk import check_writable
     from gan_style.runtime import checkpoint_names as ckpt
-    from gan_style.runtime.files import check_writable
 
     source = ckpt.resolve(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"

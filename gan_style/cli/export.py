@@ -33,8 +33,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from gan_style.disk import check_writable
     from gan_style.errors import GanStyleError
-    from gan_style.runtime.files import check_writable
 
     if args.out is not None:
         check_writable(args.out.parent, "export folder")  # before PyTorch loads

@@ -31,8 +31,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from gan_style.disk import check_writable
     from gan_style.errors import DiskFullError
-    from gan_style.runtime.files import check_writable
 
     first = args.sources[0]
     out = args.out or (first if first.is_dir() else first.parent) / "gallery"

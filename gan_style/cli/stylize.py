@@ -25,12 +25,12 @@ def run(args: argparse.Namespace) -> None:
     import numpy as np
     from PIL import Image
 
+    from gan_style.disk import check_writable
     from gan_style.evaluation.metrics import psnr, ssim
     from gan_style.image_io import load_image, save_image
     from gan_style.neural_style import VGGFeatures, stylize
     from gan_style.neural_style.optimize import save_snapshot
     from gan_style.runtime.device import pick_device
-    from gan_style.runtime.files import check_writable
 
     check_writable(args.out.parent)
     content = load_image(args.content)

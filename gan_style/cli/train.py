@@ -16,7 +16,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gan_style.config import dump, load_config, run_dir_for
-    from gan_style.runtime.files import check_writable
+    from gan_style.disk import check_writable
 
     cfg = load_config(args.experiment, args.overrides)
     if args.dry_run:

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_style.disk import cache_dir
 from gan_style.errors import EvaluationError
 from gan_style.evaluation.inception import FEATURE, FidExtractor
 from gan_style.image_io import find_images, load_image
 from gan_style.runtime.checkpoint import save_atomic
-from gan_style.runtime.files import cache_dir
 
 KID_SUBSETS = 100
 KID_SUBSET_SIZE = 1000  # the papers' value; smaller sets use all their images in each subset

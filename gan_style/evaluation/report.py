@@ -10,9 +10,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from gan_style.disk import write_atomic
 from gan_style.evaluation.protocols import ImageScore
 from gan_style.evaluation.statistics import summarize
-from gan_style.runtime.files import write_atomic
 
 CSV_COLUMNS = ("protocol", "direction", "image", "ssim", "psnr", "mae", "lpips")
 DISTRIBUTION_METRICS = ("fid", "kid")

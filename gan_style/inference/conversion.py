@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan_style.disk import write_atomic
 from gan_style.errors import GanStyleError
 from gan_style.inference import int8
 from gan_style.inference.conversion_cache import ENGINE_VERSION, conversion_paths
@@ -25,7 +26,6 @@ from gan_style.inference.onnx_file import MULTIPLE_KEY, describe_onnx
 from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.probes import leaves_probe, smooth_probe
 from gan_style.inference.translation import translate_batch
-from gan_style.runtime.files import write_atomic
 from gan_style.runtime.lanes import usable_cores
 
 # How far the fp32 conversion's output may be from PyTorch's on the probes, in [-1, 1] units

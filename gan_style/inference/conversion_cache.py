@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from gan_style.runtime import files
+from gan_style import disk as files
 from gan_style.runtime.checkpoint_names import resolve
 
 ENGINE_VERSION = 5  # raised when what is converted, or how, changes: old conversions are redone

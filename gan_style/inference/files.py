@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from gan_style.disk import check_writable, write_atomic
 from gan_style.errors import DataError, DiskFullError
 from gan_style.image_io import (
     IMAGE_EXTENSIONS,
@@ -23,7 +24,6 @@ from gan_style.image_io import (
     read_image,
     to_pil,
 )
-from gan_style.runtime.files import check_writable, write_atomic
 from gan_style.runtime.lanes import map_in_lanes
 
 FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}

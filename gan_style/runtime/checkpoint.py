@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan_style.disk import write_atomic
 from gan_style.errors import CheckpointError
 from gan_style.runtime.checkpoint_names import BEST, GENERATOR, LATEST, resolve  # noqa: F401  (re-exported: the names belong to the format)
-from gan_style.runtime.files import write_atomic
 
 FORMAT = 1  # the layout version written into every file
 STEP_GLOB = "step_*.pt"

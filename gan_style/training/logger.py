@@ -12,8 +12,8 @@ from torch.utils.tensorboard.summary import hparams
 from torchvision.utils import make_grid, save_image
 
 from gan_style.config import Config, EvalMetric, flatten, to_dict
+from gan_style.disk import write_atomic
 from gan_style.models import TranslationModel
-from gan_style.runtime.files import write_atomic
 
 # The scalar tags the HParams view shows as columns: final losses and every training metric.
 HPARAM_METRICS = ("Loss/G/total", "Loss/D/total", *(f"Eval/{m}" for m in get_args(EvalMetric)))

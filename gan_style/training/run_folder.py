@@ -12,11 +12,11 @@ from pathlib import Path
 import torch
 
 from gan_style.config import Config, dump, flatten, to_dict
+from gan_style.disk import disk_full, free_space, write_atomic
 from gan_style.errors import CheckpointError, ConfigError, DiskFullError
 from gan_style.evaluation.report import write_json
 from gan_style.models import TranslationModel
 from gan_style.runtime import checkpoint as ckpt
-from gan_style.runtime.files import disk_full, free_space, write_atomic
 from gan_style.training import distributed
 from gan_style.training.ema import GeneratorEMA
 from gan_style.training.stop import say

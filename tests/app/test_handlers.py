@@ -172,3 +172,31 @@ def test_serve_command_binds_loopback_and_warns_otherwise(
     monkeypatch.undo()
     assert main(["serve", str(tmp_path / "nothing.pt"), "--device", "cpu"]) == 2
     assert "nothing.pt not found" in capsys.readouterr().err
+
+
+def test_a_full_disk_and_the_request_folders(
+    models: ModelCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page says the server's disk is full, in its Messages box; each request writes in a
+    folder of its own, and closing removes them all, once no job is in flight."""
+    from gan_style.app.outputs import OutputFolders
+    from gan_style.inference import files
+    from tests.test_faults import full_when
+
+    write_images(tmp_path / "in", 2, size=(37, 53))
+    paths = [str(p) for p in sorted((tmp_path / "in").iterdir())]
+    outputs = OutputFolders(tmp_path / "served")
+    done = translate_uploads(models, paths, "tiny/t", outputs=outputs)
+    again = translate_uploads(models, paths[:1], "tiny/t", outputs=outputs)
+    assert Path(done.downloads[0]).parent.parent != Path(again.downloads[0]).parent.parent
+    with monkeypatch.context() as m:
+        m.setattr(files, "write_atomic", full_when(files.write_atomic, lambda p: True))
+        full = translate_uploads(models, paths, "tiny/t", outputs=outputs)
+    assert full.messages[0] == "translated 0 of 2 image(s)"
+    assert full.messages[1].startswith("the server's disk is full (") and len(full.messages) == 2
+    assert not [p for p in outputs.base.rglob("*.tmp")]
+    with outputs.job():
+        assert not outputs.close(wait_s=0.1)  # a job in flight: its files stay
+    assert outputs.close() and not outputs.base.exists()
+    refused = translate_uploads(models, paths, "tiny/t", outputs=outputs)
+    assert "the server is stopping" in refused.message

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from gan_style import disk
+from gan_style.disk import check_writable, disk_full, free_space, write_atomic
 from gan_style.errors import DiskFullError, GanStyleError
-from gan_style.runtime import files
-from gan_style.runtime.files import check_writable, disk_full, free_space, write_atomic
 
 
 def test_writes_whole_file_with_the_umasks_permissions(tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_a_folder_that_cannot_be_written_is_refused(
                 raise OSError(code, os.strerror(code), str(path))
             return real_open(path, *args)
 
-        monkeypatch.setattr(files.os, "open", refuse)
+        monkeypatch.setattr(disk.os, "open", refuse)
         with pytest.raises(GanStyleError, match=f"cannot write the run folder .*: {said} in "):
             check_writable(tmp_path / "runs", "run folder")
     assert [p.name for p in tmp_path.iterdir()] == ["file"]  # no probe left behind

@@ -1,5 +1,5 @@
-"""Files written whole or not at all (checkpoints, scores, images), a full disk said in one
-line, output folders checked before any work, and the cache folder."""
+"""Files written whole or not at all, a full disk said in one line, output folders checked
+before any work, and the cache folder. Needs no PyTorch."""
 
 from __future__ import annotations
 
