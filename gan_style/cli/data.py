@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gan_style.disk import check_writable
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser("data", help="fetch or build datasets")
@@ -25,6 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def download(args: argparse.Namespace) -> None:
+    check_writable(args.root, "data folder")
     from gan_style.data.download import download_dataset
 
     folder = download_dataset(args.name, args.root, args.kind)
@@ -32,6 +35,7 @@ def download(args: argparse.Namespace) -> None:
 
 
 def painters(args: argparse.Namespace) -> None:
+    check_writable(args.root, "data folder")
     from gan_style.data.painters import build_painters_dataset
 
     folder = build_painters_dataset(args.root)
@@ -39,6 +43,7 @@ def painters(args: argparse.Namespace) -> None:
 
 
 def demo(args: argparse.Namespace) -> None:
+    check_writable(args.root, "data folder")
     from gan_style.data.demo import build_demo_dataset
 
     folder = build_demo_dataset(args.root)

@@ -83,7 +83,13 @@ def run(args: argparse.Namespace) -> None:
     from gan_style.runtime.device import pick_device
 
     auth = logins(args.auth, args.auth_file)
-    outputs = OutputFolders()
+    try:
+        outputs = OutputFolders()
+    except OSError as e:
+        raise GanStyleError(
+            f"cannot make the page's folder in {e.filename or 'the temporary folder'}: "
+            f"{e.strerror}; point TMPDIR at a folder that can be written"
+        ) from None
     # Gradio keeps uploads and its copies of the outputs here (read when it is imported), so
     # that they go too when the server stops.
     os.environ.setdefault("GRADIO_TEMP_DIR", str(outputs.base / "gradio"))

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,14 +46,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(run_dir: Path, tmp_path: Path) -> Iterator[str]:
-    """`gan-style serve RUN` in its own process until the block ends; yields the page's URL."""
+def serving(run_dir: Path, tmp_path: Path, *options: str) -> Iterator[str]:
+    """`gan-style serve RUN [options]` in its own process until the block ends; yields the
+    page's URL."""
     port = free_port()
     env = os.environ | {"GRADIO_TEMP_DIR": str(tmp_path / "gradio")}
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gan_style.cli", "serve", str(run_dir), "--port", str(port),
-         "--device", "cpu"],
+         "--device", "cpu", *options],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
@@ -62,6 +64,8 @@ def serving(run_dir: Path, tmp_path: Path) -> Iterator[str]:
             pytest.fail(f"serve exited: {(tmp_path / 'serve.log').read_text()[-2000:]}")
         try:
             urllib.request.urlopen(url, timeout=2)
+            break
+        except urllib.error.HTTPError:  # it answers, if only to ask for a login
             break
         except OSError:
             time.sleep(0.5)
@@ -79,6 +83,18 @@ def serving(run_dir: Path, tmp_path: Path) -> Iterator[str]:
 def server(run_dir: Path, tmp_path: Path) -> Iterator[str]:
     with serving(run_dir, tmp_path) as url:
         yield url
+
+
+def log_in(page, user: str, password: str) -> None:
+    """Gradio's login form: a wrong password is refused, the right one opens the page."""
+    page.fill("input[type=password]", "wrong")
+    page.fill("input:not([type=password])", user)
+    page.click("button:has-text('Login')")
+    page.wait_for_selector("text=/incorrect/i")
+    page.fill("input:not([type=password])", user)
+    page.fill("input[type=password]", password)
+    page.click("button:has-text('Login')")
+    page.wait_for_selector("#translate")
 
 
 def translate_one(page, photo: Path) -> tuple[np.ndarray, str]:
@@ -126,16 +142,26 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
     styled_root: Path, tmp_path: Path
 ) -> None:
     """The page's blend sliders give the image that `translate --style monet:0.7,ukiyoe:0.3`
-    gives: the sliders show for a multistyle model, carry the style names, and reach the code."""
+    gives: the sliders show for a multistyle model, carry the style names, and reach the code.
+    Served with a login (`--auth`): the login page, too, fetches nothing from the internet."""
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     run = train(styled_config(styled_root, tmp_path / "runs"), run="s")
     write_images(tmp_path / "photos", 1, size=(40, 36), seed=6)
     photo = tmp_path / "photos" / "img_000.png"
-    with serving(run, tmp_path) as url, playwright.sync_playwright() as p:
+    outside: list[str] = []
+    with (
+        serving(run, tmp_path, "--auth", "artist:s3cret") as url,
+        playwright.sync_playwright() as p,
+    ):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page()
         page.set_default_timeout(LOADED_MACHINE_MS)
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith((url, "data:", "blob:")) else outside.append(r.url),
+        )
         page.goto(url, wait_until="networkidle")
+        log_in(page, "artist", "s3cret")
         page.click("#mode label:has-text('blend')")
         page.wait_for_selector("#weight1", state="visible")
         labels = [page.inner_text(f"#weight{i} label") for i in range(2)]
@@ -144,7 +170,7 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
             page.press(f"#weight{i} input[type=number]", "Tab")
         served, status = translate_one(page, photo)
         browser.close()
-    assert [label.strip() for label in labels] == ["monet", "ukiyoe"]
+    assert [label.strip() for label in labels] == ["monet", "ukiyoe"] and outside == []
     assert status == "translated 1 of 1 image(s)"
     for style, equal in (("monet:0.7,ukiyoe:0.3", True), ("monet", False)):
         out = tmp_path / style.replace(":", "_").replace(",", "_")

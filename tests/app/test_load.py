@@ -125,7 +125,8 @@ def test_sixteen_at_once_bad_uploads_a_login_and_sigterm(run_dir: Path, tmp_path
         with pytest.raises(Exception, match=r"(?i)size"):
             translate(big).result(600)
 
-        # Still up: the page answers and translates.
+        # Still up: the page answers (its login, here) and translates.
+        assert urllib.request.urlopen(url, timeout=30).status == 200
         _, download, message = translate(good[0]).result(600)
         assert message.startswith("translated 1 of 1") and Path(download[0]).is_file()
         peak = peak_memory_mib(process.pid)
