@@ -27,7 +27,7 @@ Upsample = Literal["transpose", "resize"]
 Init = Literal["normal", "xavier", "kaiming", "orthogonal"]
 GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
 Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
-DatasetMode = Literal["unaligned", "aligned", "paired", "colorization"]
+DatasetMode = Literal["unaligned", "aligned", "paired", "colorization", "sketch"]
 Direction = Literal["AtoB", "BtoA"]
 LrPolicy = Literal["linear", "step", "cosine"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
@@ -44,7 +44,7 @@ EvalMetric = Literal[
 class DataConfig:
     root: str = "data/demo"  # folder holding trainA/ trainB/ testA/ testB/
     dataset: str = ""  # official dataset name, used to say which download command fetches it
-    dataset_mode: DatasetMode = "unaligned"  # unaligned | aligned (A|B) | paired | colorization
+    dataset_mode: DatasetMode = "unaligned"  # unaligned | aligned | paired | colorization | sketch
     direction: Direction = "AtoB"  # aligned/paired data: BtoA swaps the sides
     styles: list[str] = field(default_factory=list)  # multistyle: trainB/<style>/; [] = all
     load_size: int = 286  # px; images are resized to this before cropping
@@ -52,6 +52,8 @@ class DataConfig:
     preprocess: Preprocess = "resize_and_crop"
     flip: bool = True  # random horizontal flip while training
     channels: int = 3  # 3 = RGB, 1 = grayscale; every image is converted to this
+    sketch_thickness: float = 1.0  # sketch data: line width, the XDoG sigma in px
+    sketch_threshold: float = -0.005  # sketch data: lower keeps only stronger edges
     num_workers: int = -1  # data loader processes; 0 = in the main process; -1 = cores - 2, max 4
     prefetch: int = 2  # batches each worker loads ahead
 
@@ -412,6 +414,13 @@ def validate(cfg: Config) -> None:
         raise ConfigError(
             "model.name=colorization and data.dataset_mode=colorization go together: the model "
             "learns colour from the photos that the colorization data splits into L and ab"
+        )
+    if d.sketch_thickness <= 0:
+        raise ConfigError(f"data.sketch_thickness must be above 0 px, got {d.sketch_thickness}")
+    if d.dataset_mode == "sketch" and cfg.model.name != "pix2pix":
+        raise ConfigError(
+            "data.dataset_mode=sketch pairs each image with its drawing: use model.name=pix2pix "
+            "(a folder of real drawings as trainB/ trains CycleGAN or CUT, unaligned)"
         )
     if d.dataset_mode == "colorization" and d.channels != 3:
         raise ConfigError("colorization learns colour: data.channels must be 3")

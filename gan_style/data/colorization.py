@@ -14,16 +14,9 @@ import numpy as np
 import torch
 
 from gan_style.data.base import TranslationDataset
-from gan_style.data.folders import domain_images, split_folder
+from gan_style.data.folders import domain_images, images_folder
 from gan_style.data.lab import rgb_to_lab
 from gan_style.data.sampling import SampleKey, item_rng
-
-
-def images_folder(root: Path, phase: str) -> str:
-    """The photos of a split: `train/` (and `test/`, or `val/`), or the A side of a CycleGAN
-    dataset (`trainA/`), so that any photo collection trains colorization."""
-    folder = split_folder(root, phase)
-    return folder if (root / folder).is_dir() or not (root / f"{phase}A").is_dir() else f"{phase}A"
 
 
 class ColorizationDataset(TranslationDataset):

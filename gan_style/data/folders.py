@@ -45,6 +45,14 @@ def split_folder(root: Path, phase: str) -> str:
     return phase
 
 
+def images_folder(root: Path, phase: str) -> str:
+    """The images of a split for data made from one folder (colorization, sketch): `train/`
+    (and `test/`, or `val/`), or the A side of a CycleGAN dataset (`trainA/`), so that any
+    photo collection trains them."""
+    folder = split_folder(root, phase)
+    return folder if (root / folder).is_dir() or not (root / f"{phase}A").is_dir() else f"{phase}A"
+
+
 def style_names(cfg: DataConfig, phase: str = "train") -> list[str]:
     """`data.styles`, checked against the trainB/<style>/ folders; [] means every folder."""
     folder = Path(cfg.root) / f"{phase}B"

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 
 from gan_style.config import Config
-from gan_style.data.colorization import ColorizationDataset, images_folder
-from gan_style.data.folders import domain_images, split_folder
+from gan_style.data.colorization import ColorizationDataset
+from gan_style.data.folders import domain_images, images_folder, split_folder
 from gan_style.data.lab import gray_rgb
 from gan_style.data.paired import PairedDataset, find_pairs, load_pair
 from gan_style.data.transforms import build_transforms

@@ -1,4 +1,5 @@
-"""Paired data for conditional GANs: the pix2pix A|B format, or two folders matched by name."""
+"""Paired data for conditional GANs: the pix2pix A|B format, two folders matched by name, or
+images and their line drawings (`sketch`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from PIL import Image
 
 from gan_style.config import DataConfig
 from gan_style.data.base import TranslationDataset
-from gan_style.data.folders import domain_images, fetch_hint, split_folder
+from gan_style.data.folders import domain_images, fetch_hint, images_folder, split_folder
 from gan_style.data.sampling import SampleKey, item_rng
+from gan_style.data.sketch import line_drawing
 from gan_style.errors import DataError
 from gan_style.image_io import find_images, image_name, load_image
 
@@ -19,6 +21,8 @@ Pair = tuple[Path, Path | None]  # (A|B file, None) for aligned data, (A file, B
 
 def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
     root = Path(cfg.root)
+    if cfg.dataset_mode == "sketch":  # any folder of images: train/, or trainA/
+        return [(p, None) for p in domain_images(root, images_folder(root, phase), cfg.dataset)]
     if cfg.dataset_mode == "aligned":
         folder = root / split_folder(root, phase)
         if not folder.is_dir():
@@ -57,7 +61,10 @@ def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
 def load_pair(pair: Pair, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
     """(input, target) as 8-bit arrays at full size, after `data.direction`."""
     first, second = pair
-    if second is None:
+    if cfg.dataset_mode == "sketch":
+        a = load_image(first, cfg.channels)
+        b = line_drawing(a, cfg.sketch_thickness, cfg.sketch_threshold)
+    elif second is None:
         image = load_image(first, cfg.channels)
         half = image.shape[1] // 2
         a, b = image[:, :half], image[:, half:]

@@ -14,6 +14,7 @@ DATASETS = {
     "aligned": PairedDataset,
     "paired": PairedDataset,
     "colorization": ColorizationDataset,
+    "sketch": PairedDataset,  # each image and its line drawing
 }
 
 

@@ -1,0 +1,108 @@
+"""Sketch data: XDoG line drawings of any image folder, paired with their images for pix2pix,
+either way round, and the commands on a model trained on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_style.cli import main
+from gan_style.data import build_dataset
+from gan_style.data.held_out import held_out_images
+from gan_style.data.sketch import line_drawing
+from gan_style.errors import ConfigError
+from gan_style.training.loop import train
+from tests.conftest import tiny_config, write_images
+
+
+def square(size: int = 40, side: int = 20) -> np.ndarray:
+    """A black square on white, RGB."""
+    image = np.full((size, size, 3), 255, np.uint8)
+    lo = (size - side) // 2
+    image[lo : lo + side, lo : lo + side] = 0
+    return image
+
+
+def test_a_square_is_drawn_as_its_outline() -> None:
+    drawing = line_drawing(square())
+    assert drawing.shape == (40, 40, 3) and drawing.dtype == np.uint8
+    assert (drawing[..., 0] == drawing[..., 2]).all()  # grey
+    ink = drawing[..., 0] < 128
+    assert not ink[:5].any() and not ink[18:22, 18:22].any()  # paper away from the edges
+    assert ink[20, 9:12].any() and ink[9:12, 20].any()  # a line along each side
+    assert ink.sum() < 0.2 * ink.size  # an outline, not a fill
+    assert np.array_equal(drawing, line_drawing(square()))  # deterministic
+    grey = line_drawing(square()[..., :1])
+    assert grey.shape == (40, 40, 1) and np.array_equal(grey[..., 0], drawing[..., 0])
+
+
+def test_thickness_and_threshold_set_how_much_ink() -> None:
+    photo = np.asarray(
+        Image.fromarray(np.uint8(np.random.default_rng(0).integers(0, 255, (8, 8, 3)))).resize(
+            (64, 64), Image.BICUBIC
+        )
+    )
+    ink = {
+        k: (line_drawing(photo, *k)[..., 0] < 128).sum()
+        for k in [(1.0, -0.005), (2.0, -0.005), (1.0, -0.02)]
+    }
+    assert ink[(2.0, -0.005)] > ink[(1.0, -0.005)] > ink[(1.0, -0.02)] > 0
+    flat = np.full((32, 32, 3), 90, np.uint8)
+    assert (line_drawing(flat) == 255).all()  # a flat image is a blank page
+
+
+def sketch_config(root: Path, runs: Path, **overrides: dict):
+    model = {"name": "pix2pix", "generator": "resnet_6blocks", "discriminator": "n_layers",
+             "n_layers_d": 2, "norm": "instance", "global_skip": False,
+             "skip_filter": False}  # fmt: skip
+    data = {"dataset_mode": "sketch"} | overrides.pop("data", {})
+    return tiny_config(root, runs, model=model | overrides.pop("model", {}), data=data,
+                       train={"max_steps": 3, "pool_size": 0}, eval={"metric": "ssim_AB"},
+                       **overrides)  # fmt: skip
+
+
+def test_any_image_folder_pairs_with_its_drawings_either_way(tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    write_images(root / "train", 3, size=(40, 48), seed=1)
+    write_images(root / "test", 2, size=(40, 48), seed=2)
+    cfg = sketch_config(root, tmp_path / "runs", data={"flip": False})
+    item = build_dataset(cfg.data, "train", seed=1)[(0, 0)]
+    a, b = item["A"], item["B"]
+    assert a.shape == b.shape == (3, 32, 32) and item["A_paths"] == item["B_paths"]
+    assert np.allclose(b[0], b[2]) and not np.allclose(a[0], a[2])  # the drawing is grey
+    held = held_out_images(cfg)
+    photo = np.asarray(Image.open(root / "test" / "img_000.png"))
+    assert np.array_equal(held.truths["A"][0], line_drawing(photo))  # ground truth, full size
+    colour = sketch_config(root, tmp_path / "runs", data={"direction": "BtoA"})
+    held_back = held_out_images(colour)
+    assert np.array_equal(held_back.inputs["A"][0], line_drawing(photo))
+    assert np.array_equal(held_back.truths["A"][0], photo)
+    with pytest.raises(ConfigError, match=r"use model\.name=pix2pix"):
+        sketch_config(root, tmp_path / "runs", model={"name": "cycle_gan"})
+    with pytest.raises(ConfigError, match="sketch_thickness must be above 0"):
+        sketch_config(root, tmp_path / "runs", data={"sketch_thickness": 0})
+
+
+@pytest.mark.slow
+def test_colour_filling_trains_and_every_command_takes_a_drawing(tmp_path: Path, capsys) -> None:
+    """From a CycleGAN-style trainA/: train a few steps; translate a one-channel drawing with
+    an alpha channel, of its own size; evaluate against the held-out photos; gallery; export."""
+    root = tmp_path / "photos"
+    write_images(root / "trainA", 3, size=(40, 48), seed=1)
+    write_images(root / "testA", 2, size=(40, 48), seed=2)
+    run = train(sketch_config(root, tmp_path / "runs", data={"direction": "BtoA"}), run="c")
+    drawing = np.full((30, 26, 4), 255, np.uint8)
+    drawing[10:12, 3:20, :3] = 0
+    Image.fromarray(drawing, "RGBA").save(tmp_path / "mine.png")
+    assert (
+        main(["translate", str(run), str(tmp_path / "mine.png"), "--out", str(tmp_path / "t")]) == 0
+    )
+    assert np.asarray(Image.open(tmp_path / "t" / "mine.png")).shape == (30, 26, 3)
+    assert main(["evaluate", str(run), "--no-fid", "--no-lpips", "--out", str(tmp_path / "e")]) == 0
+    assert "paired" in capsys.readouterr().out
+    assert main(["gallery", str(run), "--out", str(tmp_path / "g")]) == 0
+    assert "target" in (tmp_path / "g" / "index.html").read_text()
+    assert main(["export", str(run), "--format", "onnx", "--out", str(tmp_path / "c.onnx")]) == 0
