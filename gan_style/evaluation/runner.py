@@ -11,6 +11,7 @@ from gan_style.config import Config
 from gan_style.data.held_out import held_out_images
 from gan_style.errors import EvaluationError
 from gan_style.evaluation import distribution
+from gan_style.evaluation.baselines import baselines
 from gan_style.evaluation.inception import FidExtractor, load_fid_extractor
 from gan_style.evaluation.perceptual import Lpips, load_lpips
 from gan_style.evaluation.protocols import PROTOCOLS, ImageScore, score_arrays, score_folders
@@ -22,6 +23,8 @@ from gan_style.models import model_class
 
 # Training-time metrics where lower is better; the others (SSIM, PSNR) are better higher.
 LOWER_IS_BETTER = ("fid_", "kid_")
+
+BASELINE = "baseline_"  # the folder of a baseline's outputs: baseline_blank_page
 
 # (real side, forward generator, backward generator, translated name, reconstruction name)
 SIDES = (("A", "G_AB", "G_BA", "fake_B", "rec_A"), ("B", "G_BA", "G_AB", "fake_A", "rec_B"))
@@ -63,6 +66,9 @@ def translate_split(
             write(rec_name, names[side], recs)
     if "real_B" not in folders and "truth_B" in folders:  # paired data: targets are B's reals
         folders["real_B"] = folders["truth_B"]
+    if "A" in inputs:
+        for name, outputs in baselines(gens.config, inputs["A"]).items():
+            write(BASELINE + name.replace(" ", "_"), names["A"], outputs)
     return folders
 
 
@@ -113,6 +119,10 @@ def score_protocols(
                 notes.append(f"skipped: {message}")
         for direction, a, b in runs:
             scores += score_folders(name, f"{direction}{suffix}", folders[a], folders[b], lpips)
+    if protocol in ("all", "paired") and "truth_B" in folders:
+        for kind in (k for k in folders if k.startswith(BASELINE)):  # scored as the model is
+            label = f"AtoB (baseline: {kind.removeprefix(BASELINE).replace('_', ' ')})"
+            scores += score_folders("paired", label, folders[kind], folders["truth_B"], lpips)
     return scores
 
 

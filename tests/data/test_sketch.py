@@ -3,6 +3,7 @@ either way round, and the commands on a model trained on them."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from gan_style.data import build_dataset
 from gan_style.data.held_out import held_out_images
 from gan_style.data.sketch import line_drawing
 from gan_style.errors import ConfigError
+from gan_style.evaluation.baselines import baselines
 from gan_style.training.loop import train
 from tests.conftest import tiny_config, write_images
 
@@ -64,6 +66,22 @@ def sketch_config(root: Path, runs: Path, **overrides: dict):
                        **overrides)  # fmt: skip
 
 
+def test_the_baselines_a_sketch_model_must_beat(tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    write_images(root / "train", 2, size=(8, 10), seed=1)
+    cfg = sketch_config(root, tmp_path / "runs", data={"direction": "BtoA"})
+    photos = [np.asarray(Image.open(p)) for p in sorted((root / "train").iterdir())]
+    drawing = line_drawing(photos[0])
+    made = baselines(cfg, [drawing])
+    mean = np.rint(np.mean([p.reshape(-1, 3).mean(0) for p in photos], 0))
+    assert np.array_equal(made["flat mean-colour fill"][0], np.broadcast_to(mean, drawing.shape))
+    assert made["the drawing itself"][0] is drawing
+    forward = baselines(sketch_config(root, tmp_path / "runs"), [photos[0]])
+    assert (forward["blank page"][0] == 255).all()
+    assert np.array_equal(forward["XDoG at default settings"][0], drawing)
+    assert baselines(tiny_config(root, tmp_path / "runs"), [photos[0]]) == {}
+
+
 def test_any_image_folder_pairs_with_its_drawings_either_way(tmp_path: Path) -> None:
     root = tmp_path / "photos"
     write_images(root / "train", 3, size=(40, 48), seed=1)
@@ -102,7 +120,12 @@ def test_colour_filling_trains_and_every_command_takes_a_drawing(tmp_path: Path,
     )
     assert np.asarray(Image.open(tmp_path / "t" / "mine.png")).shape == (30, 26, 3)
     assert main(["evaluate", str(run), "--no-fid", "--no-lpips", "--out", str(tmp_path / "e")]) == 0
-    assert "paired" in capsys.readouterr().out
+    table = capsys.readouterr().out
+    assert "AtoB (baseline: the drawing itself)" in table and "flat mean-colour fill" in table
+    summary = json.loads((tmp_path / "e" / "summary.json").read_text())["metrics"]["paired"]
+    drawing = summary["AtoB (baseline: the drawing itself)"]["ssim"]["mean"]
+    flat = summary["AtoB (baseline: flat mean-colour fill)"]["ssim"]["mean"]
+    assert 0 < flat < 1 and drawing < 1 and "AtoB" in summary
     assert main(["gallery", str(run), "--out", str(tmp_path / "g")]) == 0
     assert "target" in (tmp_path / "g" / "index.html").read_text()
     assert main(["export", str(run), "--format", "onnx", "--out", str(tmp_path / "c.onnx")]) == 0

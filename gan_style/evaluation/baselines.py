@@ -1,0 +1,45 @@
+"""What a model must beat, scored beside it: for sketch data, image → drawing against a blank
+page and the extractor at its default settings; drawing → image (colour filling) against the
+drawing itself and a flat fill of the training images' mean colour."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from gan_style.config import Config, DataConfig
+from gan_style.data.paired import find_pairs
+from gan_style.data.sketch import line_drawing
+from gan_style.image_io import load_readable
+
+MEAN_COLOUR_IMAGES = 64  # training images averaged for the flat fill
+
+
+def baselines(cfg: Config, inputs: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
+    """{name: an output per held-out input} for `cfg`'s data; {} where there is none."""
+    if cfg.data.dataset_mode != "sketch":
+        return {}
+    if cfg.data.direction == "AtoB":  # image -> drawing
+        default = DataConfig()
+        return {
+            "blank page": [np.full_like(image, 255) for image in inputs],
+            "XDoG at default settings": [
+                line_drawing(image, default.sketch_thickness, default.sketch_threshold)
+                for image in inputs
+            ],
+        }
+    colour = mean_colour(cfg.data)
+    return {
+        "the drawing itself": list(inputs),
+        "flat mean-colour fill": [
+            np.broadcast_to(colour, image.shape).astype(np.uint8) for image in inputs
+        ],
+    }
+
+
+def mean_colour(data: DataConfig) -> np.ndarray:
+    """The mean colour (per channel, 0-255) of the first training images, as loaded."""
+    images = [first for first, _ in find_pairs(dataclasses.replace(data), "train")]
+    _, loaded = load_readable(images[:MEAN_COLOUR_IMAGES], data.channels)
+    return np.rint(np.mean([image.reshape(-1, image.shape[2]).mean(0) for image in loaded], 0))
