@@ -129,3 +129,27 @@ def test_colour_filling_trains_and_every_command_takes_a_drawing(tmp_path: Path,
     assert main(["gallery", str(run), "--out", str(tmp_path / "g")]) == 0
     assert "target" in (tmp_path / "g" / "index.html").read_text()
     assert main(["export", str(run), "--format", "onnx", "--out", str(tmp_path / "c.onnx")]) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["cycle_gan", "cut"])
+def test_unaligned_models_learn_from_real_one_channel_drawings(
+    model: str, tmp_path: Path, capsys
+) -> None:
+    """Drawings saved as one-channel (mode L) PNGs in trainB/, colour photos in trainA/: load,
+    train, translate a photo to a drawing, evaluate."""
+    root = tmp_path / "drawings"
+    write_images(root / "trainA", 3, seed=1)
+    write_images(root / "testA", 2, seed=2)
+    for split, count in (("trainB", 3), ("testB", 2)):
+        (root / split).mkdir(parents=True)
+        for i in range(count):
+            ink = line_drawing(square(40, 12 + 4 * i))[..., 0]
+            Image.fromarray(ink, "L").save(root / split / f"d{i}.png")
+    extra = {"model": {"name": model}} if model == "cut" else {}
+    run = train(tiny_config(root, tmp_path / "runs", train={"max_steps": 2}, **extra), run="d")
+    photo = root / "testA" / "img_000.png"
+    assert main(["translate", str(run), str(photo), "--out", str(tmp_path / "t")]) == 0
+    assert np.asarray(Image.open(tmp_path / "t" / "img_000.png")).shape == (40, 48, 3)
+    assert main(["evaluate", str(run), "--no-fid", "--no-lpips", "--out", str(tmp_path / "e")]) == 0
+    assert "content" in capsys.readouterr().out
