@@ -8,6 +8,7 @@ serving. Inference is the package's own: `load_generators`, `translate_images`,
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,3 +306,66 @@ def stylize_upload(
     result.pairs.append((content, str(path)))
     result.downloads.append(str(path))
     return result
+
+
+def canvas_image(value: dict | np.ndarray | None) -> np.ndarray | None:
+    """The Draw tab's canvas (Gradio's editor value: background, layers, composite) as an RGB
+    drawing on white paper: transparent pixels are paper. None where nothing was given."""
+    image = value.get("composite") if isinstance(value, dict) else value
+    if image is None:
+        return None
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[2] in (2, 4):  # with alpha: flatten onto white
+        alpha = image[..., -1:].astype(np.float32) / 255
+        colour = image[..., :-1].astype(np.float32)
+        image = np.rint(colour * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def paint_drawing(
+    models: ModelCache,
+    drawing: dict | np.ndarray | None,
+    label: str,
+    checkpoint: str | None = None,
+    direction: str = "AtoB",
+    max_pixels: int | None = MAX_PIXELS,
+    outputs: OutputFolders | None = None,
+) -> Result:
+    """The Draw tab: the canvas, or a drawing or photo uploaded onto it, written as a PNG and
+    translated as an upload is, so the result is what `gan-style translate` makes of that PNG
+    (offered for download beside it)."""
+    result = Result()
+    image = canvas_image(drawing)
+    if image is None or (image == 255).all():
+        result.messages.append("draw on the canvas or upload a drawing first")
+        return result
+    if max_pixels and image.shape[0] * image.shape[1] > max_pixels:
+        result.messages.append(
+            f"the drawing is {image.shape[1]}x{image.shape[0]}, above the page's limit of "
+            f"{max_pixels / 1e6:g} megapixels; draw or upload a smaller one"
+        )
+        return result
+    outputs = outputs or OutputFolders()
+    try:
+        with outputs.job() as out:
+            path = out / "drawing.png"
+            save_translation(image, path)
+    except DiskFullError as e:
+        result.messages.append(server_disk_full(e))
+        return result
+    except GanStyleError as e:  # the server is stopping
+        result.messages.append(str(e))
+        return result
+    painted = translate_uploads(
+        models, [str(path)], label, checkpoint, direction, None, 0, max_pixels, outputs
+    )
+    if painted.downloads:  # named apart from the drawing, for the download list
+        result_path = Path(painted.downloads[0]).with_name("result.png")
+        os.replace(painted.downloads[0], result_path)
+        painted.pairs = [(str(path), str(result_path))]
+        painted.downloads = [str(result_path), str(path)]
+    return painted

@@ -1,9 +1,9 @@
 """The Gradio page of `gan-style serve`: widgets wired to `handlers`, nothing else.
 
-Three tabs (Translate, Compare, Stylize). Jobs run one at a time and queue up to a bound (beyond
-it a request is told the queue is full and to try again), show progress and can be stopped;
-uploads are size-limited before they are read; the page loads no asset from the internet
-(system fonts, no analytics).
+Four tabs (Translate, Draw, Compare, Stylize). Jobs run one at a time and queue up to a bound
+(beyond it a request is told the queue is full and to try again), show progress and can be
+stopped; uploads are size-limited before they are read; the page loads no asset from the
+internet (system fonts, no analytics).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from gan_style.app.handlers import (
     ModelCache,
     StyleChoice,
     compare_checkpoints,
+    paint_drawing,
     stylize_upload,
     translate_uploads,
 )
@@ -168,6 +169,8 @@ def build_page(
             )
             stop.click(None, None, None, cancels=[job])
 
+        draw_tab(models, limits, outputs, tracked)
+
         with gr.Tab("Compare"):
             options = [f"{label} · {name}" for label in labels
                        for name in models.sources[label].checkpoints]  # fmt: skip
@@ -226,6 +229,39 @@ def build_page(
             )  # fmt: skip
             halt.click(None, None, None, cancels=[styling])
     return page.queue(default_concurrency_limit=CONCURRENCY, max_size=limits.queue_size)
+
+
+def draw_tab(models: ModelCache, limits: Limits, outputs: OutputFolders, tracked) -> None:
+    """The Draw tab, inside the page's `gr.Blocks`: a canvas to draw on with the mouse or a
+    tablet (or to upload a drawing or photo onto), a model, and the result beside the drawing;
+    a colour-filling model paints the drawing, a sketch model draws the photo."""
+    import gradio as gr
+
+    labels = list(models.sources)
+    with gr.Tab("Draw"):
+        with gr.Row():
+            with gr.Column():
+                canvas = gr.Sketchpad(
+                    label="Drawing: draw here, or upload a drawing or photo", type="numpy",
+                    image_mode="RGBA", sources=("upload",), canvas_size=(512, 512),
+                    elem_id="canvas",
+                )  # fmt: skip
+                model = gr.Dropdown(labels, value=labels[0], label="Model", elem_id="draw_model")
+                direction = gr.Radio(["AtoB", "BtoA"], value="AtoB", label="Direction")
+                paint = gr.Button("Paint", variant="primary", elem_id="paint")
+            with gr.Column():
+                shown = gr.Gallery(label="Drawing | result", columns=2)
+                downloads = gr.File(label="Download (result, drawing)", elem_id="painted")
+                status = gr.Textbox(label="Messages", lines=2, elem_id="paint_status")
+
+        def do_paint(drawing, label, way, progress=tracked):
+            progress(0, desc="translating")
+            result = paint_drawing(models, drawing, label, None, way, limits.max_pixels, outputs)
+            pictures = [p for pair in result.pairs for p in pair]
+            return pictures, result.downloads or None, result.message
+
+        paint.click(do_paint, [canvas, model, direction], [shown, downloads, status],
+                    concurrency_limit=CONCURRENCY, api_name="paint")  # fmt: skip
 
 
 def serve(

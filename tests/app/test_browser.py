@@ -97,6 +97,29 @@ def log_in(page, user: str, password: str) -> None:
     page.wait_for_selector("#translate")
 
 
+def draw_and_paint(page, folder: Path) -> tuple[np.ndarray, np.ndarray, str]:
+    """The Draw tab: two strokes with the mouse, Paint; downloads the result and the drawing
+    into `folder`: (result, drawing, the Messages text)."""
+    page.click("button[role=tab]:has-text('Draw')")
+    page.click("#canvas button[aria-label=Brush]")
+    box = page.locator("#canvas canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.3
+    for start, end in (((x, y), (x + 80, y + 100)), ((x, y + 100), (x + 100, y + 100))):
+        page.mouse.move(*start)
+        page.mouse.down()
+        page.mouse.move(*end, steps=12)
+        page.mouse.up()
+    page.click("#paint")
+    page.wait_for_selector("#painted a[href*='result']")
+    folder.mkdir()
+    pictures = []
+    for name in ("result", "drawing"):
+        href = page.get_attribute(f"#painted a[href*='{name}']", "href")
+        (folder / f"{name}.png").write_bytes(page.request.get(href).body())
+        pictures.append(load_image(folder / f"{name}.png"))
+    return pictures[0], pictures[1], page.input_value("#paint_status textarea")
+
+
 def translate_one(page, photo: Path) -> tuple[np.ndarray, str]:
     """Upload `photo`, press Translate, download the output: (its pixels, the Messages text)."""
     page.set_input_files("#uploads input[type=file]", str(photo))
@@ -127,9 +150,15 @@ def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_p
         page.goto(server, wait_until="networkidle")
         assert "experiment tiny, model cycle_gan" in page.content()
         served, status = translate_one(page, photo)
+        painted, drawing, painted_status = draw_and_paint(page, tmp_path / "drawn")
         browser.close()
-    assert status == "translated 1 of 1 image(s)"
+    assert status == "translated 1 of 1 image(s)" == painted_status
     assert outside == []  # the page fetched nothing from the internet
+    ink = drawing[..., 0] < 128
+    assert 0.002 < ink.mean() < 0.2 and (drawing[0, 0] == 255).all()  # strokes on white paper
+    assert main(["translate", str(run_dir), str(tmp_path / "drawn" / "drawing.png"), "--out",
+                 str(tmp_path / "drawn_cli"), "--engine", "auto"]) == 0  # fmt: skip
+    assert np.array_equal(painted, load_image(tmp_path / "drawn_cli" / "drawing.png"))
     assert served.shape == (45, 61, 3)
     # The page runs the user's default engine (auto), as the command does outside the suite.
     argv = ["translate", str(run_dir), str(photo), "--out", str(tmp_path / "cli")]

@@ -200,3 +200,31 @@ def test_a_full_disk_and_the_request_folders(
     assert outputs.close() and not outputs.base.exists()
     refused = translate_uploads(models, paths, "tiny/t", outputs=outputs)
     assert "the server is stopping" in refused.message
+
+
+def test_the_draw_tab_paints_what_translate_makes_of_the_drawing(
+    models: ModelCache, run_dir: Path, tmp_path: Path
+) -> None:
+    """The canvas (transparent, with black strokes) is flattened on white and translated as
+    `gan-style translate` translates that PNG; bad canvases get one line each."""
+    from gan_style.app.handlers import canvas_image, paint_drawing
+
+    canvas = np.zeros((40, 36, 4), np.uint8)  # transparent
+    canvas[10:13, 4:30] = (0, 0, 0, 255)  # a stroke
+    flat = canvas_image({"background": None, "layers": [], "composite": canvas})
+    assert flat.shape == (40, 36, 3) and (flat[0, 0] == 255).all() and (flat[11, 10] == 0).all()
+    result = paint_drawing(models, {"composite": canvas}, "tiny/t")
+    assert result.messages == ["translated 1 of 1 image(s)"]
+    painting, drawing = result.downloads
+    assert main(["translate", str(run_dir), drawing, "--out", str(tmp_path / "cli")]) == 0
+    assert Path(painting).name == "result.png" and Path(drawing).name == "drawing.png"
+    assert np.array_equal(load_image(painting), load_image(tmp_path / "cli" / "drawing.png"))
+    assert np.array_equal(load_image(drawing), flat)
+
+    empty = paint_drawing(models, {"composite": np.zeros((40, 36, 4), np.uint8)}, "tiny/t")
+    assert empty.message == "draw on the canvas or upload a drawing first"
+    assert paint_drawing(models, None, "tiny/t").message == empty.message
+    dot = paint_drawing(models, np.zeros((1, 1, 3), np.uint8), "tiny/t")  # one black pixel
+    assert dot.messages == ["translated 1 of 1 image(s)"]
+    huge = paint_drawing(models, np.zeros((300, 400, 3), np.uint8), "tiny/t", max_pixels=10_000)
+    assert "above the page's limit of 0.01 megapixels" in huge.message
