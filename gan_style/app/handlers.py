@@ -293,15 +293,8 @@ def stylize_upload(
     except GanStyleError as e:
         result.messages.append(str(e))
         return result
-    try:
-        with (outputs or OutputFolders()).job() as out:
-            path = out / f"{Path(content).stem}_stylized.png"
-            save_translation(image, path)
-    except DiskFullError as e:
-        result.messages.append(server_disk_full(e))
-        return result
-    except GanStyleError as e:  # the server is stopping
-        result.messages.append(str(e))
+    path = _save_in_new_folder(image, f"{Path(content).stem}_stylized.png", outputs, result)
+    if path is None:
         return result
     result.pairs.append((content, str(path)))
     result.downloads.append(str(path))
@@ -350,15 +343,8 @@ def paint_drawing(
         )
         return result
     outputs = outputs or OutputFolders()
-    try:
-        with outputs.job() as out:
-            path = out / "drawing.png"
-            save_translation(image, path)
-    except DiskFullError as e:
-        result.messages.append(server_disk_full(e))
-        return result
-    except GanStyleError as e:  # the server is stopping
-        result.messages.append(str(e))
+    path = _save_in_new_folder(image, "drawing.png", outputs, result)
+    if path is None:
         return result
     painted = translate_uploads(
         models, [str(path)], label, checkpoint, direction, None, 0, max_pixels, outputs
@@ -369,3 +355,20 @@ def paint_drawing(
         painted.pairs = [(str(path), str(result_path))]
         painted.downloads = [str(result_path), str(path)]
     return painted
+
+
+def _save_in_new_folder(
+    image: np.ndarray, name: str, outputs: OutputFolders | None, result: Result
+) -> Path | None:
+    """`image` as `name` in a request folder of its own; None, with the reason in `result`,
+    where the disk is full or the server is stopping."""
+    try:
+        with (outputs or OutputFolders()).job() as out:
+            save_translation(image, out / name)
+    except DiskFullError as e:
+        result.messages.append(server_disk_full(e))
+        return None
+    except GanStyleError as e:  # the server is stopping
+        result.messages.append(str(e))
+        return None
+    return out / name
