@@ -47,13 +47,18 @@ def disk_full(error: BaseException | None) -> bool:
     return False
 
 
-def free_space(path: Path) -> str:
-    """Free space on the disk that holds `path` (or its nearest existing folder), for people:
-    "12 KiB", "4.8 MiB", "1.2 GiB"."""
+def nearest_existing(path: Path) -> Path:
+    """`path`, or the nearest of its parents that exists (absolute)."""
     path = Path(path).absolute()
     while not path.exists() and path != path.parent:
         path = path.parent
-    free = float(shutil.disk_usage(path).free)
+    return path
+
+
+def free_space(path: Path) -> str:
+    """Free space on the disk that holds `path` (or its nearest existing folder), for people:
+    "12 KiB", "4.8 MiB", "1.2 GiB"."""
+    free = float(shutil.disk_usage(nearest_existing(path)).free)
     for unit in ("bytes", "KiB", "MiB"):
         if free < 1024:
             return f"{free:.0f} {unit}" if unit != "MiB" else f"{free:.1f} {unit}"
@@ -86,9 +91,7 @@ def check_writable(folder: Path, what: str = "output folder") -> None:
     permission, a read-only disk. A missing folder is fine where it can be created; it is
     tried by writing a probe file in its nearest existing folder."""
     folder = Path(folder)
-    existing = folder.absolute()
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = nearest_existing(folder)
     if not existing.is_dir():
         raise GanStyleError(f"cannot write the {what} {folder}: {existing} is a file")
     probe = existing / f".gan_style_probe.{os.getpid()}.{secrets.token_hex(4)}"

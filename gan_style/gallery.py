@@ -23,7 +23,7 @@ from gan_style.errors import CheckpointError, DataError
 from gan_style.evaluation.compare import training_scores
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.evaluation.report import fmt_number
-from gan_style.image_io import find_images, load_readable, save_image, to_pil
+from gan_style.image_io import find_images, load_readable, save_image, save_pil, to_pil
 from gan_style.inference import Generators, load_generators
 from gan_style.inference.engines import translate_arrays
 from gan_style.runtime import checkpoint as ckpt
@@ -245,5 +245,4 @@ def contact_sheet(columns: list[list[np.ndarray]], path: Path, cell: int = 128) 
             image = to_pil(column[row]).convert("RGB").resize((cell, cell), Image.BICUBIC)
             tiles.append(torch.from_numpy(np.array(image)).permute(2, 0, 1))
     grid = make_grid(torch.stack(tiles), nrow=len(columns), padding=2, pad_value=255)
-    sheet = Image.fromarray(grid.permute(1, 2, 0).numpy())
-    write_atomic(path, lambda f: sheet.save(f, format="PNG"))
+    save_pil(Image.fromarray(grid.permute(1, 2, 0).numpy()), path)

@@ -164,6 +164,12 @@ def to_pil(image: np.ndarray) -> Image.Image:
 def save_image(image: np.ndarray, path: str | Path) -> None:
     """Write an HxWxC uint8 array whole or not at all, in the format of `path`'s extension;
     PNG keeps it exactly, so metrics read back what they scored."""
-    path, pil = Path(path), to_pil(image)
+    save_pil(to_pil(image), path)
+
+
+def save_pil(pil: Image.Image, path: str | Path, **options: object) -> None:
+    """A PIL image whole or not at all, in the format of `path`'s extension (PNG if unknown),
+    with the format's `options` (quality, ICC profile, ...)."""
+    path = Path(path)
     kind = Image.registered_extensions().get(path.suffix.lower(), "PNG")
-    write_atomic(path, lambda f: pil.save(f, format=kind))
+    write_atomic(path, lambda f: pil.save(f, format=kind, **options))

@@ -15,7 +15,6 @@ from gan_style import disk, export, image_io
 from gan_style.cli import main
 from gan_style.config import dump
 from gan_style.evaluation import report
-from gan_style.inference import files
 from gan_style.runtime import checkpoint as ckpt
 from gan_style.training import logger
 from tests.conftest import write_images
@@ -57,8 +56,8 @@ def test_translate_on_a_full_disk_stops_and_skip_existing_finishes(
     write_images(tmp_path / "in", 5)
     out = tmp_path / "out"
     argv = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(out), "--device", "cpu"]
-    real = files.write_atomic
-    monkeypatch.setattr(files, "write_atomic", full_when(real, lambda p: p.name >= "img_002"))
+    real = image_io.write_atomic  # translations are written by image_io.save_pil
+    monkeypatch.setattr(image_io, "write_atomic", full_when(real, lambda p: p.name >= "img_002"))
     assert main(argv) == 1
     line = one_error_line(capsys.readouterr().err)
     assert f"no space left on the disk to write {out / 'img_002.png'} (" in line
@@ -69,7 +68,7 @@ def test_translate_on_a_full_disk_stops_and_skip_existing_finishes(
     for name in written:
         Image.open(out / name).load()  # whole
 
-    monkeypatch.setattr(files, "write_atomic", real)  # space again
+    monkeypatch.setattr(image_io, "write_atomic", real)  # space again
     assert main(argv) == 2 and "--skip-existing" in capsys.readouterr().err
     assert main([*argv, "--skip-existing"]) == 0
     assert "kept 2 existing output(s)" in capsys.readouterr().err

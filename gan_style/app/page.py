@@ -277,7 +277,9 @@ def serve(
 ):
     """Load the models' default checkpoints, build the page and serve it; with `block`, until
     Ctrl-C (or SIGTERM, made one by the command), then wait for the job in flight and remove
-    every file the page wrote. `auth`: the (user, password) pairs that may log in."""
+    every file the page wrote (the caller removes those of `outputs` it gives). `auth`: the
+    (user, password) pairs that may log in."""
+    own = outputs is None
     outputs = outputs or OutputFolders()
     try:
         models = ModelCache(paths, device)
@@ -289,6 +291,6 @@ def serve(
             auth_message="gan_style: log in with the user and password the server was given",
         )  # fmt: skip
     finally:
-        if block:
+        if block and own:
             outputs.close()
     return page

@@ -4,8 +4,6 @@ drawing itself and a flat fill of the training images' mean colour."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from gan_style.config import Config, DataConfig
@@ -40,6 +38,6 @@ def baselines(cfg: Config, inputs: list[np.ndarray]) -> dict[str, list[np.ndarra
 
 def mean_colour(data: DataConfig) -> np.ndarray:
     """The mean colour (per channel, 0-255) of the first training images, as loaded."""
-    images = [first for first, _ in find_pairs(dataclasses.replace(data), "train")]
+    images = [first for first, _ in find_pairs(data, "train")]
     _, loaded = load_readable(images[:MEAN_COLOUR_IMAGES], data.channels)
     return np.rint(np.mean([image.reshape(-1, image.shape[2]).mean(0) for image in loaded], 0))

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
-from gan_style.disk import check_writable, write_atomic
+from gan_style.disk import check_writable
 from gan_style.errors import DataError, DiskFullError
 from gan_style.image_io import (
     IMAGE_EXTENSIONS,
@@ -22,6 +21,7 @@ from gan_style.image_io import (
     find_images,
     header_pixels,
     read_image,
+    save_pil,
     to_pil,
 )
 from gan_style.runtime.lanes import map_in_lanes
@@ -109,8 +109,7 @@ def save_translation(
         options |= {"quality": quality or JPEG_QUALITY, "subsampling": 0}
     elif suffix == ".webp":
         options |= {"quality": quality} if quality else {"lossless": True}
-    kind = Image.registered_extensions().get(suffix, "PNG")
-    write_atomic(path, lambda f: pil.save(f, format=kind, **options))
+    save_pil(pil, path, **options)
 
 
 def planned_outputs(

@@ -45,6 +45,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_page(url: str, process: subprocess.Popen, log: Path) -> None:
+    """Until `serve` answers at `url` (at most 120 s); a server that exits fails the test with
+    the end of its `log`."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited: {log.read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:  # it answers, if only to ask for a login
+            return
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    pytest.fail("serve did not answer within 120 s")
+
+
 @contextlib.contextmanager
 def serving(run_dir: Path, tmp_path: Path, *options: str) -> Iterator[str]:
     """`gan-style serve RUN [options]` in its own process until the block ends; yields the
@@ -58,20 +76,7 @@ def serving(run_dir: Path, tmp_path: Path, *options: str) -> Iterator[str]:
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited: {(tmp_path / 'serve.log').read_text()[-2000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except urllib.error.HTTPError:  # it answers, if only to ask for a login
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("serve did not answer within 120 s")
+    wait_for_page(url, process, tmp_path / "serve.log")
     try:
         yield url
     finally:

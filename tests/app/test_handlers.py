@@ -179,8 +179,8 @@ def test_a_full_disk_and_the_request_folders(
 ) -> None:
     """The page says the server's disk is full, in its Messages box; each request writes in a
     folder of its own, and closing removes them all, once no job is in flight."""
+    from gan_style import image_io
     from gan_style.app.outputs import OutputFolders
-    from gan_style.inference import files
     from tests.test_faults import full_when
 
     write_images(tmp_path / "in", 2, size=(37, 53))
@@ -190,7 +190,7 @@ def test_a_full_disk_and_the_request_folders(
     again = translate_uploads(models, paths[:1], "tiny/t", outputs=outputs)
     assert Path(done.downloads[0]).parent.parent != Path(again.downloads[0]).parent.parent
     with monkeypatch.context() as m:
-        m.setattr(files, "write_atomic", full_when(files.write_atomic, lambda p: True))
+        m.setattr(image_io, "write_atomic", full_when(image_io.write_atomic, lambda p: True))
         full = translate_uploads(models, paths, "tiny/t", outputs=outputs)
     assert full.messages[0] == "translated 0 of 2 image(s)"
     assert full.messages[1].startswith("the server's disk is full (") and len(full.messages) == 2

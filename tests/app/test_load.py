@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.test_browser import free_port
+from tests.app.test_browser import free_port, wait_for_page
 from tests.conftest import header_bomb
 
 pytestmark = pytest.mark.slow
@@ -50,21 +50,6 @@ def peak_memory_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmHWM")
-
-
-def wait_for_page(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()[-3000:]
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:  # it answers, if only to ask for the login
-            return
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    pytest.fail("serve did not answer within 120 s")
 
 
 def test_sixteen_at_once_bad_uploads_a_login_and_sigterm(run_dir: Path, tmp_path: Path) -> None:
