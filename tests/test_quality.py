@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gan_style.cli import main
+from gan_style.data.demo import build_demo_dataset
 from gan_style.quality import VARIANTS, interval
 from tests.conftest import write_images
 
@@ -79,6 +80,7 @@ def test_out_file_resumes_and_keeps_what_it_holds(tmp_path: Path, monkeypatch, c
     import gan_style.quality as quality
 
     monkeypatch.chdir(tmp_path)
+    build_demo_dataset(tmp_path / "data" / "demo")  # built once, not by every call
     trained: list[str] = []
     real_train = quality.train
 
@@ -96,17 +98,19 @@ def test_out_file_resumes_and_keeps_what_it_holds(tmp_path: Path, monkeypatch, c
     ] == [0]
     capsys.readouterr()
 
-    assert main([*argv, "--seeds", "2", "--variants", "paper,ema"]) == 0
-    assert trained == ["paper_seed0", "paper_seed1", "ema_seed0", "ema_seed1"]
+    assert main([*argv, "--seeds", "2", "--variants", "paper"]) == 0  # seed 0 is kept
+    assert trained == ["paper_seed0", "paper_seed1"]
     second = json.loads(out.read_text())
     assert second == json.loads(capsys.readouterr().out)
     assert second["variants"]["paper"]["runs"][0] == first["variants"]["paper"]["runs"][0]
 
-    assert main([*argv, "--seeds", "1", "--variants", "ema"]) == 0  # nothing to train
-    assert len(trained) == 4
+    assert main([*argv, "--seeds", "1", "--variants", "ema"]) == 0  # another variant
+    assert trained == ["paper_seed0", "paper_seed1", "ema_seed0"]
     third = json.loads(out.read_text())
-    assert [r["seed"] for r in third["variants"]["ema"]["runs"]] == [0, 1]
-    assert third["variants"]["paper"] == second["variants"]["paper"]
+    assert [r["seed"] for r in third["variants"]["ema"]["runs"]] == [0]
+    assert third["variants"]["paper"] == second["variants"]["paper"]  # not asked for: kept
+    assert main([*argv, "--seeds", "1", "--variants", "paper,ema"]) == 0  # nothing to train
+    assert len(trained) == 3 and json.loads(out.read_text()) == third
 
     with pytest.raises(SystemExit, match="holds runs of --steps 2 with 0 photos"):
         main(["quality", "--steps", "3", "--photos", str(tmp_path / "none"), "--out", str(out)])
@@ -114,7 +118,7 @@ def test_out_file_resumes_and_keeps_what_it_holds(tmp_path: Path, monkeypatch, c
     other.write_text('{"mine": 1}')
     with pytest.raises(SystemExit, match=r"notes\.json is not a quality result; choose another"):
         main(["quality", "--steps", "2", "--out", str(other)])
-    assert other.read_text() == '{"mine": 1}' and len(trained) == 4
+    assert other.read_text() == '{"mine": 1}' and len(trained) == 3
     other.write_text('{"experiment": "demo", "steps": 2, "photos": 0, "variants": [1]}')
     with pytest.raises(SystemExit, match="is not a quality result"):
         main([*argv[:-1], str(other)])
