@@ -48,6 +48,7 @@ COMMANDS = subcommands(build_parser()) | {
 
 
 CONFIGURATION = (REPO / "docs" / "configuration.md").read_text()  # the README links it
+MODELS = (REPO / "docs" / "models.md").read_text()  # every stylize option, linked too
 
 
 def test_every_config_key_is_documented() -> None:
@@ -58,8 +59,8 @@ def test_every_config_key_is_documented() -> None:
 
 def test_the_readme_guides_and_links_its_measurements() -> None:
     """A guide of about 600 lines; the measurement logs live in docs/, linked from it."""
-    assert len(README.splitlines()) <= 650
-    for page in ("performance", "quality", "evaluation", "configuration"):
+    assert len(README.splitlines()) <= 610
+    for page in ("performance", "quality", "evaluation", "configuration", "models"):
         assert f"(docs/{page}.md)" in README and (REPO / "docs" / f"{page}.md").is_file()
 
 
@@ -90,7 +91,7 @@ def test_quick_start_is_two_make_targets_that_exist() -> None:
 
 def documented_options() -> dict[str, set[str]]:
     """The options the README shows with each command: in its synopsis, in `gan-style CMD ...`
-    examples, the stylize option table, and `make bench ARGS=...`."""
+    examples, the stylize option table (docs/models.md), and `make bench ARGS=...`."""
     names = sorted(COMMANDS, key=len, reverse=True)  # `data download` before `data`
     found: dict[str, set[str]] = {}
     current = None
@@ -111,7 +112,7 @@ def documented_options() -> dict[str, set[str]]:
             found.setdefault("bench", set()).update(FLAG.findall(line.split("make bench")[1]))
         if "make quality [ARGS" in line or "make quality ARGS" in line:
             found.setdefault("quality", set()).update(FLAG.findall(line.split("make quality")[1]))
-    table = re.findall(r"^\| (`--.*?) \|", section("Neural style transfer"), flags=re.M)
+    table = re.findall(r"^\| (`--.*?) \|", MODELS.split("## pix2pix")[0], flags=re.M)
     found.setdefault("stylize", set()).update(FLAG.findall(" ".join(table)))
     return found
 
@@ -128,9 +129,10 @@ def test_documented_options_exist_in_their_command() -> None:
 
 
 def test_every_option_in_the_readme_exists_somewhere() -> None:
-    """Options mentioned in prose (`--quality-seeds`) must exist in some command too."""
+    """Options mentioned in prose (`--quality-seeds`), here or in docs/models.md, must exist in
+    some command too."""
     known = set().union(*COMMANDS.values()) | OTHER_TOOLS
-    assert sorted(set(FLAG.findall(README)) - known) == []
+    assert sorted(set(FLAG.findall(README + MODELS)) - known) == []
 
 
 def test_stylize_options_are_the_library_defaults() -> None:
