@@ -54,6 +54,7 @@ class DataConfig:
     channels: int = 3  # 3 = RGB, 1 = grayscale; every image is converted to this
     sketch_thickness: float = 1.0  # sketch data: line width, the XDoG sigma in px
     sketch_threshold: float = -0.005  # sketch data: lower keeps only stronger edges
+    sketch_hints: int = 0  # sketch data, colour filling: up to N colour hints on each drawing
     num_workers: int = -1  # data loader processes; 0 = in the main process; -1 = cores - 2, max 4
     prefetch: int = 2  # batches each worker loads ahead
 
@@ -94,7 +95,9 @@ class LossConfig:
     lambda_r1: float = 0.0  # R1 penalty on real images (gamma; Mescheder et al. 2018); 0 = off
     lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
     lambda_style_encoder: float = 1.0  # multistyle: weight of the style encoder's code regression
-    lambda_perceptual: float = 0.0  # VGG-19 conv4_2 content loss between input and translation
+    lambda_perceptual: float = (
+        0.0  # VGG-19 conv4_2 loss: CycleGAN to the input, pix2pix to the target
+    )
     lambda_gan: float = 1.0  # CUT: weight of the adversarial loss
     lambda_nce: float = 1.0  # CUT: weight of the PatchNCE loss (fastcut: 10)
     nce_identity: bool = True  # CUT: also PatchNCE between real_B and G(real_B) (fastcut: off)
@@ -417,6 +420,18 @@ def validate(cfg: Config) -> None:
         )
     if d.sketch_thickness <= 0:
         raise ConfigError(f"data.sketch_thickness must be above 0 px, got {d.sketch_thickness}")
+    if cfg.loss.lambda_perceptual > 0 and cfg.model.name not in ("cycle_gan", "pix2pix"):
+        raise ConfigError(
+            f"loss.lambda_perceptual is a term of cycle_gan and pix2pix; {cfg.model.name} has "
+            "none: set it to 0"
+        )
+    if d.sketch_hints < 0:
+        raise ConfigError(f"data.sketch_hints counts colour hints: 0 or more, got {d.sketch_hints}")
+    if d.sketch_hints and (d.dataset_mode != "sketch" or d.direction != "BtoA"):
+        raise ConfigError(
+            "data.sketch_hints colours the drawings that colour filling starts from: use it with "
+            "data.dataset_mode=sketch and data.direction=BtoA (experiments/sketch_colour.yaml)"
+        )
     if d.dataset_mode == "sketch" and cfg.model.name != "pix2pix":
         raise ConfigError(
             "data.dataset_mode=sketch pairs each image with its drawing: use model.name=pix2pix "

@@ -231,6 +231,10 @@ def build_page(
     return page.queue(default_concurrency_limit=CONCURRENCY, max_size=limits.queue_size)
 
 
+# The Draw tab's brush: black ink first, then colours to hint with (any other by the picker).
+BRUSH_COLOURS = ("#000000", "#c83232", "#e6a03c", "#3c963c", "#3c64c8", "#785032", "#a0c8f0")
+
+
 def draw_tab(models: ModelCache, limits: Limits, outputs: OutputFolders, tracked) -> None:
     """The Draw tab, inside the page's `gr.Blocks`: a canvas to draw on with the mouse or a
     tablet (or to upload a drawing or photo onto), a model, and the result beside the drawing;
@@ -242,8 +246,11 @@ def draw_tab(models: ModelCache, limits: Limits, outputs: OutputFolders, tracked
         with gr.Row():
             with gr.Column():
                 canvas = gr.Sketchpad(
-                    label="Drawing: draw here, or upload a drawing or photo", type="numpy",
-                    image_mode="RGBA", sources=("upload",), canvas_size=(512, 512),
+                    label="Drawing: lines in black, colour strokes as hints (a model trained "
+                    "with data.sketch_hints follows them); or upload a drawing or photo",
+                    type="numpy", image_mode="RGBA", sources=("upload",), canvas_size=(512, 512),
+                    brush=gr.Brush(colors=list(BRUSH_COLOURS), default_color=BRUSH_COLOURS[0],
+                                   color_mode="defaults"),
                     elem_id="canvas",
                 )  # fmt: skip
                 model = gr.Dropdown(labels, value=labels[0], label="Model", elem_id="draw_model")

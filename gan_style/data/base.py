@@ -31,7 +31,7 @@ class TranslationDataset(Dataset):
         multiple: int = 4,
         verify: bool = True,
     ) -> None:
-        self.cfg, self.seed = cfg, seed
+        self.cfg, self.seed, self.train = cfg, seed, train
         # Decode every file now, so that a bad one is named before training starts, and left
         # out: one unreadable file does not stop a run on the others.
         files = self._find(phase)

@@ -3,6 +3,7 @@ images and their line drawings (`sketch`)."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from gan_style.config import DataConfig
 from gan_style.data.base import TranslationDataset
 from gan_style.data.folders import domain_images, fetch_hint, images_folder, split_folder
 from gan_style.data.sampling import SampleKey, item_rng
-from gan_style.data.sketch import line_drawing
+from gan_style.data.sketch import colour_hints, line_drawing
 from gan_style.errors import DataError
 from gan_style.image_io import find_images, image_name, load_image
 
@@ -58,12 +59,20 @@ def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
     return [(a[name], b[name]) for name in sorted(a)]
 
 
-def load_pair(pair: Pair, cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(input, target) as 8-bit arrays at full size, after `data.direction`."""
+def load_pair(
+    pair: Pair, cfg: DataConfig, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(input, target) as 8-bit arrays at full size, after `data.direction`. Sketch drawings
+    get `data.sketch_hints` colour hints: a random number of them drawn from `rng` (training),
+    else all of them at places fixed by the file's name (held-out images)."""
     first, second = pair
     if cfg.dataset_mode == "sketch":
         a = load_image(first, cfg.channels)
         b = line_drawing(a, cfg.sketch_thickness, cfg.sketch_threshold)
+        if cfg.sketch_hints and a.shape[2] == 3:
+            count = cfg.sketch_hints if rng is None else int(rng.integers(cfg.sketch_hints + 1))
+            rng = rng or np.random.default_rng(zlib.crc32(first.name.encode()))
+            b = colour_hints(b, a, count, rng)
     elif second is None:
         image = load_image(first, cfg.channels)
         half = image.shape[1] // 2
@@ -97,7 +106,7 @@ class PairedDataset(TranslationDataset):
     def __getitem__(self, key: SampleKey) -> dict:
         index, rng = item_rng(self.seed, key)
         pair = self.pairs[index]
-        a, b = load_pair(pair, self.cfg)
+        a, b = load_pair(pair, self.cfg, rng if self.train else None)  # held out: fixed hints
         self.transform.set_random_seed(int(rng.integers(2**31)))
         out = self.transform(image=a, target=b)
         path = str(pair[0])

@@ -35,3 +35,33 @@ def line_drawing(
     )
     drawing = np.rint(np.clip(paper, 0.0, 1.0) * 255).astype(np.uint8)
     return np.repeat(drawing[..., None], image.shape[2], axis=2)
+
+
+HINT_FRACTION = 24  # a hint's side: the image's shorter side over this (3 px at 72 px)
+HINT_SATURATION = 24  # grey levels between a pixel's channels above which it is a hint
+
+
+def hint_side(height: int, width: int) -> int:
+    return max(2, round(min(height, width) / HINT_FRACTION))
+
+
+def colour_hints(
+    drawing: np.ndarray, image: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The HxWx3 drawing with `count` colour hints: squares at random places, each filled with
+    the image's mean colour there, as a user's colour strokes tell colour filling which colour
+    goes where (Zhang et al. 2017, "Real-time user-guided image colorization")."""
+    hinted = drawing.copy()
+    height, width = drawing.shape[:2]
+    side = min(hint_side(height, width), height, width)
+    for _ in range(count):
+        top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+        patch = image[top : top + side, left : left + side].reshape(-1, image.shape[2])
+        hinted[top : top + side, left : left + side] = np.rint(patch.mean(0)).astype(np.uint8)
+    return hinted
+
+
+def hint_mask(drawing: np.ndarray) -> np.ndarray:
+    """Where an HxWx3 drawing holds colour (hints) rather than grey (lines and paper)."""
+    channels = drawing.astype(np.int16)
+    return channels.max(axis=2) - channels.min(axis=2) > HINT_SATURATION

@@ -1,14 +1,16 @@
 """What a model must beat, scored beside it: for sketch data, image → drawing against a blank
 page and the extractor at its default settings; drawing → image (colour filling) against the
-drawing itself and a flat fill of the training images' mean colour."""
+drawing itself and a flat fill of the training images' mean colour, and where the drawings carry
+colour hints, each hint's colour spread to the pixels nearest it."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 
 from gan_style.config import Config, DataConfig
 from gan_style.data.paired import find_pairs
-from gan_style.data.sketch import line_drawing
+from gan_style.data.sketch import hint_mask, line_drawing
 from gan_style.image_io import load_readable
 
 MEAN_COLOUR_IMAGES = 64  # training images averaged for the flat fill
@@ -28,12 +30,27 @@ def baselines(cfg: Config, inputs: list[np.ndarray]) -> dict[str, list[np.ndarra
             ],
         }
     colour = mean_colour(cfg.data)
-    return {
+    found = {
         "the drawing itself": list(inputs),
         "flat mean-colour fill": [
             np.broadcast_to(colour, image.shape).astype(np.uint8) for image in inputs
         ],
     }
+    if cfg.data.sketch_hints:
+        found["hints spread to the nearest"] = [nearest_hint_fill(i, colour) for i in inputs]
+    return found
+
+
+def nearest_hint_fill(drawing: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Every pixel in the colour of the hint nearest to it (`sketch.hint_mask`), the drawing's
+    lines kept on top; `fallback` everywhere where the drawing has no hint."""
+    hints = hint_mask(drawing) if drawing.shape[2] == 3 else np.zeros(drawing.shape[:2], bool)
+    if not hints.any():
+        filled = np.broadcast_to(fallback, drawing.shape).astype(np.uint8)
+    else:
+        _, (rows, cols) = distance_transform_edt(~hints, return_indices=True)
+        filled = drawing[rows, cols]
+    return np.minimum(filled, drawing.max(axis=2, keepdims=True))  # ink stays dark
 
 
 def mean_colour(data: DataConfig) -> np.ndarray:

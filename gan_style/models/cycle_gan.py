@@ -19,9 +19,10 @@ import torch
 from torch import nn
 
 from gan_style.config import Config
-from gan_style.losses import GANLoss, content_loss, discriminator_losses, gaussian_blur, l1_loss
+from gan_style.losses import GANLoss, discriminator_losses, gaussian_blur, l1_loss
 from gan_style.models.contract import Defaults, generator_options
 from gan_style.models.image_pool import ImagePool
+from gan_style.models.perceptual import WithPerceptual, perceptual_network
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
 Generate = Callable[[torch.Tensor], torch.Tensor]  # a generator, with any condition bound
@@ -65,7 +66,7 @@ def identity_losses(
     }
 
 
-class CycleGAN(Defaults, nn.Module):
+class CycleGAN(WithPerceptual, Defaults):
     """Holds the four networks and the two image pools; the training loop owns the optimizers.
 
     `generator_step` computes the generators' losses and keeps the fakes that
@@ -100,9 +101,7 @@ class CycleGAN(Defaults, nn.Module):
         self.pool_A = ImagePool(pool_size, seed=seed + 1)
         self.pool_B = ImagePool(pool_size, seed=seed + 2)
         self._fakes: dict[str, torch.Tensor] = {}
-        self.lambda_perceptual = lambda_perceptual
-        # A plain attribute, not a submodule: its fixed weights stay out of checkpoints.
-        self.__dict__["vgg"] = vgg
+        self.attach_vgg(vgg, lambda_perceptual)
 
     @classmethod
     def inference_networks(cls, cfg: Config) -> dict[str, nn.Module]:
@@ -150,10 +149,6 @@ class CycleGAN(Defaults, nn.Module):
     def discriminators(self) -> list[nn.Module]:
         return [self.D_A, self.D_B]
 
-    @property
-    def fixed_networks(self) -> list[nn.Module]:
-        return [self.vgg] if self.vgg is not None else []
-
     def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
         """Both translations and their reconstructions, for samples and evaluation."""
         fake_B, fake_A = self.G_AB(real_A), self.G_BA(real_B)
@@ -181,28 +176,14 @@ class CycleGAN(Defaults, nn.Module):
             real_A, real_B, out["rec_A"], out["rec_B"], self.lambda_cycle, self.cycle_blur
         )
         if self.lambda_perceptual > 0:
-            losses["G/perceptual_A"] = self._perceptual(out["fake_B"], real_A)
-            losses["G/perceptual_B"] = self._perceptual(out["fake_A"], real_B)
+            losses["G/perceptual_A"] = self.perceptual(out["fake_B"], real_A)
+            losses["G/perceptual_B"] = self.perceptual(out["fake_A"], real_B)
         losses |= identity_losses(
             self.G_AB, self.G_BA, real_A, real_B, self.lambda_identity, self.lambda_cycle
         )
         losses["G/total"] = sum(losses.values())
         self._fakes = {"A": out["fake_A"].detach(), "B": out["fake_B"].detach()}
         return losses
-
-    def _perceptual(self, output: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-        """How far the translation's VGG features drift from its input's (images in [-1, 1])."""
-        feats = self.vgg((output + 1) / 2)["conv4_2"]
-        with torch.no_grad():
-            target = self.vgg((source + 1) / 2)["conv4_2"]
-        return content_loss(feats, target) * self.lambda_perceptual
-
-    def _apply(self, fn: Callable[[torch.Tensor], torch.Tensor], recurse: bool = True) -> CycleGAN:
-        """`.to(device)` and friends also move the VGG, which is not a registered submodule."""
-        super()._apply(fn, recurse)
-        if self.vgg is not None:
-            self.vgg._apply(fn)
-        return self
 
     def discriminator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         if not self._fakes:
@@ -221,12 +202,3 @@ class CycleGAN(Defaults, nn.Module):
     def load_pools_state_dict(self, state: dict, device: torch.device | str = "cpu") -> None:
         self.pool_A.load_state_dict(state["A"], device)
         self.pool_B.load_state_dict(state["B"], device)
-
-
-def perceptual_network(cfg: Config) -> nn.Module | None:
-    """VGG-19 up to conv4_2 when loss.lambda_perceptual is on; None otherwise."""
-    if cfg.loss.lambda_perceptual <= 0:
-        return None
-    from gan_style.neural_style.vgg import VGGFeatures
-
-    return VGGFeatures(["conv4_2"], weights=cfg.loss.vgg_weights or None)

@@ -6,6 +6,9 @@
 | G(x)                   | G_AB(real_A) = fake_B                 |
 | D(x, y)                | D(cat(real_A, real_B)): a conditional PatchGAN |
 | lambda (L1 weight 100) | lambda_l1                             |
+
+`loss.lambda_perceptual` adds a VGG feature distance to the target (`models/perceptual.py`),
+which colour filling and other one-to-many tasks use against L1's averaged, greyish outputs.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from torch import nn
 from gan_style.config import Config
 from gan_style.losses import GANLoss, discriminator_losses, l1_loss
 from gan_style.models.contract import Defaults, generator_options
+from gan_style.models.perceptual import WithPerceptual, perceptual_network
 from gan_style.networks import build_discriminator, build_generator, init_weights
 
 
-class Pix2Pix(Defaults, nn.Module):
+class Pix2Pix(WithPerceptual, Defaults):
     """One generator A -> B; the discriminator judges (input, output) pairs, so it learns what a
     plausible output *for this input* looks like."""
 
@@ -35,11 +39,14 @@ class Pix2Pix(Defaults, nn.Module):
         gan_mode: str = "vanilla",
         lambda_l1: float = 100.0,
         lambda_gp: float = 10.0,
+        lambda_perceptual: float = 0.0,
+        vgg: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.G_AB, self.D = G_AB, D
         self.gan_loss = GANLoss(gan_mode)
         self.lambda_l1, self.lambda_gp = lambda_l1, lambda_gp
+        self.attach_vgg(vgg, lambda_perceptual)
         self._fake_B: torch.Tensor | None = None
 
     @classmethod
@@ -54,7 +61,9 @@ class Pix2Pix(Defaults, nn.Module):
         G = cls.inference_networks(cfg)["G_AB"]
         D = build_discriminator(m.discriminator, 2 * ch, m.ndf, m.n_layers_d, m.norm)
         D = init_weights(D, m.init, m.init_gain)
-        return cls(G, D, cfg.loss.gan_mode, cfg.loss.lambda_l1, cfg.loss.lambda_gp)
+        loss = cfg.loss
+        return cls(G, D, loss.gan_mode, loss.lambda_l1, loss.lambda_gp,
+                   loss.lambda_perceptual, perceptual_network(cfg))  # fmt: skip
 
     @property
     def named_generators(self) -> dict[str, nn.Module]:
@@ -84,7 +93,9 @@ class Pix2Pix(Defaults, nn.Module):
             ),
             "G/l1": l1_loss(fake_B, real_B) * self.lambda_l1,
         }
-        losses["G/total"] = losses["G/gan"] + losses["G/l1"]
+        if self.lambda_perceptual > 0:
+            losses["G/perceptual"] = self.perceptual(fake_B, real_B)
+        losses["G/total"] = sum(losses.values())
         self._fake_B = fake_B.detach()
         return losses
 

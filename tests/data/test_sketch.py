@@ -13,9 +13,10 @@ from PIL import Image
 from gan_style.cli import main
 from gan_style.data import build_dataset
 from gan_style.data.held_out import held_out_images
-from gan_style.data.sketch import line_drawing
+from gan_style.data.paired import find_pairs, load_pair
+from gan_style.data.sketch import colour_hints, hint_mask, hint_side, line_drawing
 from gan_style.errors import ConfigError
-from gan_style.evaluation.baselines import baselines
+from gan_style.evaluation.baselines import baselines, nearest_hint_fill
 from gan_style.training.loop import train
 from tests.conftest import tiny_config, write_images
 
@@ -102,6 +103,57 @@ def test_any_image_folder_pairs_with_its_drawings_either_way(tmp_path: Path) -> 
         sketch_config(root, tmp_path / "runs", model={"name": "cycle_gan"})
     with pytest.raises(ConfigError, match="sketch_thickness must be above 0"):
         sketch_config(root, tmp_path / "runs", data={"sketch_thickness": 0})
+
+
+def test_colour_hints_are_squares_of_the_image_colour_there() -> None:
+    image = np.zeros((48, 48, 3), np.uint8)
+    image[:, :24] = (200, 30, 30)  # red left, blue right
+    image[:, 24:] = (30, 30, 200)
+    drawing = line_drawing(image)
+    assert not hint_mask(drawing).any()  # lines and paper are grey
+    hinted = colour_hints(drawing, image, 5, np.random.default_rng(0))
+    changed = (hinted != drawing).any(axis=2)
+    side = hint_side(48, 48)
+    assert side == 2 and 0 < changed.sum() <= 5 * side * side
+    for y, x in zip(*np.nonzero(changed), strict=True):
+        # each hint is the image's mean colour over its square: the edge square mixes the two
+        assert np.abs(hinted[y, x].astype(int) - image[y, x]).max() <= 85
+    assert np.array_equal(hint_mask(hinted), changed)
+    assert np.array_equal(colour_hints(drawing, image, 0, np.random.default_rng(0)), drawing)
+
+
+def test_hints_are_random_in_training_and_fixed_held_out(tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    write_images(root / "train", 2, size=(48, 48), seed=1)
+    cfg = sketch_config(root, tmp_path / "runs", data={"direction": "BtoA", "sketch_hints": 6})
+    pair = find_pairs(cfg.data, "train")[0]
+    held, again = load_pair(pair, cfg.data), load_pair(pair, cfg.data)
+    assert np.array_equal(held[0], again[0]) and hint_mask(held[0]).any()
+    photo = np.asarray(Image.open(pair[0]))
+    assert np.array_equal(held[1], photo)  # the target has no hints
+    counts = set()
+    for seed in range(12):
+        drawing, _ = load_pair(pair, cfg.data, np.random.default_rng(seed))
+        counts.add(int((drawing != line_drawing(photo)).any(axis=2).sum()))
+    assert 0 in counts and len(counts) > 3  # none, some and more: the model learns both
+    plain = sketch_config(root, tmp_path / "runs", data={"direction": "BtoA"})
+    assert not hint_mask(load_pair(pair, plain.data)[0]).any()  # no hints unless asked
+    with pytest.raises(ConfigError, match=r"data\.sketch_hints colours the drawings"):
+        sketch_config(root, tmp_path / "runs", data={"sketch_hints": 4})  # image -> drawing
+    with pytest.raises(ConfigError, match="0 or more"):
+        sketch_config(root, tmp_path / "runs", data={"direction": "BtoA", "sketch_hints": -1})
+
+
+def test_the_nearest_hint_baseline_spreads_each_hint_and_keeps_the_lines() -> None:
+    drawing = np.full((20, 40, 3), 255, np.uint8)
+    drawing[:, 19:21] = 0  # a line down the middle
+    drawing[9:11, 4:6] = (220, 20, 20)
+    drawing[9:11, 34:36] = (20, 20, 220)
+    filled = nearest_hint_fill(drawing, np.array([128, 128, 128]))
+    assert (filled[:, :15] == (220, 20, 20)).all() and (filled[:, 25:] == (20, 20, 220)).all()
+    assert (filled[:, 19:21] == 0).all()
+    plain = nearest_hint_fill(np.full((8, 8, 3), 255, np.uint8), np.array([10, 20, 30]))
+    assert (plain == (10, 20, 30)).all()
 
 
 @pytest.mark.slow

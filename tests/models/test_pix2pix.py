@@ -13,7 +13,7 @@ from PIL import Image
 from gan_style.cli import main
 from gan_style.config import DataConfig, from_dict, load_config
 from gan_style.data import PairedDataset
-from gan_style.errors import DataError
+from gan_style.errors import ConfigError, DataError
 from gan_style.models import Pix2Pix, build_model
 from gan_style.training.loop import train
 from tests.conftest import REPO
@@ -128,6 +128,29 @@ class TestModel:
         assert g["G/l1"].item() == pytest.approx(expected_l1.item(), rel=1e-5)
         d = model.discriminator_step(batch)
         assert set(d) == {"D/real", "D/fake", "D/total"}
+
+    def test_the_perceptual_term_pulls_towards_the_target(self, tmp_path: Path) -> None:
+        """loss.lambda_perceptual: VGG features of the output against the target's, zero when
+        they are equal; the fixed VGG moves with the model but stays out of its weights."""
+        loss = {"gan_mode": "vanilla", "lambda_l1": 100.0, "lambda_perceptual": 2.0,
+                "vgg_weights": "random"}  # fmt: skip
+        model = build_model(pix2pix_config(tmp_path, tmp_path, loss=loss))
+        batch = {"A": torch.rand(2, 3, 32, 32) * 2 - 1, "B": torch.rand(2, 3, 32, 32) * 2 - 1}
+        g = model.generator_step(batch)
+        assert g["G/perceptual"].item() > 0 and g["G/total"].item() == pytest.approx(
+            (g["G/gan"] + g["G/l1"] + g["G/perceptual"]).item(), rel=1e-6
+        )
+        assert model.perceptual(batch["B"], batch["B"]).item() == 0
+        g["G/perceptual"].backward()
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.G_AB.parameters())
+        assert model.fixed_networks == [model.vgg]
+        assert not [k for k in model.state_dict() if "vgg" in k]
+        model.double()
+        assert next(model.vgg.parameters()).dtype == torch.float64
+        with pytest.raises(
+            ConfigError, match="lambda_perceptual is a term of cycle_gan and pix2pix"
+        ):
+            pix2pix_config(tmp_path, tmp_path, loss=loss, model={"name": "cut"})
 
     def test_facades_experiment(self) -> None:
         import os
