@@ -80,6 +80,7 @@ class ModelConfig:
     global_skip: bool = False  # ResNet generators predict a change to their input (docs/quality.md)
     skip_filter: bool = False  # global skip through a learned colour matrix and 5x5 filter
     long_skip: bool = False  # ResNet generators: first layer's features join the last layer's
+    spread_hints: bool = False  # colour filling: the drawing's colour hints spread, as input
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
     nce_patches: int = 256  # CUT: patch locations sampled per layer and image
     nce_mlp: int = 256  # CUT: width (and output size) of each layer's two-layer MLP head
@@ -425,6 +426,13 @@ def validate(cfg: Config) -> None:
             f"loss.lambda_perceptual is a term of cycle_gan and pix2pix; {cfg.model.name} has "
             "none: set it to 0"
         )
+    if cfg.model.spread_hints and not d.sketch_hints:
+        raise ConfigError(
+            "model.spread_hints spreads the colour hints of data.sketch_hints: set both "
+            "(experiments/sketch_colour.yaml), or model.spread_hints=false"
+        )
+    if cfg.model.spread_hints and (cfg.model.global_skip or d.channels != 3):
+        raise ConfigError("model.spread_hints needs RGB drawings and model.global_skip=false")
     if d.sketch_hints < 0:
         raise ConfigError(f"data.sketch_hints counts colour hints: 0 or more, got {d.sketch_hints}")
     if d.sketch_hints and (d.dataset_mode != "sketch" or d.direction != "BtoA"):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gan_style.cli.arguments import DEVICES, add_eval_mode_option, add_style_options, at_least
+
+if TYPE_CHECKING:
+    from gan_style.config import Config
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -45,6 +49,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--batch-size", type=at_least(1), help="images per pass (default 1 on CPU, 8 on GPUs)"
     )
+    p.add_argument(
+        "--hints", type=at_least(0),
+        help="colour filling: colour hints on each held-out drawing (default: the run's "
+        "data.sketch_hints; 0 scores it without any)",
+    )  # fmt: skip
     add_style_options(p, blend=False)
     add_eval_mode_option(p)
     p.set_defaults(func=run)
@@ -64,6 +73,8 @@ def run(args: argparse.Namespace) -> None:
 
     device = pick_device(args.device)
     gens = load_generators(source, device, eval_mode=args.eval_mode)
+    if args.hints is not None:
+        gens.config = with_hints(gens.config, args.hints)
     scoring = Scoring(
         fid=not args.no_fid,
         inception_weights=args.inception_weights,
@@ -82,3 +93,16 @@ def run(args: argparse.Namespace) -> None:
     print(
         f"wrote {out / 'summary.json'}, {out / 'per_image.csv'} and images under {out / 'images'}"
     )
+
+
+def with_hints(cfg: Config, hints: int) -> Config:
+    """`cfg` with its held-out drawings carrying `hints` colour hints (`--hints`)."""
+    import dataclasses
+
+    from gan_style.errors import ConfigError
+
+    if cfg.data.dataset_mode != "sketch" or cfg.data.direction != "BtoA":
+        raise ConfigError(
+            f"--hints is for colour filling (sketch data, direction BtoA); {cfg.name} is not"
+        )
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, sketch_hints=hints))

@@ -37,7 +37,7 @@ def line_drawing(
     return np.repeat(drawing[..., None], image.shape[2], axis=2)
 
 
-HINT_FRACTION = 24  # a hint's side: the image's shorter side over this (3 px at 72 px)
+HINT_FRACTION = 8  # a hint's side: the image's shorter side over this (9 px at 72 px)
 HINT_SATURATION = 24  # grey levels between a pixel's channels above which it is a hint
 
 

@@ -116,4 +116,5 @@ def generator_options(m: ModelConfig) -> dict[str, bool | str]:
     """The `model.*` options that every model passes to `build_generator` the same way, so a
     new one is added here once rather than in each model."""
     return {"antialias": m.antialias, "upsample": m.upsample, "global_skip": m.global_skip,
-            "skip_filter": m.skip_filter, "long_skip": m.long_skip}  # fmt: skip
+            "skip_filter": m.skip_filter, "long_skip": m.long_skip,
+            "spread_hints": m.spread_hints}  # fmt: skip

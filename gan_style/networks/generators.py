@@ -17,6 +17,7 @@ from gan_style.networks.blocks import (
     conv_bias,
     norm_factory,
 )
+from gan_style.networks.hints import EXTRA_CHANNELS, HintedGenerator
 
 SKIP_LIMIT = 0.999  # atanh's input bound in the global skip: +-3.8 before the final tanh
 FIRST_FEATURES = 3  # ResnetGenerator.model[3]: the first layer's ReLU, at full resolution
@@ -242,10 +243,12 @@ def build_generator(
     skip_filter: bool = False,
     upsample: str = "transpose",
     long_skip: bool = False,
+    spread_hints: bool = False,
 ) -> nn.Module:
     """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks); `antialias`
     a ResNet with blurred down- and upsampling; `upsample="resize"` one with resize-convolution
-    upsampling; `long_skip` one whose last layer also sees the first layer's features."""
+    upsampling; `long_skip` one whose last layer also sees the first layer's features;
+    `spread_hints` any generator, given a drawing's colour hints spread (`hints.py`)."""
     if name not in GENERATORS:
         raise ValueError(f"unknown generator '{name}'; choose one of {', '.join(GENERATORS)}")
     if upsample not in ("transpose", "resize"):
@@ -268,6 +271,11 @@ def build_generator(
             kwargs[key] = value
     if skip_filter:
         kwargs["skip_filter"] = True
+    if spread_hints:  # the colour hints of a drawing, spread, as extra input channels
+        if in_channels != 3 or global_skip:
+            raise ValueError("spread hints need RGB drawings and no global skip")
+        kwargs["in_channels"] = in_channels + EXTRA_CHANNELS
+        return HintedGenerator(GENERATORS[name](**kwargs))
     return GENERATORS[name](**kwargs)
 
 

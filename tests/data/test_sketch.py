@@ -163,7 +163,8 @@ def test_colour_filling_trains_and_every_command_takes_a_drawing(tmp_path: Path,
     root = tmp_path / "photos"
     write_images(root / "trainA", 3, size=(40, 48), seed=1)
     write_images(root / "testA", 2, size=(40, 48), seed=2)
-    run = train(sketch_config(root, tmp_path / "runs", data={"direction": "BtoA"}), run="c")
+    hinted = {"direction": "BtoA", "sketch_hints": 4}
+    run = train(sketch_config(root, tmp_path / "runs", data=hinted), run="c")
     drawing = np.full((30, 26, 4), 255, np.uint8)
     drawing[10:12, 3:20, :3] = 0
     Image.fromarray(drawing, "RGBA").save(tmp_path / "mine.png")
@@ -178,6 +179,14 @@ def test_colour_filling_trains_and_every_command_takes_a_drawing(tmp_path: Path,
     drawing = summary["AtoB (baseline: the drawing itself)"]["ssim"]["mean"]
     flat = summary["AtoB (baseline: flat mean-colour fill)"]["ssim"]["mean"]
     assert 0 < flat < 1 and drawing < 1 and "AtoB" in summary
+    assert "AtoB (baseline: hints spread to the nearest)" in summary
+    bare = ["evaluate", str(run), "--no-fid", "--no-lpips", "--hints", "0"]
+    assert main([*bare, "--out", str(tmp_path / "e0")]) == 0  # the drawings without hints
+    summary = json.loads((tmp_path / "e0" / "summary.json").read_text())["metrics"]["paired"]
+    assert "AtoB (baseline: hints spread to the nearest)" not in summary
+    for folder, colour in (("e", True), ("e0", False)):
+        drawings = (tmp_path / folder / "images" / "baseline_the_drawing_itself").glob("*.png")
+        assert any(hint_mask(np.asarray(Image.open(p))).any() for p in drawings) is colour
     assert main(["gallery", str(run), "--out", str(tmp_path / "g")]) == 0
     assert "target" in (tmp_path / "g" / "index.html").read_text()
     assert main(["export", str(run), "--format", "onnx", "--out", str(tmp_path / "c.onnx")]) == 0

@@ -32,6 +32,10 @@ VARIANTS = {
     "cut": {"model": {"name": "cut", "antialias": True}},
     "colorization": {"model": {"name": "colorization"}, "data": {"dataset_mode": "colorization"}},
     "multistyle": {"model": {"name": "multistyle"}},
+    "spread_hints": {
+        "model": {"name": "pix2pix", "spread_hints": True},
+        "data": {"dataset_mode": "sketch", "direction": "BtoA", "sketch_hints": 4},
+    },
 }
 
 
