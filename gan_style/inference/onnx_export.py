@@ -27,7 +27,11 @@ class BakedStyle(nn.Module):
 
 
 def input_channels(network: nn.Module) -> int:
-    """Channels of the images the network takes: those of its first convolution."""
+    """Channels of the images the network takes: its `image_channels` where it says (one that
+    extends its input first), else those of its first convolution."""
+    stated = getattr(network, "image_channels", None)
+    if stated is not None:
+        return stated
     return next(m for m in network.modules() if isinstance(m, nn.Conv2d)).in_channels
 
 

@@ -68,6 +68,7 @@ class HintedGenerator(nn.Module):
         super().__init__()
         self.spread = HintSpread()
         self.generator = generator
+        self.image_channels = 3  # RGB drawings; the generator's first layer takes more
 
     def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
         """`style`: accepted as every generator's forward accepts it; drawings have none."""
