@@ -14,6 +14,7 @@ from torchvision.utils import make_grid, save_image
 from gan_style.config import Config, EvalMetric, flatten, to_dict
 from gan_style.disk import write_atomic
 from gan_style.models import TranslationModel
+from gan_style.training.grid_labels import labelled
 
 # The scalar tags the HParams view shows as columns: final losses and every training metric.
 HPARAM_METRICS = ("Loss/G/total", "Loss/D/total", *(f"Eval/{m}" for m in get_args(EvalMetric)))
@@ -58,10 +59,12 @@ class RunLogger:
             self.writer.file_writer.add_summary(summary)
 
     def samples(self, step: int, images: dict[str, torch.Tensor]) -> Path:
-        """One row per fixed input; columns in the dict's order (real_A | fake_B | ...)."""
+        """One row per fixed input; columns in the dict's order (real_A | fake_B | ...), each
+        named above it, with the step (`grid_labels.py`)."""
         columns = [image.float().cpu() for image in images.values()]
         rows = torch.stack(columns, dim=1).flatten(0, 1)  # (n * columns, C, H, W), row-major
         grid = make_grid(rows, nrow=len(columns), normalize=True, value_range=(-1, 1))
+        grid = labelled(grid, list(images), step, tile=columns[0].shape[-1])
         self.writer.add_image(f"Samples/{'|'.join(images)}", grid, step)
         path = self.run_dir / "samples" / f"step_{step:07d}.png"
         write_atomic(path, lambda f: save_image(grid, f, format="png"))
