@@ -96,9 +96,7 @@ class LossConfig:
     lambda_r1: float = 0.0  # R1 penalty on real images (gamma; Mescheder et al. 2018); 0 = off
     lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
     lambda_style_encoder: float = 1.0  # multistyle: weight of the style encoder's code regression
-    lambda_perceptual: float = (
-        0.0  # VGG-19 conv4_2 loss: CycleGAN to the input, pix2pix to the target
-    )
+    lambda_perceptual: float = 0.0  # VGG-19 conv4_2 loss: to the input (CycleGAN), target (pix2pix)
     lambda_gan: float = 1.0  # CUT: weight of the adversarial loss
     lambda_nce: float = 1.0  # CUT: weight of the PatchNCE loss (fastcut: 10)
     nce_identity: bool = True  # CUT: also PatchNCE between real_B and G(real_B) (fastcut: off)
