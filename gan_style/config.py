@@ -37,6 +37,7 @@ EvalMetric = Literal[
     "ssim_AB", "psnr_AB", "ssim_BA", "psnr_BA",
     "cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B",
     "fid_AB", "kid_AB", "fid_BA", "kid_BA",
+    "deception_AB", "deception_BA", "content_ssim_AB", "content_ssim_BA",
 ]  # fmt: skip
 
 
@@ -77,6 +78,7 @@ class ModelConfig:
     antialias: bool = False  # ResNet generators: blurred down/upsampling (CUT's option)
     upsample: Upsample = "transpose"  # ResNet generators: resize = nearest doubling, then conv
     spectral_norm: bool = False  # every discriminator convolution spectrally normalised
+    diffaugment: str = ""  # discriminators see augmented images: color,translation,cutout
     global_skip: bool = False  # ResNet generators predict a change to their input (docs/quality.md)
     skip_filter: bool = False  # global skip through a learned colour matrix and 5x5 filter
     long_skip: bool = False  # ResNet generators: first layer's features join the last layer's
@@ -84,6 +86,10 @@ class ModelConfig:
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
     nce_patches: int = 256  # CUT: patch locations sampled per layer and image
     nce_mlp: int = 256  # CUT: width (and output size) of each layer's two-layer MLP head
+
+
+# model.diffaugment's operations (networks/diffaugment.py)
+DIFFAUGMENT = ("color", "translation", "cutout")
 
 
 @dataclass
@@ -148,6 +154,7 @@ class EvalConfig:
     num_images: int = 16  # held-out images per domain scored during training
     metric: EvalMetric = "cycle_ssim_A"  # picks best.pt; *_AB need testB_paired/; fid/kid: lower
     inception_weights: str = ""  # fid_*/kid_* metrics: FID Inception file; "" = torch.hub cache
+    style_score: bool = True  # unpaired data: deception_* by a domain classifier (style_score.py)
 
 
 @dataclass
@@ -389,6 +396,12 @@ def validate(cfg: Config) -> None:
     if d.num_workers < -1:
         raise ConfigError(
             f"data.num_workers must be -1 (from the core count) or more, got {d.num_workers}"
+        )
+    unknown = [op for op in cfg.model.diffaugment.split(",") if op.strip() not in DIFFAUGMENT]
+    if cfg.model.diffaugment and unknown:
+        raise ConfigError(
+            f"model.diffaugment: unknown operation {', '.join(unknown)}; choose from "
+            f"{', '.join(DIFFAUGMENT)}, comma-separated (e.g. color,translation,cutout), or ''"
         )
     if cfg.loss.lambda_r1 < 0:
         raise ConfigError(f"loss.lambda_r1 must be 0 or more, got {cfg.loss.lambda_r1}")

@@ -26,6 +26,7 @@ from gan_style.evaluation.report import fmt_number
 from gan_style.image_io import find_images, load_readable, save_image, save_pil, to_pil
 from gan_style.inference import Generators, load_generators
 from gan_style.inference.engines import translate_arrays
+from gan_style.networks import set_strength
 from gan_style.runtime import checkpoint as ckpt
 
 
@@ -33,6 +34,7 @@ from gan_style.runtime import checkpoint as ckpt
 class Column:
     label: str  # shown as the column heading
     path: Path  # checkpoint file
+    strength: float = 1.0  # global-skip models: the share of the learned change
 
 
 def run_checkpoints(run_dir: Path, spec: str = "all") -> list[Column]:
@@ -106,10 +108,12 @@ def build_gallery(
     style: str | None = None,
     style_image: np.ndarray | None = None,
     eval_mode: bool = False,
+    strengths: tuple[float, ...] = (1.0,),
 ) -> Path:
     """Render the gallery into `out`; returns the index.html path.
 
-    A multistyle model without `style`/`style_image` gets one column per style.
+    A multistyle model without `style`/`style_image` gets one column per style; several
+    `strengths` (global-skip models, `networks.set_strength`) one column per strength.
     """
     columns = gallery_columns(sources, spec)
     loaded: list[Generators] = [
@@ -122,6 +126,8 @@ def build_gallery(
         columns = [Column(f"{label} · {name}", columns[-1].path) for name in last.styles]
         loaded = [last] * len(columns)
         codes = [last.style_code(name) for name in last.styles]
+    if tuple(strengths) != (1.0,):
+        columns, loaded, codes = _per_strength(columns, loaded, codes, strengths)
     first = loaded[0].config
     side = "A" if direction == "AtoB" else "B"
     truths: list[np.ndarray] = []
@@ -148,6 +154,7 @@ def build_gallery(
     entries = list(zip(columns, loaded, codes, strict=True))
     for i, (column, gens, code) in enumerate(tqdm(entries, desc="gallery")):
         generator = gens.pick(direction)
+        set_strength(generator, column.strength)
         fakes = translate_arrays(generator, inputs, gens.multiple, style=code, engine=gens.engine)
         outputs.append(fakes)
         sub = f"{i:02d}_{_slug(column.label)}"
@@ -162,6 +169,7 @@ def build_gallery(
     last = loaded[-1]
     if last.cycle:
         back = last.G_AB if direction == "BtoA" else last.G_BA
+        set_strength(back, columns[-1].strength)
         recs = translate_arrays(
             back, outputs[-1], last.multiple, style=codes[-1], engine=last.engine
         )
@@ -184,6 +192,23 @@ def build_gallery(
     write_atomic(index, lambda f: f.write(page.encode()))
     contact_sheet([inputs, *outputs], out / "contact_sheet.png")
     return index
+
+
+def _per_strength(
+    columns: list[Column],
+    loaded: list[Generators],
+    codes: list[torch.Tensor | None],
+    strengths: tuple[float, ...],
+) -> tuple[list[Column], list[Generators], list[torch.Tensor | None]]:
+    """Each column once per strength, labelled with it; checked before any image is made."""
+    for gens in loaded:
+        set_strength(gens.pick("AtoB"), strengths[0])  # an error for a model without the dial
+    found = [
+        (Column(f"{column.label} · strength {s:g}", column.path, s), gens, code)
+        for column, gens, code in zip(columns, loaded, codes, strict=True)
+        for s in strengths
+    ]
+    return [f[0] for f in found], [f[1] for f in found], [f[2] for f in found]
 
 
 def score_table(run_dirs: list[Path]) -> str:

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from gan_style.config import Config, from_dict
+from gan_style.evaluation import style_score
 from gan_style.inference import engine_policy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,6 +58,9 @@ def pytorch_engine(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
     cached under the user's home folder."""
     monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", "pytorch")
     monkeypatch.setenv("GAN_STYLE_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    # The style score's classifier in a sixth of its steps: the tests' domains are easy to
+    # tell apart, and every evaluation of a run on unpaired data trains one.
+    monkeypatch.setitem(style_score.RECIPE, "steps", 100)
 
 
 @pytest.fixture

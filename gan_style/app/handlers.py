@@ -150,14 +150,16 @@ def translate_uploads(
     tile: int = 0,
     max_pixels: int | None = MAX_PIXELS,
     outputs: OutputFolders | None = None,
+    strength: float = 1.0,
 ) -> Result:
     """Translate the uploads as `gan-style translate` does (the same function, so the same
-    pixels), each at its own size into a PNG; a bad upload is named and skipped."""
+    pixels), each at its own size into a PNG; a bad upload is named and skipped. `strength`:
+    `translate --strength`, for models with a global skip (others take only 1)."""
     result = Result()
     if not files:
         result.messages.append("upload one or more images first")
         return result
-    options = TranslateOptions(direction=direction, tile=tile, progress=False,
+    options = TranslateOptions(direction=direction, tile=tile, progress=False, strength=strength,
                                max_megapixels=max_pixels and max_pixels / 1e6)  # fmt: skip
     problems: list[str] = []
     try:

@@ -22,6 +22,7 @@ from gan_style.app.handlers import (
 )
 from gan_style.app.outputs import OutputFolders
 from gan_style.errors import GanStyleError
+from gan_style.networks.generators import has_strength_dial
 
 # Before Gradio is imported: no usage reports, no hub lookups.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -98,6 +99,7 @@ def build_page(
             gr.update(visible=gens.G_BA is not None, value="AtoB"),
             gr.update(visible=styled, value=STYLE_MODES[0]),
             gr.update(choices=gens.styles, value=(gens.styles or [None])[0], visible=styled),
+            gr.update(visible=has_strength_dial(gens.G_AB), value=1.0),
             *style_widgets(label, STYLE_MODES[0])[1:],
         ]
 
@@ -128,6 +130,10 @@ def build_page(
                         for i in range(most_styles)
                     ]
                     style_image = gr.File(label="Style image", file_count="single")
+                    strength = gr.Slider(
+                        0, 2, step=0.05, value=1.0, elem_id="strength",
+                        label="Strength: 0 = the photo, 1 = as trained, above 1 = stronger",
+                    )  # fmt: skip
                     tile = gr.Slider(
                         0, 2048, step=32, value=0, label="Tile size for large images (0 = whole)"
                     )
@@ -138,14 +144,14 @@ def build_page(
                     shown = gr.Gallery(label="Input | output", columns=2, elem_id="pairs")
                     downloads = gr.File(label="Download (PNG, input's size)", elem_id="downloads")
                     status = gr.Textbox(label="Messages", lines=3, elem_id="status")
-            widgets = [info, checkpoint, direction, mode, style, style_image, *sliders]
+            widgets = [info, checkpoint, direction, mode, style, strength, style_image, *sliders]
             model.change(model_widgets, model, widgets)
             checkpoint.change(describe, [model, checkpoint], info)
             page.load(model_widgets, model, widgets)
             mode.change(style_widgets, [model, mode], [style, style_image, *sliders])
 
-            def do_translate(uploads, label, ckpt_name, way, how, name, image, size, *weights,
-                             progress=tracked):  # fmt: skip
+            def do_translate(uploads, label, ckpt_name, way, how, name, image, dial, size,
+                             *weights, progress=tracked):  # fmt: skip
                 choice = StyleChoice(
                     name=name if how == STYLE_MODES[0] else None,
                     blend=[float(w) for w in weights] if how == "blend" else None,
@@ -155,14 +161,25 @@ def build_page(
                 progress(0, desc="translating")
                 result = translate_uploads(
                     models, paths, label, ckpt_name, way, choice, int(size or 0),
-                    limits.max_pixels, outputs,
+                    limits.max_pixels, outputs, float(1.0 if dial is None else dial),
                 )  # fmt: skip
                 pictures = [p for pair in result.pairs for p in pair]
                 return pictures, result.downloads or None, result.message
 
             job = run.click(
                 do_translate,
-                [files, model, checkpoint, direction, mode, style, style_image, tile, *sliders],
+                [
+                    files,
+                    model,
+                    checkpoint,
+                    direction,
+                    mode,
+                    style,
+                    style_image,
+                    strength,
+                    tile,
+                    *sliders,
+                ],
                 [shown, downloads, status],
                 concurrency_limit=CONCURRENCY,
                 api_name="translate",

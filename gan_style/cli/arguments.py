@@ -49,6 +49,35 @@ def positive_float(text: str) -> float:
     return value
 
 
+MAX_STRENGTH = 4.0  # past this a global skip's tanh saturates: the image is lost to the change
+
+
+def strength(text: str) -> float:
+    """An argparse type: a strength dial setting, 0 (the input) to MAX_STRENGTH."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not 0 <= value <= MAX_STRENGTH:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (the input) to {MAX_STRENGTH:g}; 1 is the model as trained, got {text}"
+        )
+    return value
+
+
+def strengths(text: str) -> tuple[float, ...]:
+    """An argparse type: a comma list of strength settings, "0.5,1,1.5"."""
+    return tuple(strength(part.strip()) for part in text.split(",") if part.strip()) or (1.0,)
+
+
+def add_strength_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--strength", type=strength, default=1.0,
+        help="models trained with model.global_skip: how much of the learned change to apply "
+        "(0 = the input, 1 = as trained (default), above 1 = stronger, at most 4)",
+    )  # fmt: skip
+
+
 def add_eval_mode_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--eval-mode", action="store_true",

@@ -10,6 +10,7 @@ from gan_style.cli.arguments import (
     add_eval_mode_option,
     add_style_options,
     at_least,
+    strengths,
     style_image,
 )
 
@@ -25,6 +26,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--direction", default="AtoB", choices=["AtoB", "BtoA"])
     p.add_argument("--out", type=Path, help="output folder (default <run>/gallery)")
     p.add_argument("--device", default="auto", choices=DEVICES)
+    p.add_argument(
+        "--strengths", type=strengths, default=(1.0,), metavar="S,S,...",
+        help="models trained with model.global_skip: one column per strength of the learned "
+        "change, e.g. 0.5,1,1.5 (0 = the input, 1 = as trained; default 1)",
+    )  # fmt: skip
     add_style_options(p)
     add_eval_mode_option(p)
     p.set_defaults(func=run)
@@ -44,6 +50,7 @@ def run(args: argparse.Namespace) -> None:
         index = build_gallery(
             args.sources, out, args.images, args.n, args.checkpoints, args.direction,
             str(pick_device(args.device)), args.style, style_image(args), args.eval_mode,
+            args.strengths,
         )  # fmt: skip
     except DiskFullError as e:
         raise DiskFullError(

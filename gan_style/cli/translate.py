@@ -9,6 +9,7 @@ from pathlib import Path
 from gan_style.cli.arguments import (
     DEVICES,
     add_eval_mode_option,
+    add_strength_option,
     add_style_options,
     at_least,
     positive_float,
@@ -44,6 +45,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     _add_output_options(p)
     _add_engine_options(p)
     add_style_options(p)
+    add_strength_option(p)
     add_eval_mode_option(p)
     p.set_defaults(func=run)
 

@@ -13,9 +13,12 @@ from gan_style.errors import EvaluationError
 from gan_style.evaluation import distribution
 from gan_style.evaluation.baselines import baselines
 from gan_style.evaluation.inception import FidExtractor, load_fid_extractor
+from gan_style.evaluation.metrics import luminance, ssim
 from gan_style.evaluation.perceptual import Lpips, load_lpips
 from gan_style.evaluation.protocols import PROTOCOLS, ImageScore, score_arrays, score_folders
 from gan_style.evaluation.report import summarize_scores, write_json, write_scores_csv
+from gan_style.evaluation.statistics import summarize
+from gan_style.evaluation.style_score import RECIPE, StyleJudge, load_judge
 from gan_style.image_io import find_images, load_image, save_image
 from gan_style.inference.engines import translate_arrays
 from gan_style.inference.generators import Generators
@@ -82,6 +85,7 @@ class Scoring:
     lpips: bool = True
     lpips_weights: str | Path | None = None
     verify_weights: bool = True  # refuse weights files that are not the official ones
+    style: bool = True  # the deception rate of a domain classifier (`style_score`)
 
 
 def score_protocols(
@@ -124,6 +128,38 @@ def score_protocols(
             label = f"AtoB (baseline: {kind.removeprefix(BASELINE).replace('_', ' ')})"
             scores += score_folders("paired", label, folders[kind], folders["truth_B"], lpips)
     return scores
+
+
+def style_judge(cfg: Config) -> StyleJudge:
+    """The domain classifier of the run's dataset (`style_score`): unpaired data only, where
+    the two training folders are the two domains."""
+    styled = model_class(cfg.model.name).styled
+    if cfg.data.dataset_mode != "unaligned" or styled:
+        raise EvaluationError(
+            f"it needs unpaired data with one style in trainB/ (this is {cfg.data.dataset_mode}"
+            f"{' with several styles' if styled else ''})"
+        )
+    return load_judge(cfg.data.root)
+
+
+# (label, folder, the domain its images are judged as): the translations, then two references
+# that say what the numbers mean: real target images (near 1) and the untouched inputs (near 0).
+JUDGED = (
+    ("AtoB", "fake_B", "B"), ("BtoA", "fake_A", "A"),
+    ("real B (reference)", "real_B", "B"), ("untouched A (reference)", "real_A", "B"),
+)  # fmt: skip
+
+
+def style_rates(judge: StyleJudge, folders: dict[str, Path]) -> dict[str, dict]:
+    """{label: {"deception": stats}}: the share of each folder's images the classifier takes
+    for the domain (`JUDGED`), with its interval."""
+    out: dict[str, dict] = {}
+    for label, kind, domain in JUDGED:
+        if kind not in folders:
+            continue
+        images = [load_image(p) for p in find_images(folders[kind])]
+        out[label] = {"deception": summarize(list(judge.taken_for(images, domain)))}
+    return out
 
 
 def distribution_metrics(
@@ -197,6 +233,11 @@ def evaluate(
         all_folders[current or ""] = folders
         scores += score_protocols(gens, folders, protocol, split, notes, current, lpips)
     metrics: dict = summarize_scores(scores)
+    if scoring.style and protocol in ("all", "content"):
+        judge = _optional(lambda: style_judge(gens.config), notes, "style score")
+        if judge is not None:
+            settings["style"] = {"classifier_accuracy": judge.accuracy, "recipe": RECIPE}
+            metrics["style"] = style_rates(judge, all_folders[""])
     if scoring.fid:
         extractor = _optional(
             lambda: load_fid_extractor(scoring.inception_weights, device, scoring.verify_weights),
@@ -235,18 +276,27 @@ class HeldOutSet:
     """A fixed subset of held-out images, loaded once, scored during training in memory."""
 
     def __init__(
-        self, inputs: dict, truths: dict, names: dict, cycle: bool = True, style: str | None = None
+        self,
+        inputs: dict,
+        truths: dict,
+        names: dict,
+        cycle: bool = True,
+        style: str | None = None,
+        judge: StyleJudge | None = None,
     ) -> None:
         self.images, self.truth, self.names, self.cycle = inputs, truths, names, cycle
         self.style = style  # multistyle: the style scored (the first one)
+        self.judge = judge  # the dataset's domain classifier: deception_* metrics
         self._references: dict[str, distribution.Reference] = {}
 
     @classmethod
-    def from_config(cls, cfg: Config, n: int, split: str = "test") -> HeldOutSet:
+    def from_config(
+        cls, cfg: Config, n: int, split: str = "test", judge: StyleJudge | None = None
+    ) -> HeldOutSet:
         spec = model_class(cfg.model.name)
         style = cfg.data.styles[0] if spec.styled else None
         held = held_out_images(cfg, split, style, limit=n)
-        return cls(held.inputs, held.truths, held.names, cycle=spec.cycle, style=style)
+        return cls(held.inputs, held.truths, held.names, spec.cycle, style, judge)
 
     def target_reals(self, side: str) -> list[np.ndarray]:
         """Real images of the domain that `side`'s translations land in (FID/KID's reference)."""
@@ -262,8 +312,11 @@ class HeldOutSet:
         if self.cycle:
             keys += ["cycle_ssim_A", "cycle_psnr_A", "cycle_ssim_B", "cycle_psnr_B"]
         for side, suffix in (("A", "AB"), ("B", "BA")):
-            if side in self.images and self.target_reals(side) and (side == "A" or self.cycle):
+            translated = side in self.images and (side == "A" or self.cycle)
+            if translated and self.target_reals(side):
                 keys += [f"fid_{suffix}", f"kid_{suffix}"]
+            if translated:
+                keys += [f"content_ssim_{suffix}"] + ([f"deception_{suffix}"] if self.judge else [])
         return tuple(keys)
 
     def score(self, gens: Generators, extractor: FidExtractor | None = None) -> dict[str, float]:
@@ -286,6 +339,12 @@ class HeldOutSet:
                 paired = [score_arrays("paired", suffix, n, f, t) for n, f, t in triples]
                 out[f"ssim_{suffix}"] = float(np.mean([s.ssim for s in paired]))
                 out[f"psnr_{suffix}"] = float(np.mean([s.psnr for s in paired]))
+            pairs = zip(reals, fakes, strict=True)
+            out[f"content_ssim_{suffix}"] = float(
+                np.mean([ssim(luminance(r), luminance(f)) for r, f in pairs])
+            )
+            if self.judge is not None:
+                out[f"deception_{suffix}"] = self.judge.deception_rate(fakes, suffix[1])
             if self.cycle and back is not None:
                 recs = translate_arrays(back, fakes, gens.multiple, style=code, engine=gens.engine)
                 triples = zip(self.names[side], reals, recs, strict=True)

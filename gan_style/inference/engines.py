@@ -17,9 +17,10 @@ from gan_style.inference.conversion import cached_conversion
 from gan_style.inference.engine_policy import conversion_kind, engine_name
 from gan_style.inference.openvino_engine import INSTALL_HINT, OpenVinoGenerator
 from gan_style.inference.translation import draws_randomly, translate_images
+from gan_style.networks.generators import strength_of
 from gan_style.runtime.lanes import usable_cores
 
-# Engines already made in this process, by network, style code and kind: hashing the
+# Engines already made in this process, by network, style code, kind and strength: hashing the
 # weights again for every batch a gallery or an evaluation translates would cost 50 ms a time.
 _MADE: weakref.WeakKeyDictionary[nn.Module, dict[tuple, OpenVinoGenerator | str]] = (
     weakref.WeakKeyDictionary()
@@ -44,12 +45,13 @@ def converted_engine(
     why_not = _unsuitable(generator) or _missing_tools(kind)
     if why_not is None:
         code = b"" if style is None else style.detach().float().cpu().numpy().tobytes()
+        key = (code, kind, strength_of(generator))
         made = _MADE.setdefault(generator, {})
-        if (code, kind) not in made:
-            made[code, kind] = _engine_for(generator, multiple, style, kind)
-        if isinstance(made[code, kind], OpenVinoGenerator):
-            return made[code, kind]
-        why_not = made[code, kind]
+        if key not in made:
+            made[key] = _engine_for(generator, multiple, style, kind)
+        if isinstance(made[key], OpenVinoGenerator):
+            return made[key]
+        why_not = made[key]
     if engine_name(engine) != "auto":
         raise ConfigError(f"--engine {engine}: {why_not}; use --engine auto or pytorch")
     if why_not not in _SAID and not why_not.startswith(ON_ANOTHER_DEVICE):

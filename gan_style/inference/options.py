@@ -21,6 +21,7 @@ class TranslateOptions:
     eval_mode: bool = False  # batch norm and dropout in eval mode, not the pix2pix paper's
     style: str | None = None  # multistyle: a style name or blend
     style_image: Path | None = None  # multistyle: the style of this painting
+    strength: float = 1.0  # global-skip models: the share of the learned change (0: the input)
     batch_size: int | None = None  # images of one size per pass; None: 1 on CPU, 4 on GPUs
     lanes: int | None = None  # images in flight on the CPU; None: runtime/lanes decides
     tile: int = 0  # px; 0: whole images
@@ -39,6 +40,7 @@ class TranslateOptions:
         "batch_size": (None,), "tile": (0,), "tile_overlap": (None,), "tile_norm": ("whole",),
         "precision": ("fp32",), "conv_backend": ("auto",), "device": ("auto", "cpu"),
         "style": (None,), "style_image": (None,), "eval_mode": (False,), "engine": (None,),
+        "strength": (1.0,),
     }  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -89,5 +91,8 @@ class TranslateOptions:
     def record_key(self, kind: str) -> dict[str, object]:
         """What a recorded conversion depends on besides the checkpoint's bytes."""
         direction = self.direction or "AtoB"
-        return {"direction": direction, "style": self.style, "eval_mode": self.eval_mode,
-                "kind": kind}  # fmt: skip
+        key = {"direction": direction, "style": self.style, "eval_mode": self.eval_mode,
+               "kind": kind}  # fmt: skip
+        if self.strength != 1.0:  # (keys of earlier records stay as they were)
+            key["strength"] = self.strength
+        return key

@@ -75,16 +75,18 @@ def translate_paths(
     """Translate the (input, output) pairs with loaded generators: on their conversion where
     `engines.converted_engine` gives one, else with PyTorch (tiles, batches, lanes)."""
     from gan_style.inference.engines import converted_engine
+    from gan_style.networks.generators import dialled
 
     direction = options.direction or "AtoB"
     generator = gens.pick(direction)
-    if options.engine_allowed():
-        engine = converted_engine(generator, gens.multiple, style, gens.engine, gens.precision)
-        if engine is not None:
-            if index is not None and engine.around is None:  # steps around need the model
-                index.record(engine.path)
-            return _write_converted(engine, pairs, options, direction)
-    return _write_with_pytorch(gens, generator, pairs, options, style, direction)
+    with dialled(generator, options.strength):
+        if options.engine_allowed():
+            engine = converted_engine(generator, gens.multiple, style, gens.engine, gens.precision)
+            if engine is not None:
+                if index is not None and engine.around is None:  # steps around need the model
+                    index.record(engine.path)
+                return _write_converted(engine, pairs, options, direction)
+        return _write_with_pytorch(gens, generator, pairs, options, style, direction)
 
 
 def _write_with_pytorch(
@@ -169,6 +171,7 @@ def prepare_engine(source: Path, options: TranslateOptions | None = None) -> Pat
     where these options run on PyTorch here (or the model needs a style to be chosen)."""
     from gan_style.inference.engines import converted_engine
     from gan_style.inference.generators import load_generators
+    from gan_style.networks import set_strength
 
     options = options or TranslateOptions()
     kind = options.recorded_conversion_kind()
@@ -178,8 +181,9 @@ def prepare_engine(source: Path, options: TranslateOptions | None = None) -> Pat
     if gens.styles and options.style is None:
         return None
     style = gens.style_code(options.style) if options.style else None
-    engine = converted_engine(gens.pick(options.direction or "AtoB"), gens.multiple, style,
-                              gens.engine)  # fmt: skip
+    generator = gens.pick(options.direction or "AtoB")
+    set_strength(generator, options.strength)
+    engine = converted_engine(generator, gens.multiple, style, gens.engine)
     if engine is None or engine.around is not None:  # steps around need the model: not recorded
         return None
     FileIndex(source, options.record_key(kind)).record(engine.path)

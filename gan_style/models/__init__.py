@@ -14,6 +14,7 @@ from gan_style.models.cycle_gan import CycleGAN
 from gan_style.models.image_pool import ImagePool
 from gan_style.models.multistyle import MultiStyleCycleGAN
 from gan_style.models.pix2pix import Pix2Pix
+from gan_style.networks import diffaugment
 
 MODELS: dict[str, type[TranslationModel]] = {
     "cycle_gan": CycleGAN,
@@ -38,8 +39,11 @@ def build_model(cfg: Config) -> TranslationModel:
 
 
 def regularise_discriminators(model: TranslationModel, cfg: Config) -> TranslationModel:
-    """`model.spectral_norm` (Miyato et al. 2018) on every discriminator convolution and
-    `loss.lambda_r1` on the model's adversarial loss: options of every model, set here once."""
+    """`model.spectral_norm` (Miyato et al. 2018) on every discriminator convolution,
+    `model.diffaugment` (Zhao et al. 2020) on every discriminator's input and `loss.lambda_r1`
+    on the model's adversarial loss: options of every model, set here once."""
+    for discriminator in model.discriminators:
+        diffaugment.attach(discriminator, cfg.model.diffaugment)
     if cfg.model.spectral_norm:
         from torch.nn.utils.parametrizations import spectral_norm
 

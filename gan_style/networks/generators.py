@@ -6,9 +6,13 @@ generator weights load with `load_state_dict` unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
+from gan_style.errors import ConfigError
 from gan_style.networks.blocks import (
     BlurDownsample,
     BlurUpsample,
@@ -43,6 +47,10 @@ class ResnetGenerator(nn.Module):
     it had not left the identity after 600 iterations.)
     With `skip_filter` as well, the kept input first goes through a learned colour matrix and
     5x5 filter (`SkipFilter`), which also start as the identity.
+    A global skip makes the change a dial: `strength` s scales it (the residual by s, the skip
+    filter's change by s), so 0 returns the input, 1 the trained translation and above 1 a
+    stronger one (`translate --strength`). It is a setting, not a weight: exports and
+    conversions build in the value it has when they are made.
 
     With `long_skip` the first layer's full-resolution features are concatenated to the last
     convolution's input (U-Net's long skip), so pixel-scale changes such as dark outlines on
@@ -110,7 +118,11 @@ class ResnetGenerator(nn.Module):
         self.long_skip = long_skip
         self.skip_gain = nn.Parameter(torch.ones(1)) if global_skip else None
         self.skip_filter = SkipFilter(out_channels) if skip_filter else None
+        self.strength = 1.0
         self.reset_after_init()
+
+    def extra_repr(self) -> str:
+        return "" if self.strength == 1.0 else f"strength={self.strength:g}"
 
     def reset_after_init(self) -> None:
         if self.skip_gain is not None:
@@ -128,9 +140,10 @@ class ResnetGenerator(nn.Module):
             if i == FIRST_FEATURES and self.long_skip:
                 first = x  # held only when needed: at 512 px the paper's is 64 MiB
         if self.skip_gain is not None:
-            if self.skip_filter is not None:
-                source = self.skip_filter(source)
-            kept = torch.atanh(source.clamp(-SKIP_LIMIT, SKIP_LIMIT))
+            kept = self.skip_filter(source) if self.skip_filter is not None else source
+            if self.strength != 1.0:  # the dial; at 1 the graph is the one trained
+                kept, x = torch.lerp(source, kept, self.strength), self.strength * x
+            kept = torch.atanh(kept.clamp(-SKIP_LIMIT, SKIP_LIMIT))
             return torch.tanh(kept + self.skip_gain * x)
         return x
 
@@ -292,6 +305,47 @@ class StyleEncoder(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(image))
+
+
+def _dials(generator: nn.Module) -> list[nn.Module]:
+    return [m for m in generator.modules() if getattr(m, "skip_gain", None) is not None]
+
+
+def has_strength_dial(generator: nn.Module) -> bool:
+    """Whether the generator has a global skip, whose change `set_strength` scales."""
+    return bool(_dials(generator))
+
+
+def set_strength(generator: nn.Module, strength: float) -> None:
+    """Scale the change a global-skip generator makes to its input by `strength` (ResNet's
+    docstring); an error naming the fix for one without a global skip."""
+    dials = _dials(generator)
+    if not dials:
+        if strength == 1.0:
+            return
+        raise ConfigError(
+            "--strength needs a model trained with model.global_skip=true (it scales the change "
+            "the model makes to its input); this one makes a new image"
+        )
+    for dial in dials:
+        dial.strength = float(strength)
+
+
+@contextmanager
+def dialled(generator: nn.Module, strength: float) -> Iterator[None]:
+    """`set_strength` for the duration of a block, then the strength it had before (a model
+    the web page shares between requests keeps no request's setting)."""
+    before = strength_of(generator)
+    set_strength(generator, strength)
+    try:
+        yield
+    finally:
+        set_strength(generator, before)
+
+
+def strength_of(generator: nn.Module) -> float:
+    """The strength `set_strength` gave the generator (1 for one without a global skip)."""
+    return next((m.strength for m in generator.modules() if hasattr(m, "strength")), 1.0)
 
 
 def size_multiple(generator: str) -> int:

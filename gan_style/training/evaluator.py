@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 from gan_style.config import Config
-from gan_style.errors import ConfigError
+from gan_style.errors import ConfigError, EvaluationError
 from gan_style.evaluation.inception import FidExtractor, load_fid_extractor
-from gan_style.evaluation.runner import LOWER_IS_BETTER, HeldOutSet
+from gan_style.evaluation.runner import LOWER_IS_BETTER, HeldOutSet, style_judge
 from gan_style.inference import Generators
 from gan_style.inference.generators import test_behaviour
 from gan_style.models import TranslationModel
@@ -15,7 +17,13 @@ from gan_style.training.run_folder import Progress, RunFolder
 
 def held_out_set(cfg: Config) -> HeldOutSet:
     """The fixed held-out images scored during training; checks eval.metric is computable."""
-    held_out = HeldOutSet.from_config(cfg, cfg.eval.num_images)
+    judge = None
+    if cfg.eval.style_score and cfg.data.dataset_mode == "unaligned":
+        try:  # trained once per dataset (under a minute) and cached
+            judge = style_judge(cfg)
+        except EvaluationError as e:
+            print(f"note: no deception_* scores during training: {e}", file=sys.stderr)
+    held_out = HeldOutSet.from_config(cfg, cfg.eval.num_images, judge=judge)
     if cfg.eval.metric not in held_out.metrics:
         raise ConfigError(
             f"eval.metric={cfg.eval.metric} cannot be computed for this model and data "

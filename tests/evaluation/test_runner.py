@@ -53,6 +53,8 @@ def test_training_scores_held_out_images(make_config, paired_dataset: Path) -> N
         "cycle_psnr_A",
         "cycle_ssim_B",
         "cycle_psnr_B",
+        "content_ssim_AB",
+        "content_ssim_BA",
     }
     best = metrics["best"]
     events = EventAccumulator(str(run_dir)).Reload()

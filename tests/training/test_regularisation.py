@@ -1,4 +1,5 @@
-"""Discriminator regularisation for every model: R1 on real images and spectral norm."""
+"""Discriminator regularisation for every model: R1 on real images, spectral norm and
+DiffAugment."""
 
 from __future__ import annotations
 
@@ -33,17 +34,24 @@ def test_r1_by_hand() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["cycle_gan", "cut", "pix2pix"])
-def test_every_model_takes_both_options(make_config, name: str) -> None:
-    cfg = make_config(model={"name": name, "spectral_norm": True}, loss={"lambda_r1": 1.0})
+@pytest.mark.parametrize("name", ["cycle_gan", "cut", "pix2pix", "multistyle"])
+def test_every_model_takes_the_three_options(make_config, styled_root, name: str) -> None:
+    model_keys = {"name": name, "spectral_norm": True, "diffaugment": "color,cutout"}
+    data = {"root": str(styled_root)} if name == "multistyle" else {}
+    cfg = make_config(model=model_keys, loss={"lambda_r1": 1.0}, data=data)
     model = build_model(cfg)
     convs = [m for d in model.discriminators for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
     assert convs and all(hasattr(m, "parametrizations") for m in convs)
     assert not any(hasattr(m, "parametrizations") for g in model.generators for m in g.modules())
+    assert all(d._forward_pre_hooks for d in model.discriminators)  # DiffAugment's
+    assert not any(g._forward_pre_hooks for g in model.generators)
 
 
-def test_cyclegan_trains_and_resumes_exactly_with_both(make_config) -> None:
-    options = {"model": {"spectral_norm": True}, "loss": {"lambda_r1": 1.0}}
+def test_cyclegan_trains_and_resumes_exactly_with_all_three(make_config) -> None:
+    options = {
+        "model": {"spectral_norm": True, "diffaugment": "color,translation,cutout"},
+        "loss": {"lambda_r1": 1.0},
+    }
     straight = train(make_config(train={"max_steps": 4}, **options), run="straight")
     train(make_config(train={"max_steps": 2}, **options), run="resumed")
     resumed = train(make_config(train={"max_steps": 4}, **options), run="resumed")
