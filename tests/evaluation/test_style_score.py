@@ -129,4 +129,3 @@ def test_evaluate_notes_a_dataset_without_a_style_score(run_dir: Path, tmp_path:
     summary = json.loads((out / "summary.json").read_text())
     assert "style" not in summary["metrics"] and "content" in summary["metrics"]
     assert any("style score skipped" in n and "at least 5 images" in n for n in summary["notes"])
-
