@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import statistics
 import tempfile
 import time
@@ -29,6 +28,7 @@ from gan_style.data.demo import build_demo_dataset
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.evaluation.report import write_json
 from gan_style.evaluation.runner import HeldOutSet
+from gan_style.evaluation.statistics import interval
 from gan_style.image_io import find_images, load_image
 from gan_style.inference import Generators, load_generators, translate_images
 from gan_style.training.loop import train
@@ -79,18 +79,7 @@ VARIANTS: dict[str, list[str]] = {
     "batch1+identity": [*BATCH1, "loss.lambda_identity=0.1", "train.epochs=6"],
     "batch1+resize": [*BATCH1, "model.upsample=resize"],
 }  # fmt: skip
-T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "monet2photo-mini" / "testB"
-
-
-def interval(values: list[float]) -> dict:
-    """Mean, sample std and a 95% Student-t interval of the mean (None for one value)."""
-    mean = statistics.mean(values)
-    if len(values) < 2:
-        return {"mean": mean, "std": None, "ci95": None}
-    std = statistics.stdev(values)
-    half = T_95.get(len(values) - 1, 1.96) * std / math.sqrt(len(values))
-    return {"mean": mean, "std": std, "ci95": [mean - half, mean + half]}
 
 
 def mean_of(metric, outputs: list[np.ndarray], targets: list[np.ndarray]) -> float:
@@ -238,6 +227,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--photos", type=Path, default=PHOTOS,
                         help="photos for the content SSIM (default ../shared/data/"
                         "monet2photo-mini/testB when present)")  # fmt: skip
+    real = parser.add_argument_group(
+        "a real style (gan_style/style_quality.py): settings at equal wall-clock, scored by "
+        "the deception rate of a domain classifier and the content SSIM"
+    )
+    real.add_argument("--real", type=Path, metavar="DIR",
+                      help="a CycleGAN dataset with paintings in A, photos in B (e.g. ../shared/"
+                      "data/monet2photo-mini); --variants then names settings")  # fmt: skip
+    real.add_argument("--minutes", type=float, default=3.0, help="training minutes per run (3)")
+    real.add_argument("--pictures", type=Path, metavar="FILE",
+                      help="write a grid of held-out photos through each setting here")  # fmt: skip
     return parser
 
 
@@ -249,5 +248,15 @@ def main(argv: list[str] | None = None) -> None:
             "--seeds 1 or more"
         )
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if args.real is not None:
+        from gan_style.style_quality import SETTINGS, run_settings
+
+        if not (args.real / "trainA").is_dir() or args.minutes <= 0:
+            raise SystemExit(f"gan-style quality: --real needs a dataset folder with trainA/ "
+                             f"and trainB/ (got {args.real}) and --minutes above 0")  # fmt: skip
+        names = list(SETTINGS) if args.variants == ",".join(VARIANTS) else variants
+        result = run_settings(args.real, names, args.seeds, args.minutes, args.out, args.pictures)
+        print(json.dumps(result, indent=2))
+        return
     result = run_variants(variants, args.steps, args.seeds, args.photos, out=args.out)
     print(json.dumps(result, indent=2))

@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from gan_style.cli import main
 from gan_style.data.demo import build_demo_dataset
+from gan_style.models import build_model
 from gan_style.quality import VARIANTS, interval
+from gan_style.style_quality import SETTINGS, config
 from tests.conftest import write_images
 
 pytestmark = pytest.mark.slow
@@ -142,3 +145,37 @@ def test_json_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch) -> Non
         write_json({"runs": 2}, path)
     assert json.loads(path.read_text()) == {"runs": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["q.json"]
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_every_real_style_setting_is_a_valid_config(name: str, tmp_path: Path) -> None:
+    cfg = config(name, tmp_path, tmp_path / "runs", ["train.max_steps=1"])
+    model = build_model(cfg)
+    assert cfg.data.crop_size == 128 and cfg.model.ngf == 16
+    assert bool(cfg.model.diffaugment) == name.endswith("+diffaugment")
+    assert all(d._forward_pre_hooks for d in model.discriminators) == bool(cfg.model.diffaugment)
+
+
+def test_a_real_style_setting_is_trained_for_its_minutes_and_judged(tmp_path: Path, capsys) -> None:
+    """Paintings (A) and photos (B) of a tiny dataset: the photos are painted (AtoB of the
+    swapped view), judged by the dataset's classifier, and shown in a picture grid."""
+    from tests.evaluation.test_style_score import write_domain
+
+    root = tmp_path / "paintings2photos"
+    for split, count in (("train", 10), ("test", 3)):
+        write_domain(root / f"{split}A", count, striped=True, seed=1)  # paintings
+        write_domain(root / f"{split}B", count, striped=False, seed=2)  # photos
+    grid = tmp_path / "grid.png"
+    out = tmp_path / "r.json"
+    argv = ["quality", "--real", str(root), "--variants", "fastcut", "--seeds", "1",
+            "--minutes", "0.02", "--pictures", str(grid), "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result == json.loads(out.read_text())
+    assert result["baselines"]["held-out paintings"]["deception"] >= 2 / 3
+    assert result["baselines"]["untouched photos"]["deception"] <= 1 / 3
+    (run,) = result["settings"]["fastcut"]["runs"]
+    assert run["steps"] >= 1 and 0 <= run["deception"] <= 1 and 0 < run["content_ssim"] < 1
+    assert Image.open(grid).size == (2 * 128, 3 * 128)  # photos | fastcut, one row per photo
+    with pytest.raises(SystemExit, match="--real needs a dataset folder"):
+        main(["quality", "--real", str(tmp_path / "nothing")])

@@ -1,8 +1,10 @@
-"""Summary statistics of per-image scores, with a bootstrap confidence interval."""
+"""Summary statistics: of per-image scores, with a bootstrap confidence interval; of a few
+seeds' results, with a Student-t interval."""
 
 from __future__ import annotations
 
 import math
+import statistics
 
 import numpy as np
 
@@ -36,3 +38,16 @@ def summarize(values: list[float], seed: int = 0) -> dict[str, float | int | lis
         "n": n,
         "ci95": [float(low), float(high)],
     }
+
+
+T_95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+
+
+def interval(values: list[float]) -> dict:
+    """Mean, sample std and a 95% Student-t interval of the mean (None for one value)."""
+    mean = statistics.mean(values)
+    if len(values) < 2:
+        return {"mean": mean, "std": None, "ci95": None}
+    std = statistics.stdev(values)
+    half = T_95.get(len(values) - 1, 1.96) * std / math.sqrt(len(values))
+    return {"mean": mean, "std": std, "ci95": [mean - half, mean + half]}
