@@ -41,6 +41,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS")
     p.add_argument(
+        "--no-style-score", action="store_true",
+        help="skip the deception rate of the dataset's domain classifier (unpaired data; "
+        "trained once per dataset, under a minute, then cached)",
+    )  # fmt: skip
+    p.add_argument(
         "--unverified-weights", action="store_true",
         help="accept Inception/AlexNet files that are not the official ones (scores are then "
         "marked standard_weights: false)",
@@ -82,6 +87,7 @@ def run(args: argparse.Namespace) -> None:
         lpips=not args.no_lpips,
         lpips_weights=args.lpips_weights,
         verify_weights=not args.unverified_weights,
+        style=not args.no_style_score,
     )
     summary = evaluate(
         gens, out, args.split, args.protocol, scoring, str(device), args.batch_size, args.style

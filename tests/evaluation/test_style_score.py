@@ -119,6 +119,9 @@ def test_evaluate_and_training_report_the_deception_rate(two_domains: Path, tmp_
     # The fraction is of the 6 held-out images, each judged once.
     assert style["AtoB"]["deception"]["n"] == 6
 
+    skipped = tmp_path / "eval_without"
+    assert main([*argv[:3], str(skipped), "--no-fid", "--no-lpips", "--no-style-score"]) == 0
+    assert "style" not in json.loads((skipped / "summary.json").read_text())["metrics"]
     assert main(["compare", str(run_dir)]) == 0
 
 
