@@ -168,8 +168,7 @@ def build_gallery(
     headers = ["input", *(c.label for c in columns)]
     last = loaded[-1]
     if last.cycle:
-        back = last.G_AB if direction == "BtoA" else last.G_BA
-        set_strength(back, columns[-1].strength)
+        back = last.G_AB if direction == "BtoA" else last.G_BA  # as trained, at strength 1
         recs = translate_arrays(
             back, outputs[-1], last.multiple, style=codes[-1], engine=last.engine
         )
