@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml setup.cfg
 	$(BIN)/pip install -e '.[dev,app,cpu]'
 	touch $@
 
-demo: install  ## build the demo data, train the demo experiment (~8 min on 2 CPU cores)
+demo: install  ## build the demo data, train the demo experiment (~10 min on 2 CPU cores)
 	$(BIN)/gan-style data demo
 	$(BIN)/gan-style train demo --run $(RUN) $(ARGS)
 

@@ -25,6 +25,7 @@ import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_style.config import Config, load_config
+from gan_style.errors import EvaluationError
 from gan_style.evaluation.metrics import luminance, ssim
 from gan_style.evaluation.report import write_json
 from gan_style.evaluation.statistics import interval
@@ -99,7 +100,10 @@ def run_settings(
     with tempfile.TemporaryDirectory() as tmp:
         view = photos_to_paintings(root, Path(tmp))
         runs = Path(tmp) / "runs"
-        judge = load_judge(view)
+        try:
+            judge = load_judge(view)
+        except EvaluationError as e:
+            raise SystemExit(f"gan-style quality: no style score for {root}: {e}") from None
         photos = [load_image(p) for p in find_images(view / "testA")]
         paintings = [load_image(p) for p in find_images(view / "testB")]
         result = {

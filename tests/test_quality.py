@@ -179,3 +179,9 @@ def test_a_real_style_setting_is_trained_for_its_minutes_and_judged(tmp_path: Pa
     assert Image.open(grid).size == (2 * 128, 3 * 128)  # photos | fastcut, one row per photo
     with pytest.raises(SystemExit, match="--real needs a dataset folder"):
         main(["quality", "--real", str(tmp_path / "nothing")])
+    for extra in (root / "trainB").glob("*.png"):
+        if extra.name != "000.png":
+            extra.unlink()  # one photo left
+    one_photo = r"no style score .* at least 5 images in .*paintings2photos/trainB \(found 1\)"
+    with pytest.raises(SystemExit, match=one_photo):
+        main(["quality", "--real", str(root), "--variants", "fastcut"])

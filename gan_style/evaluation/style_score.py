@@ -114,7 +114,8 @@ def domain_folders(root: str | Path) -> tuple[Path, Path]:
         count = len(find_images(folder)) if folder.is_dir() else 0
         if count < MIN_IMAGES:
             raise EvaluationError(
-                f"the style score needs at least {MIN_IMAGES} images in {folder} (found {count})"
+                f"the style score needs at least {MIN_IMAGES} images in {folder.resolve()} "
+                f"(found {count})"
             )
         found.append(folder)
     return found[0], found[1]
