@@ -150,8 +150,9 @@ def build_page(
             page.load(model_widgets, model, widgets)
             mode.change(style_widgets, [model, mode], [style, style_image, *sliders])
 
-            def do_translate(uploads, label, ckpt_name, way, how, name, image, dial, size,
-                             *weights, progress=tracked):  # fmt: skip
+            def do_translate(uploads, label, ckpt_name, way, how, name, image, size, *rest,
+                             progress=tracked):  # fmt: skip
+                *weights, dial = rest  # the style sliders, then the strength (last: API order)
                 choice = StyleChoice(
                     name=name if how == STYLE_MODES[0] else None,
                     blend=[float(w) for w in weights] if how == "blend" else None,
@@ -166,20 +167,10 @@ def build_page(
                 pictures = [p for pair in result.pairs for p in pair]
                 return pictures, result.downloads or None, result.message
 
+            asked = [files, model, checkpoint, direction, mode, style, style_image, tile]
             job = run.click(
                 do_translate,
-                [
-                    files,
-                    model,
-                    checkpoint,
-                    direction,
-                    mode,
-                    style,
-                    style_image,
-                    strength,
-                    tile,
-                    *sliders,
-                ],
+                [*asked, *sliders, strength],
                 [shown, downloads, status],
                 concurrency_limit=CONCURRENCY,
                 api_name="translate",
