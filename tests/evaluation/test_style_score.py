@@ -72,7 +72,10 @@ def test_the_judge_is_cached_per_dataset_and_a_damaged_cache_is_trained_again(
     assert np.array_equal(first.probability_b(probe), again.probability_b(probe))
 
 
-def test_training_the_judge_leaves_the_callers_random_stream_alone(two_domains: Path) -> None:
+def test_training_the_judge_leaves_the_callers_random_stream_alone(
+    two_domains: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(style_score.RECIPE, "steps", 5)  # the stream, not the judge, is checked
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
@@ -89,7 +92,8 @@ def test_a_domain_with_too_few_images_gets_one_line(tmp_path: Path, count: int) 
         load_judge(tmp_path)
 
 
-def test_domains_it_cannot_separate_give_no_rate(tmp_path: Path) -> None:
+def test_domains_it_cannot_separate_give_no_rate(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(style_score.RECIPE, "steps", 20)  # no number of steps tells them apart
     write_domain(tmp_path / "trainA", 10, striped=False, seed=0)
     shutil.copytree(tmp_path / "trainA", tmp_path / "trainB")  # the same images twice
     with pytest.raises(EvaluationError, match=r"cannot tell .* would mean nothing"):
