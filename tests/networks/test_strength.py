@@ -144,3 +144,24 @@ def test_bad_strengths_get_one_line(run_dir: Path, tmp_path: Path, capsys) -> No
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "model.global_skip=true" in err[0] and "Traceback" not in err[0]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_cpu_engine_converts_each_strength_and_matches_pytorch() -> None:
+    """The converted engine (asked for by name: a refusal is an error, not a fallback) runs the
+    dial's setting, one conversion per strength."""
+    from gan_style.inference import engines
+    from gan_style.inference.probes import smooth_probe
+    from gan_style.inference.translation import translate_batch
+
+    net = trained_looking(True)
+    image = smooth_probe(np.random.default_rng(0), 32, 36, 3)
+    engines._MADE.clear()
+    made = {}
+    for strength in (0.5, 1.0):
+        with dialled(net, strength):
+            want = translate_batch(net, image[None], 4)[0].astype(np.int16)
+            made[strength] = engines.converted_engine(net, 4, engine="openvino")
+            got = made[strength].translate(image).astype(np.int16)
+        assert np.abs(got - want).max() <= 2
+    assert made[0.5].path != made[1.0].path
+    engines._MADE.clear()
