@@ -52,6 +52,9 @@ def train(cfg: Config, run: str = "default") -> Path:
     if group.enabled:  # dropout and the like differ per rank; the data shards already do
         torch.manual_seed(cfg.train.seed + 1000 * group.rank)
     iteration = GanIteration.build(model, cfg.train, device, group)
+    if main and cfg.train.precision == "auto" and iteration.precision != "fp32":
+        say(f"training in {iteration.precision} (train.precision=auto on {device.type}; "
+            "train.precision=fp32 for full precision)")  # fmt: skip
     ema = GeneratorEMA(model, cfg.train.ema_decay) if cfg.train.ema_decay else None
     networks = [*model.generators, *model.discriminators, *model.fixed_networks]
     t = cfg.train

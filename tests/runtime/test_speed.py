@@ -17,9 +17,13 @@ def weights(run_dir) -> dict[str, torch.Tensor]:
     return ckpt.load(run_dir / "latest.pt")["model"]
 
 
-def test_precision_resolution() -> None:
+def test_precision_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     cpu = torch.device("cpu")
+    monkeypatch.setattr(speed, "cpu_bf16_supported", lambda: False)
     assert speed.resolve_precision("auto", cpu) == "fp32"
+    monkeypatch.setattr(speed, "cpu_bf16_supported", lambda: True)  # AVX-512 BF16 or AMX
+    assert speed.resolve_precision("auto", cpu) == "bf16"
+    assert speed.resolve_precision("fp32", cpu) == "fp32"
     assert speed.resolve_precision("bf16", cpu) == "bf16"
     with pytest.raises(ConfigError, match="fp16 needs a CUDA GPU; use bf16 on CPU"):
         speed.resolve_precision("fp16", cpu)
@@ -41,11 +45,16 @@ def test_bf16_without_cpu_support_warns() -> None:
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:this CPU has no fast bf16 kernels")
-def test_bf16_training_tracks_fp32(make_config) -> None:
-    """The CPU twin of fp16 on CUDA: a bf16 autocast run trains, with finite losses, and its
-    weights stay close to the fp32 run's after a few steps."""
-    fp32 = weights(train(make_config(train={"max_steps": 3}), run="fp32"))
-    bf16_dir = train(make_config(train={"max_steps": 3, "precision": "bf16"}), run="bf16")
+def test_bf16_training_tracks_fp32_and_resumes_exactly(
+    make_config, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """What `auto` picks on a CPU with bf16 kernels: a bf16 autocast run trains with finite
+    losses, its weights stay close to the fp32 run's after a few steps, and 2 steps, a stop and
+    1 more give the same weights as 3 straight."""
+    monkeypatch.setattr(speed, "cpu_bf16_supported", lambda: True)
+    fp32 = weights(train(make_config(train={"max_steps": 3, "precision": "fp32"}), run="fp32"))
+    bf16_dir = train(make_config(train={"max_steps": 3, "precision": "auto"}), run="bf16")
+    assert "training in bf16 (train.precision=auto on cpu" in capsys.readouterr().err
     bf16 = weights(bf16_dir)
     assert all(torch.isfinite(v).all() for v in bf16.values() if v.is_floating_point())
     drift = max((bf16[k] - fp32[k]).abs().max().item() for k in fp32 if fp32[k].is_floating_point())
@@ -54,6 +63,10 @@ def test_bf16_training_tracks_fp32(make_config) -> None:
 
     g = [e.value for e in EventAccumulator(str(bf16_dir)).Reload().Scalars("Loss/G/total")]
     assert all(math.isfinite(v) for v in g)
+
+    train(make_config(train={"max_steps": 2, "precision": "bf16"}), run="resumed")
+    resumed = weights(train(make_config(train={"max_steps": 3, "precision": "bf16"}), run="resumed"))
+    assert [k for k in bf16 if not torch.equal(bf16[k], resumed[k])] == []
 
 
 @pytest.mark.slow
