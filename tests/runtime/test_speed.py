@@ -64,8 +64,9 @@ def test_bf16_training_tracks_fp32_and_resumes_exactly(
     g = [e.value for e in EventAccumulator(str(bf16_dir)).Reload().Scalars("Loss/G/total")]
     assert all(math.isfinite(v) for v in g)
 
-    train(make_config(train={"max_steps": 2, "precision": "bf16"}), run="resumed")
-    resumed = weights(train(make_config(train={"max_steps": 3, "precision": "bf16"}), run="resumed"))
+    bf16_steps = [make_config(train={"max_steps": n, "precision": "bf16"}) for n in (2, 3)]
+    train(bf16_steps[0], run="resumed")
+    resumed = weights(train(bf16_steps[1], run="resumed"))
     assert [k for k in bf16 if not torch.equal(bf16[k], resumed[k])] == []
 
 
