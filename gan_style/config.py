@@ -24,10 +24,11 @@ RESNETS = ", ".join(g for g in typing.get_args(Generator) if g.startswith("resne
 Discriminator = Literal["basic", "n_layers", "pixel"]
 Norm = Literal["instance", "batch", "none"]
 Upsample = Literal["transpose", "resize"]
+UpscaleHead = Literal["pixel_shuffle", "resize"]
 Init = Literal["normal", "xavier", "kaiming", "orthogonal"]
 GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
 Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
-DatasetMode = Literal["unaligned", "aligned", "paired", "colorization", "sketch"]
+DatasetMode = Literal["unaligned", "aligned", "paired", "colorization", "sketch", "restoration"]
 Direction = Literal["AtoB", "BtoA"]
 LrPolicy = Literal["linear", "step", "cosine"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
@@ -45,7 +46,9 @@ EvalMetric = Literal[
 class DataConfig:
     root: str = "data/demo"  # folder holding trainA/ trainB/ testA/ testB/
     dataset: str = ""  # official dataset name, used to say which download command fetches it
-    dataset_mode: DatasetMode = "unaligned"  # unaligned | aligned | paired | colorization | sketch
+    dataset_mode: DatasetMode = (
+        "unaligned"  # unaligned | aligned | paired | colorization | sketch | restoration
+    )
     direction: Direction = "AtoB"  # aligned/paired data: BtoA swaps the sides
     styles: list[str] = field(default_factory=list)  # multistyle: trainB/<style>/; [] = all
     load_size: int = 286  # px; images are resized to this before cropping
@@ -56,6 +59,15 @@ class DataConfig:
     sketch_thickness: float = 1.0  # sketch data: line width, the XDoG sigma in px
     sketch_threshold: float = -0.005  # sketch data: lower keeps only stronger edges
     sketch_hints: int = 0  # sketch data, colour filling: up to N colour hints on each drawing
+    # restoration data: each image paired with a damaged copy (data/degradation.py); 0 = off
+    degrade_blur: float = 2.0  # Gaussian blur, sigma up to this many px
+    degrade_downscale: float = 2.0  # shrunk by up to this factor and enlarged back; 1 = off
+    degrade_noise: float = 10.0  # Gaussian noise, std up to this many grey levels
+    degrade_jpeg: int = 40  # JPEG at a quality from this up to 95; 100 = off
+    degrade_second_order: float = 0.0  # chance of blur, noise and JPEG a second time
+    degrade_fade: float = 0.3  # contrast and saturation lowered by up to this share
+    degrade_yellow: float = 0.3  # turned towards old paper's yellow by up to this share
+    degrade_scratches: int = 6  # up to this many dust specks and thin scratches
     num_workers: int = -1  # data loader processes; 0 = in the main process; -1 = cores - 2, max 4
     prefetch: int = 2  # batches each worker loads ahead
 
@@ -82,6 +94,8 @@ class ModelConfig:
     global_skip: bool = False  # ResNet generators predict a change to their input (docs/quality.md)
     skip_filter: bool = False  # global skip through a learned colour matrix and 5x5 filter
     long_skip: bool = False  # ResNet generators: first layer's features join the last layer's
+    upscale: int = 1  # super-resolution: ResNet generators enlarge their input 2 or 4 times
+    upscale_head: UpscaleHead = "pixel_shuffle"  # how: sub-pixel convolution, or resize-conv
     spread_hints: bool = False  # colour filling: the drawing's colour hints spread, as input
     nce_layers: list[int] = field(default_factory=lambda: [0, 4, 8, 12, 16])  # CUT: G's modules
     nce_patches: int = 256  # CUT: patch locations sampled per layer and image
@@ -361,6 +375,42 @@ def dump(cfg: Config) -> str:
     return yaml.safe_dump(to_dict(cfg), sort_keys=False)
 
 
+def validate_restoration(cfg: Config) -> None:
+    """Restoration data, its damage keys and super-resolution's `model.upscale`."""
+    d, m = cfg.data, cfg.model
+    if d.dataset_mode == "restoration" and m.name != "pix2pix":
+        raise ConfigError(
+            "data.dataset_mode=restoration pairs each image with a damaged copy: use "
+            "model.name=pix2pix (experiments/restore.yaml)"
+        )
+    for key in ("blur", "noise", "second_order", "fade", "yellow", "scratches"):
+        if getattr(d, f"degrade_{key}") < 0:
+            raise ConfigError(f"data.degrade_{key} must be 0 (off) or more")
+    for key in ("second_order", "fade", "yellow"):
+        if getattr(d, f"degrade_{key}") > 1:
+            raise ConfigError(f"data.degrade_{key} is a share: between 0 and 1")
+    if d.degrade_downscale < 1:
+        raise ConfigError("data.degrade_downscale is a factor: 1 (off) or more, e.g. 2")
+    if not 1 <= d.degrade_jpeg <= 100:
+        raise ConfigError("data.degrade_jpeg is the lowest JPEG quality: 1 to 100 (100 = off)")
+    if m.upscale not in (1, 2, 4):
+        raise ConfigError(f"model.upscale enlarges 2 or 4 times (1 = off), got {m.upscale}")
+    if m.upscale > 1:
+        if d.dataset_mode != "restoration" or not m.generator.startswith("resnet"):
+            raise ConfigError(
+                "model.upscale trains on clean images and their shrunk copies: use "
+                f"data.dataset_mode=restoration and a ResNet generator ({RESNETS}); "
+                "experiments/upscale_x2.yaml has both"
+            )
+        if m.long_skip or m.antialias:
+            raise ConfigError("model.upscale works without model.long_skip and model.antialias")
+        if d.crop_size % (4 * m.upscale):
+            raise ConfigError(
+                f"model.upscale={m.upscale} needs data.crop_size divisible by {4 * m.upscale} "
+                f"(4 for the ResNet, times the enlargement), got {d.crop_size}"
+            )
+
+
 def validate(cfg: Config) -> None:
     """Cross-field checks that the types alone cannot express."""
     d, t = cfg.data, cfg.train
@@ -456,6 +506,7 @@ def validate(cfg: Config) -> None:
             "data.dataset_mode=sketch pairs each image with its drawing: use model.name=pix2pix "
             "(a folder of real drawings as trainB/ trains CycleGAN or CUT, unaligned)"
         )
+    validate_restoration(cfg)
     if d.dataset_mode == "colorization" and d.channels != 3:
         raise ConfigError("colorization learns colour: data.channels must be 3")
     if cfg.model.global_skip and (

@@ -14,7 +14,8 @@ from gan_style.config import Config
 from gan_style.data.colorization import ColorizationDataset
 from gan_style.data.folders import domain_images, images_folder, split_folder
 from gan_style.data.lab import gray_rgb
-from gan_style.data.paired import PairedDataset, find_pairs, load_pair
+from gan_style.data.paired import Pair, PairedDataset, find_pairs, load_pair
+from gan_style.data.restoration import RestorationDataset, restoration_pair
 from gan_style.data.transforms import build_transforms
 from gan_style.errors import DataError, EvaluationError
 from gan_style.image_io import (
@@ -70,9 +71,13 @@ def held_out_images(
         held.inputs["A"], held.truths["A"] = [gray_rgb(image) for image in images], images
         return held
     if cfg.data.dataset_mode != "unaligned":
-        pair_files, pairs = readable(
-            find_pairs(cfg.data, split)[:limit], lambda pair: load_pair(pair, cfg.data)
-        )
+
+        def load(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+            if cfg.data.dataset_mode == "restoration":
+                return restoration_pair(pair[0], cfg.data, cfg.model.upscale)
+            return load_pair(pair, cfg.data)
+
+        pair_files, pairs = readable(find_pairs(cfg.data, split)[:limit], load)
         if not pairs:
             raise DataError(f"no readable held-out pairs in {root} (named above)")
         held.names["A"] = [first.stem for first, _ in pair_files]
@@ -112,8 +117,12 @@ def held_out_samples(cfg: Config, n: int, multiple: int) -> dict[str, torch.Tens
     if data.dataset_mode != "unaligned":  # pairs (or a photo's L and ab): input and target
         has_test = (root / split_folder(root, "test")).is_dir() or (root / "testA").is_dir()
         phase = "test" if has_test else "train"
-        kind = ColorizationDataset if data.dataset_mode == "colorization" else PairedDataset
-        dataset = kind(data, phase, train=False, multiple=multiple, verify=False)
+        if data.dataset_mode == "restoration":
+            dataset = RestorationDataset(data, phase, train=False, multiple=multiple,
+                                         verify=False, upscale=cfg.model.upscale)  # fmt: skip
+        else:
+            kind = ColorizationDataset if data.dataset_mode == "colorization" else PairedDataset
+            dataset = kind(data, phase, train=False, multiple=multiple, verify=False)
         items = [dataset[i] for i in range(min(n, len(dataset)))]
         return {side: torch.stack([item[side] for item in items]) for side in SIDES}
     if data.preprocess == "none":  # sizes may differ; a grid needs one size

@@ -22,7 +22,7 @@ Pair = tuple[Path, Path | None]  # (A|B file, None) for aligned data, (A file, B
 
 def find_pairs(cfg: DataConfig, phase: str) -> list[Pair]:
     root = Path(cfg.root)
-    if cfg.dataset_mode == "sketch":  # any folder of images: train/, or trainA/
+    if cfg.dataset_mode in ("sketch", "restoration"):  # any folder: train/, or trainA/
         return [(p, None) for p in domain_images(root, images_folder(root, phase), cfg.dataset)]
     if cfg.dataset_mode == "aligned":
         folder = root / split_folder(root, phase)

@@ -50,12 +50,8 @@ def multiple_of(base: int):
     return apply
 
 
-def build_transforms(
-    cfg: DataConfig, train: bool, multiple: int = 4, paired: bool = False
-) -> A.Compose:
-    """Training crops at random and flips; evaluation is deterministic at `crop_size`.
-
-    With `paired`, the pipeline also takes `target=`, transformed exactly like `image=`.
+def geometry(cfg: DataConfig, train: bool, multiple: int = 4) -> list[A.BasicTransform]:
+    """The resize, crop and flip steps of `build_transforms`, on 8-bit images.
 
     | preprocess           | train                              | eval                       |
     |----------------------|------------------------------------|----------------------------|
@@ -81,6 +77,22 @@ def build_transforms(
         steps = [A.Lambda(image=multiple_of(multiple), name="multiple_of")]
     if train and cfg.flip:
         steps.append(A.HorizontalFlip(p=0.5))
-    steps += [A.Normalize(mean=0.5, std=0.5, max_pixel_value=255.0), ToTensorV2()]
+    return steps
+
+
+def to_tensor() -> list[A.BasicTransform]:
+    """8-bit HxWxC to a CxHxW tensor in [-1, 1]."""
+    return [A.Normalize(mean=0.5, std=0.5, max_pixel_value=255.0), ToTensorV2()]
+
+
+def build_transforms(
+    cfg: DataConfig, train: bool, multiple: int = 4, paired: bool = False
+) -> A.Compose:
+    """Training crops at random and flips; evaluation is deterministic at `crop_size`
+    (`geometry`), then a [-1, 1] tensor.
+
+    With `paired`, the pipeline also takes `target=`, transformed exactly like `image=`.
+    """
+    steps = geometry(cfg, train, multiple) + to_tensor()
     # Paired data: `target` gets exactly the crop and flip of `image`.
     return A.Compose(steps, additional_targets={"target": "image"} if paired else None)

@@ -1,10 +1,12 @@
-"""What a model must beat, scored beside it: for sketch data, image → drawing against a blank
+"""What a model must beat, scored beside it: for restoration data, the damaged input itself,
+and for an enlarger, bicubic enlargement; for sketch data, image → drawing against a blank
 page and the extractor at its default settings; drawing → image (colour filling) against the
 drawing itself and a flat fill of the training images' mean colour, and where the drawings carry
 colour hints, each hint's colour spread to the pixels nearest it."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy.ndimage import distance_transform_edt
 
@@ -18,6 +20,10 @@ MEAN_COLOUR_IMAGES = 64  # training images averaged for the flat fill
 
 def baselines(cfg: Config, inputs: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
     """{name: an output per held-out input} for `cfg`'s data; {} where there is none."""
+    if cfg.data.dataset_mode == "restoration":
+        if cfg.model.upscale > 1:
+            return {"bicubic enlargement": [enlarged(i, cfg.model.upscale) for i in inputs]}
+        return {"the damaged input": list(inputs)}
     if cfg.data.dataset_mode != "sketch":
         return {}
     if cfg.data.direction == "AtoB":  # image -> drawing
@@ -39,6 +45,13 @@ def baselines(cfg: Config, inputs: list[np.ndarray]) -> dict[str, list[np.ndarra
     if cfg.data.sketch_hints:
         found["hints spread to the nearest"] = [nearest_hint_fill(i, colour) for i in inputs]
     return found
+
+
+def enlarged(image: np.ndarray, factor: int) -> np.ndarray:
+    """Bicubic interpolation `factor` times larger: what an enlarger must beat."""
+    h, w = image.shape[:2]
+    out = cv2.resize(image, (w * factor, h * factor), interpolation=cv2.INTER_CUBIC)
+    return out if out.ndim == 3 else out[:, :, None]
 
 
 def nearest_hint_fill(drawing: np.ndarray, fallback: np.ndarray) -> np.ndarray:

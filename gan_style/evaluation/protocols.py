@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from gan_style.errors import EvaluationError
@@ -69,6 +70,15 @@ def match_by_name(a_dir: Path, b_dir: Path) -> list[tuple[str, Path, Path]]:
     return [(name, a[name], b[name]) for name in sorted(a)]
 
 
+def at_size_of(reference: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """`image` shrunk (by area) to `reference`'s size: an enlarger's output beside its input."""
+    h, w = reference.shape[:2]
+    if image.shape[:2] == (h, w):
+        return image
+    shrunk = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    return shrunk if shrunk.ndim == 3 else shrunk[:, :, None]
+
+
 def score_arrays(
     protocol: str,
     direction: str,
@@ -77,9 +87,10 @@ def score_arrays(
     b: np.ndarray,
     lpips: PairScorer | None = None,
 ) -> ImageScore:
-    """The content protocol compares luminance only, LPIPS included (grey in all 3 channels)."""
+    """The content protocol compares luminance only, LPIPS included (grey in all 3 channels),
+    an enlarger's output shrunk to its input's size."""
     if protocol == "content":
-        a, b = luminance(a), luminance(b)
+        a, b = luminance(a), luminance(at_size_of(a, b))
     return ImageScore(
         protocol,
         direction,

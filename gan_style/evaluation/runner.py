@@ -15,7 +15,13 @@ from gan_style.evaluation.baselines import baselines
 from gan_style.evaluation.inception import FidExtractor, load_fid_extractor
 from gan_style.evaluation.metrics import luminance, ssim
 from gan_style.evaluation.perceptual import Lpips, load_lpips
-from gan_style.evaluation.protocols import PROTOCOLS, ImageScore, score_arrays, score_folders
+from gan_style.evaluation.protocols import (
+    PROTOCOLS,
+    ImageScore,
+    at_size_of,
+    score_arrays,
+    score_folders,
+)
 from gan_style.evaluation.report import summarize_scores, write_json, write_scores_csv
 from gan_style.evaluation.statistics import summarize
 from gan_style.evaluation.style_score import RECIPE, StyleJudge, load_judge
@@ -341,7 +347,7 @@ class HeldOutSet:
                 out[f"psnr_{suffix}"] = float(np.mean([s.psnr for s in paired]))
             pairs = zip(reals, fakes, strict=True)
             out[f"content_ssim_{suffix}"] = float(
-                np.mean([ssim(luminance(r), luminance(f)) for r, f in pairs])
+                np.mean([ssim(luminance(r), luminance(at_size_of(r, f))) for r, f in pairs])
             )
             if self.judge is not None:
                 out[f"deception_{suffix}"] = self.judge.deception_rate(fakes, suffix[1])

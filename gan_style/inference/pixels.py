@@ -30,6 +30,10 @@ def translate_padded(
     image: np.ndarray, multiple: int, network: Callable[[np.ndarray], np.ndarray]
 ) -> np.ndarray:
     """An HxWxC uint8 image through `network` (1xCxHxW float32 arrays in [-1, 1], sides a
-    multiple of `multiple`), padded and cropped back to the image's size."""
+    multiple of `multiple`), padded and cropped back to the image's size (times an
+    enlarging network's factor)."""
     h, w = image.shape[:2]
-    return to_uint8(network(network_input(image, multiple))[0, :, :h, :w])
+    x = network_input(image, multiple)
+    y = network(x)
+    s = y.shape[-1] // x.shape[-1]
+    return to_uint8(y[0, :, : h * s, : w * s])

@@ -22,6 +22,7 @@ from torch import nn
 
 from gan_style.inference.padding import padded_side
 from gan_style.inference.translation import translate_images
+from gan_style.networks.generators import upscale_of
 
 
 class _Stop(Exception):
@@ -162,14 +163,15 @@ def translate_tiled(
                     run(y, x)
             statistics.finish(norm, dtype)
         statistics.measuring = None
-        acc = np.zeros((h, w, image.shape[2]), np.float32)
-        total = np.zeros((h, w, 1), np.float32)
+        s = upscale_of(generator)  # an enlarger's tiles come back s times larger
+        acc = np.zeros((h * s, w * s, image.shape[2]), np.float32)
+        total = np.zeros((h * s, w * s, 1), np.float32)
         for y, x, _, _ in tiles:
             out = run(y, x).astype(np.float32)
             ch, cw = out.shape[:2]
-            wy = _ramp(ch, min(overlap, ch), y == 0, y + ch >= h)
-            wx = _ramp(cw, min(overlap, cw), x == 0, x + cw >= w)
+            wy = _ramp(ch, min(overlap * s, ch), y == 0, y * s + ch >= h * s)
+            wx = _ramp(cw, min(overlap * s, cw), x == 0, x * s + cw >= w * s)
             weight = (wy[:, None] * wx[None, :])[:, :, None]
-            acc[y : y + ch, x : x + cw] += out * weight
-            total[y : y + ch, x : x + cw] += weight
+            acc[y * s : y * s + ch, x * s : x * s + cw] += out * weight
+            total[y * s : y * s + ch, x * s : x * s + cw] += weight
     return np.clip(np.round(acc / total), 0, 255).astype(np.uint8)

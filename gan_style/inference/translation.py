@@ -96,6 +96,8 @@ def translate_batch(
     mode = "reflect" if reflect else "replicate"
     code = None if style is None else style.expand(len(batch), -1)
     with speed.autocast(precision, device):
-        y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)[..., :h, :w].float()
+        y = generator(F.pad(x, (0, pad_w, 0, pad_h), mode=mode), code)
+    s = y.shape[-1] // (w + pad_w)  # an enlarging generator's factor (model.upscale)
+    y = y[..., : h * s, : w * s].float()
     y = y.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu()
     return y.numpy()

@@ -117,4 +117,5 @@ def generator_options(m: ModelConfig) -> dict[str, bool | str]:
     new one is added here once rather than in each model."""
     return {"antialias": m.antialias, "upsample": m.upsample, "global_skip": m.global_skip,
             "skip_filter": m.skip_filter, "long_skip": m.long_skip,
-            "spread_hints": m.spread_hints}  # fmt: skip
+            "spread_hints": m.spread_hints, "upscale": m.upscale,
+            "upscale_head": m.upscale_head}  # fmt: skip

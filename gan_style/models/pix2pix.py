@@ -9,6 +9,8 @@
 
 `loss.lambda_perceptual` adds a VGG feature distance to the target (`models/perceptual.py`),
 which colour filling and other one-to-many tasks use against L1's averaged, greyish outputs.
+Restoration trains it on (damaged, clean) pairs; with `model.upscale` the input is smaller than
+the target, and the discriminator sees it enlarged (bicubic) beside the output.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import ClassVar
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from gan_style.config import Config
 from gan_style.losses import GANLoss, discriminator_losses, l1_loss
@@ -82,11 +85,17 @@ class Pix2Pix(WithPerceptual, Defaults):
         return {"fake_B": self.G_AB(real_A)}
 
     def sample_columns(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"real_A": real_A, "fake_B": self.G_AB(real_A), "real_B": real_B}
+        shown = (
+            F.interpolate(real_A, size=real_B.shape[-2:])
+            if real_A.shape != real_B.shape
+            else real_A
+        )
+        return {"real_A": shown, "fake_B": self.G_AB(real_A), "real_B": real_B}
 
     def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         real_A, real_B = batch["A"], batch["B"]
         fake_B = self.G_AB(real_A)
+        real_A = condition(real_A, real_B)
         losses = {
             "G/gan": self.gan_loss(
                 self.D(torch.cat([real_A, fake_B], 1)), True, for_discriminator=False
@@ -103,6 +112,15 @@ class Pix2Pix(WithPerceptual, Defaults):
         if self._fake_B is None:
             raise RuntimeError("discriminator_step needs the fakes of a generator_step first")
         real_A, real_B = batch["A"], batch["B"]
+        real_A = condition(real_A, real_B)
         real = torch.cat([real_A, real_B], 1)
         fake = torch.cat([real_A, self._fake_B], 1)
         return discriminator_losses(self.gan_loss, "D", self.D, real, fake, self.lambda_gp)
+
+
+def condition(real_A: torch.Tensor, real_B: torch.Tensor) -> torch.Tensor:
+    """The input as the discriminator sees it beside an output: at the output's size (an
+    enlarger's input is smaller)."""
+    if real_A.shape[-2:] == real_B.shape[-2:]:
+        return real_A
+    return F.interpolate(real_A, size=real_B.shape[-2:], mode="bicubic").clamp(-1, 1)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from gan_style.errors import ConfigError
 from gan_style.networks.blocks import (
@@ -57,6 +58,13 @@ class ResnetGenerator(nn.Module):
     edges need not be rebuilt through the quarter-resolution blocks and the upsamplings. It
     doubles the last layer's input channels (another module tree: reference weights load only
     without it).
+
+    With `upscale` 2 or 4 (super-resolution) the output is that many times larger: after the
+    second upsampling, each doubling is a sub-pixel convolution (`upscale_head="pixel_shuffle"`,
+    Shi et al. 2016: a 3x3 convolution to 4x the channels, rearranged into a 2x larger map) or a
+    nearest doubling and a 3x3 convolution (`"resize"`), then a ReLU. The global skip then keeps
+    the bicubic enlargement of the input, so a new enlarger starts as bicubic interpolation and
+    learns what that misses.
     """
 
     def __init__(
@@ -73,8 +81,14 @@ class ResnetGenerator(nn.Module):
         skip_filter: bool = False,
         upsample: str = "transpose",
         long_skip: bool = False,
+        upscale: int = 1,
+        upscale_head: str = "pixel_shuffle",
     ) -> None:
         super().__init__()
+        if upscale not in (1, 2, 4):
+            raise ValueError(f"a generator enlarges 2 or 4 times (1 = not at all), not {upscale}")
+        if upscale > 1 and (long_skip or antialias):
+            raise ValueError("an enlarging generator has no long skip and no antialias")
         if global_skip and in_channels != out_channels:
             raise ValueError("a global skip needs as many output channels as input channels")
         if skip_filter and not global_skip:
@@ -112,10 +126,13 @@ class ResnetGenerator(nn.Module):
                     )
                 ]  # fmt: skip
             layers += [*up, make_norm(ch // 2), nn.ReLU(True)]
+        for _ in range(upscale.bit_length() - 1):
+            layers += [*enlarging(ngf, upscale_head), nn.ReLU(True)]
         last = nn.Conv2d(2 * ngf if long_skip else ngf, out_channels, kernel_size=7)
         layers += [nn.ReflectionPad2d(3), last, nn.Tanh()]
         self.model = nn.Sequential(*layers)
         self.long_skip = long_skip
+        self.upscale = upscale
         self.skip_gain = nn.Parameter(torch.ones(1)) if global_skip else None
         self.skip_filter = SkipFilter(out_channels) if skip_filter else None
         self.strength = 1.0
@@ -140,6 +157,8 @@ class ResnetGenerator(nn.Module):
             if i == FIRST_FEATURES and self.long_skip:
                 first = x  # held only when needed: at 512 px the paper's is 64 MiB
         if self.skip_gain is not None:
+            if self.upscale > 1:
+                source = F.interpolate(source, scale_factor=self.upscale, mode="bicubic")
             kept = self.skip_filter(source) if self.skip_filter is not None else source
             if self.strength != 1.0:  # the dial; at 1 the graph is the one trained
                 kept, x = torch.lerp(source, kept, self.strength), self.strength * x
@@ -243,6 +262,21 @@ GENERATORS = {
 }
 
 
+def enlarging(channels: int, head: str) -> list[nn.Module]:
+    """One doubling of an enlarging generator's features (see `ResnetGenerator`)."""
+    if head == "pixel_shuffle":
+        return [nn.Conv2d(channels, 4 * channels, kernel_size=3, padding=1), nn.PixelShuffle(2)]
+    if head == "resize":
+        return [nn.Upsample(scale_factor=2), nn.Conv2d(channels, channels, 3, padding=1)]
+    raise ValueError(f"unknown upscale head '{head}'; choose pixel_shuffle or resize")
+
+
+def upscale_of(generator: nn.Module) -> int:
+    """How many times larger than its input a generator's output is."""
+    inner = getattr(generator, "generator", generator)  # HintedGenerator wraps one
+    return getattr(inner, "upscale", 1)
+
+
 def build_generator(
     name: str,
     in_channels: int = 3,
@@ -257,6 +291,8 @@ def build_generator(
     upsample: str = "transpose",
     long_skip: bool = False,
     spread_hints: bool = False,
+    upscale: int = 1,
+    upscale_head: str = "pixel_shuffle",
 ) -> nn.Module:
     """`style_dim` > 0 builds a style-conditioned ResNet (AdaIN residual blocks); `antialias`
     a ResNet with blurred down- and upsampling; `upsample="resize"` one with resize-convolution
@@ -274,6 +310,7 @@ def build_generator(
         "upsample": (upsample if upsample != "transpose" else "", "resize-convolution upsampling"),
         "long_skip": (long_skip, "a long skip"),
         "global_skip": (global_skip, "a global skip"),
+        "upscale": (upscale if upscale != 1 else 0, "enlarging (model.upscale)"),
     }
     kwargs = {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf, "norm": norm,
               "dropout": dropout}  # fmt: skip
@@ -284,6 +321,8 @@ def build_generator(
             kwargs[key] = value
     if skip_filter:
         kwargs["skip_filter"] = True
+    if upscale != 1:
+        kwargs["upscale_head"] = upscale_head
     if spread_hints:  # the colour hints of a drawing, spread, as extra input channels
         if in_channels != 3 or global_skip:
             raise ValueError("spread hints need RGB drawings and no global skip")

@@ -39,7 +39,8 @@ def train(cfg: Config, run: str = "default") -> Path:
 
     # Data.
     multiple = size_multiple(cfg.model.generator)
-    dataset = build_dataset(cfg.data, "train", True, cfg.train.seed, multiple, styled=spec.styled)
+    dataset = build_dataset(cfg.data, "train", True, cfg.train.seed, multiple,
+                            styled=spec.styled, upscale=cfg.model.upscale)  # fmt: skip
     sampler = EpochSampler(
         len(dataset), cfg.train.seed, rank=group.rank, world_size=group.world_size
     )

@@ -32,6 +32,10 @@ VARIANTS = {
     "cut": {"model": {"name": "cut", "antialias": True}},
     "colorization": {"model": {"name": "colorization"}, "data": {"dataset_mode": "colorization"}},
     "multistyle": {"model": {"name": "multistyle"}},
+    "upscale_x2": {
+        "model": {"name": "pix2pix", "upscale": 2, "global_skip": True, "skip_filter": True},
+        "data": {"dataset_mode": "restoration"},
+    },
     "spread_hints": {
         "model": {"name": "pix2pix", "spread_hints": True},
         "data": {"dataset_mode": "sketch", "direction": "BtoA", "sketch_hints": 4},
