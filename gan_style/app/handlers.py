@@ -19,6 +19,7 @@ import torch
 from gan_style.app.outputs import OutputFolders
 from gan_style.disk import free_space
 from gan_style.errors import DiskFullError, GanStyleError
+from gan_style.evaluation.baselines import enlarged
 from gan_style.evaluation.metrics import luminance, psnr, ssim
 from gan_style.image_io import MAX_PIXELS, load_image
 from gan_style.inference import Generators, load_generators
@@ -26,6 +27,7 @@ from gan_style.inference.engines import translate_arrays
 from gan_style.inference.files import Report, planned_outputs, save_translation
 from gan_style.inference.options import TranslateOptions
 from gan_style.inference.translate_files import translate_paths
+from gan_style.networks.generators import upscale_of
 from gan_style.runtime import checkpoint as ckpt
 
 NAMED_CHECKPOINTS = ("generator", "latest", "best")
@@ -300,6 +302,45 @@ def stylize_upload(
         return result
     result.pairs.append((content, str(path)))
     result.downloads.append(str(path))
+    return result
+
+
+def enhancers(models: ModelCache) -> list[str]:
+    """The served models trained on restoration data: restorers and enlargers."""
+    return [
+        label for label in models.sources
+        if models.get(label).config.data.dataset_mode == "restoration"
+    ]  # fmt: skip
+
+
+def enhance_uploads(
+    models: ModelCache,
+    files: list[str],
+    label: str,
+    tile: int = 0,
+    max_pixels: int | None = MAX_PIXELS,
+    outputs: OutputFolders | None = None,
+) -> Result:
+    """The Enhance tab: each upload restored, or enlarged, as `gan-style translate` makes it.
+    An enlarger's result is shown beside the upload's bicubic enlargement (written next to
+    it, `<name>_bicubic.png`), so both are seen at one size; a restorer's beside the upload."""
+    result = translate_uploads(models, files, label, None, "AtoB", None, tile, max_pixels, outputs)
+    if not result.pairs:
+        return result
+    factor = upscale_of(models.get(label).G_AB)
+    if factor == 1:
+        return result
+    shown = []
+    for upload, enhanced in result.pairs:
+        bicubic = Path(enhanced).with_name(f"{Path(enhanced).stem}_bicubic.png")
+        image = load_image(upload)
+        try:
+            save_translation(enlarged(image, factor), bicubic)
+        except DiskFullError as e:
+            result.messages.append(server_disk_full(e))
+            return result
+        shown.append((str(bicubic), enhanced))
+    result.pairs = shown
     return result
 
 

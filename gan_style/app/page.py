@@ -16,6 +16,8 @@ from gan_style.app.handlers import (
     ModelCache,
     StyleChoice,
     compare_checkpoints,
+    enhance_uploads,
+    enhancers,
     paint_drawing,
     stylize_upload,
     translate_uploads,
@@ -178,6 +180,7 @@ def build_page(
             stop.click(None, None, None, cancels=[job])
 
         draw_tab(models, limits, outputs, tracked)
+        enhance_tab(models, limits, outputs, tracked)
 
         with gr.Tab("Compare"):
             options = [f"{label} · {name}" for label in labels
@@ -277,6 +280,51 @@ def draw_tab(models: ModelCache, limits: Limits, outputs: OutputFolders, tracked
 
         paint.click(do_paint, [canvas, model, direction], [shown, downloads, status],
                     concurrency_limit=CONCURRENCY, api_name="paint")  # fmt: skip
+
+
+def enhance_tab(models: ModelCache, limits: Limits, outputs: OutputFolders, tracked) -> None:
+    """The Enhance tab: old or small photos and paintings through a restorer or an enlarger
+    (runs of experiments/restore.yaml, upscale_x2.yaml, upscale_x4.yaml), each result beside
+    the upload (an enlarger's beside its bicubic enlargement, at the same size)."""
+    import gradio as gr
+
+    labels = enhancers(models)
+    with gr.Tab("Enhance"):
+        if not labels:
+            gr.Markdown(
+                "No restoration model is served. Train one (`make train EXP=restore_demo`, "
+                "or `upscale_x2_demo`) and pass its run folder to `gan-style serve`."
+            )
+            return
+        with gr.Row():
+            with gr.Column():
+                files = gr.File(label="Old or small images", file_count="multiple",
+                                elem_id="enhance_uploads")  # fmt: skip
+                model = gr.Dropdown(labels, value=labels[0], label="Restorer or enlarger",
+                                    elem_id="enhance_model")  # fmt: skip
+                tile = gr.Slider(
+                    0,
+                    2048,
+                    step=32,
+                    value=0,
+                    label="Tile size of the input for large images (0 = whole)",
+                )
+                run = gr.Button("Enhance", variant="primary", elem_id="enhance")
+            with gr.Column():
+                shown = gr.Gallery(label="Upload (enlargers: bicubic) | enhanced", columns=2)
+                downloads = gr.File(label="Download (PNG)", elem_id="enhanced")
+                status = gr.Textbox(label="Messages", lines=2, elem_id="enhance_status")
+
+        def do_enhance(uploads, label, size, progress=tracked):
+            progress(0, desc="enhancing")
+            paths = [str(u) for u in uploads or []]
+            result = enhance_uploads(models, paths, label, int(size or 0), limits.max_pixels,
+                                     outputs)  # fmt: skip
+            pictures = [p for pair in result.pairs for p in pair]
+            return pictures, result.downloads or None, result.message
+
+        run.click(do_enhance, [files, model, tile], [shown, downloads, status],
+                  concurrency_limit=CONCURRENCY, api_name="enhance")  # fmt: skip
 
 
 def serve(

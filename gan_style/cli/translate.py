@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {len(report.written)} image(s) to {args.out}")
     if report.skipped:
         print(
-            f"skipped {len(report.skipped)} unreadable image(s), each named above", file=sys.stderr
+            f"skipped {len(report.skipped)} image(s), each named above with the reason",
+            file=sys.stderr,
         )
         return 1
     return 0

@@ -147,6 +147,24 @@ def largest_pixels(pairs: list[tuple[Path, Path]]) -> int:
     return max((header_pixels(path) for path, _ in pairs), default=0)
 
 
+def _within_output_limit(
+    pairs: list[tuple[Path, Path]], upscale: int, max_pixels: int, report: Report
+) -> list[tuple[Path, Path]]:
+    kept = []
+    for path, target in pairs:
+        output = header_pixels(path) * upscale * upscale
+        if output <= max_pixels:
+            kept.append((path, target))
+            continue
+        problem = (
+            f"enlarged {upscale} times it would be {output / 1e6:.2g} megapixels, above the "
+            f"limit of {max_pixels / 1e6:g}; raise --max-megapixels or shrink the image"
+        )
+        report.skipped.append((path, problem))
+        print(f"skipped {path}: {problem}", file=sys.stderr)
+    return kept
+
+
 def write_translations(
     translate: Callable[[list[np.ndarray]], list[np.ndarray]],
     pairs: list[tuple[Path, Path]],
@@ -158,10 +176,15 @@ def write_translations(
     progress: bool = True,
     description: str = "translate",
     torch_threads: bool = True,
+    upscale: int = 1,
 ) -> Report:
     """Read, `translate` and write the (input, output) pairs, `batch_size` images per call and
     `lanes` calls in flight, in order. Unreadable files are reported on stderr and skipped;
-    the others are all written."""
+    the others are all written. An enlarger's (`upscale` > 1) inputs whose output would pass
+    `max_pixels` are named and left out before any work starts."""
+    report = Report()
+    if upscale > 1 and max_pixels:
+        pairs = _within_output_limit(pairs, upscale, max_pixels, report)
 
     def translate_chunk(chunk: list[tuple[Path, Path]]) -> list[tuple[Path, Path, str | None]]:
         """Read, translate and write some files; (input, output, why it was skipped or None)."""
@@ -186,7 +209,6 @@ def write_translations(
             done.append((path, target, None))
         return done
 
-    report = Report()
     chunks = [pairs[i : i + batch_size] for i in range(0, len(pairs), batch_size)]
     bar = tqdm(total=len(pairs), unit="img", desc=description, disable=not progress)
     try:

@@ -101,6 +101,7 @@ class OpenVinoGenerator:
         self.int8 = _metadata(model, INT8_KEY) is not None
         self.label = "OpenVINO int8" if self.int8 else "OpenVINO"  # in progress lines
         self.channels = int(model.inputs[0].get_partial_shape()[1].get_length())
+        self.upscale = _upscale(model, self.multiple)
         self.lanes = max(1, streams)
         self.around: Around | None = None  # set by `engines` for such a model
         config: dict[str, Any] = {
@@ -139,11 +140,22 @@ class OpenVinoGenerator:
 
     def translate(self, image: np.ndarray) -> np.ndarray:
         """An HxWxC uint8 image through the network (and the steps `around` it); the output
-        has the input's size."""
+        has the input's size, times `upscale` for an enlarger."""
         if self.around is None:
             return translate_padded(image, self.multiple, self.forward)
         around = self.around
         return translate_padded(image, self.multiple, lambda x: around(x, self.forward))
+
+
+def _upscale(model: Any, multiple: int) -> int:
+    """How many times larger than its input the network's output is, from OpenVINO's shape
+    inference on a copy of the model given one small input size (nothing is computed)."""
+    side = max(16, multiple)
+    probe = model.clone()
+    probe.reshape({probe.inputs[0]: [1, int(model.inputs[0].get_partial_shape()[1].get_length()),
+                                     side, side]})  # fmt: skip
+    height = probe.outputs[0].get_partial_shape()[2]
+    return height.get_length() // side if height.is_static else 1
 
 
 def _metadata(model: Any, key: str) -> str | None:

@@ -99,6 +99,7 @@ def _write_with_pytorch(
 ) -> Report:
     from gan_style.inference.tiling import translate_tiled
     from gan_style.inference.translation import draws_randomly, translate_images
+    from gan_style.networks.generators import upscale_of
     from gan_style.runtime.lanes import default_lanes
 
     device = next(generator.parameters()).device
@@ -125,6 +126,7 @@ def _write_with_pytorch(
     return write_translations(
         translate, pairs, gens.config.data.channels, batch_size, lanes, options.quality,
         options.max_pixels, options.progress, f"translate {direction}",
+        upscale=upscale_of(generator),
     )  # fmt: skip
 
 
@@ -160,7 +162,7 @@ def _write_converted(
     return write_translations(
         lambda images: [engine.translate(image) for image in images], pairs, engine.channels, 1,
         engine.lanes, options.quality, options.max_pixels, options.progress,
-        f"translate {direction} ({engine.label})", torch_threads=False,
+        f"translate {direction} ({engine.label})", torch_threads=False, upscale=engine.upscale,
     )  # fmt: skip
 
 

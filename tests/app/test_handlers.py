@@ -228,3 +228,32 @@ def test_the_draw_tab_paints_what_translate_makes_of_the_drawing(
     assert dot.messages == ["translated 1 of 1 image(s)"]
     huge = paint_drawing(models, np.zeros((300, 400, 3), np.uint8), "tiny/t", max_pixels=10_000)
     assert "above the page's limit of 0.01 megapixels" in huge.message
+
+
+def test_the_enhance_tab_shows_an_enlargement_beside_bicubic(tmp_path: Path) -> None:
+    """An enlarger's result, as translate makes it, beside the upload's bicubic enlargement of
+    the same size; a restorer's beside the upload; only restoration models are offered."""
+    from gan_style.app.handlers import enhance_uploads, enhancers
+    from gan_style.evaluation.baselines import enlarged
+    from tests.data.test_restoration import restoration_config
+
+    root = tmp_path / "photos"
+    write_images(root / "train", 3, seed=1)
+    write_images(root / "test", 1, seed=2)
+    enlarger = train(restoration_config(root, tmp_path / "runs", model={"upscale": 2}), run="x2")
+    restorer = train(restoration_config(root, tmp_path / "runs"), run="r")
+    models = ModelCache([enlarger, restorer])
+    assert enhancers(models) == ["tiny/x2", "tiny/r"]
+    files = uploads(tmp_path / "in")
+    both = [str(files["img_000.png"]), str(files["corrupt.png"])]
+    shown = enhance_uploads(models, both, "tiny/x2")
+    assert shown.messages[0] == "translated 1 of 2 image(s)" and "corrupt.png" in shown.messages[1]
+    ((bicubic, result),) = shown.pairs
+    upload = load_image(files["img_000.png"])
+    assert np.array_equal(load_image(bicubic), enlarged(upload, 2))
+    assert load_image(result).shape == (74, 106, 3) and shown.downloads == [result]
+    cli = ["translate", str(enlarger), both[0], "--out", str(tmp_path / "c")]
+    assert main(cli) == 0
+    assert np.array_equal(load_image(result), load_image(tmp_path / "c" / "img_000.png"))
+    restored = enhance_uploads(models, [both[0]], "tiny/r")
+    assert restored.pairs[0][0] == both[0]

@@ -162,6 +162,15 @@ def test_a_restorer_and_an_enlarger_train_and_every_command_takes_them(
         args = ["translate", str(run), str(tmp_path / f"{name}.png"), "--out", str(out), *extra]
         assert main(args) == 0
         assert np.asarray(Image.open(out / f"{name}.png")).shape == (*size, 3)
+    capsys.readouterr()
+    both = [str(tmp_path / "old.png"), str(tmp_path / "big.png")]
+    for engine in ("pytorch", "openvino"):  # the output's size counts, before any work
+        out = tmp_path / f"limited_{engine}"
+        args = ["translate", str(enlarger), *both, "--out", str(out), "--engine", engine]
+        assert main([*args, "--max-megapixels", "0.01"]) == 1  # 1: a file was skipped
+        assert "big.png: enlarged 2 times it would be 0.014 megapixels" in capsys.readouterr().err
+        assert [p.name for p in out.iterdir()] == ["old.png"]
+        assert np.asarray(Image.open(out / "old.png")).shape == (60, 52, 3)
     for run in (restorer, enlarger):
         assert main(["gallery", str(run), "--out", str(tmp_path / f"g_{run.name}")]) == 0
         onnx = tmp_path / f"{run.name}.onnx"
