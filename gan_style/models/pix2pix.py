@@ -6,6 +6,7 @@
 | G(x)                   | G_AB(real_A) = fake_B                 |
 | D(x, y)                | D(cat(real_A, real_B)): a conditional PatchGAN |
 | lambda (L1 weight 100) | lambda_l1                             |
+| (GAN weight 1)         | lambda_gan                            |
 
 `loss.lambda_perceptual` adds a VGG feature distance to the target (`models/perceptual.py`),
 which colour filling and other one-to-many tasks use against L1's averaged, greyish outputs.
@@ -44,11 +45,12 @@ class Pix2Pix(WithPerceptual, Defaults):
         lambda_gp: float = 10.0,
         lambda_perceptual: float = 0.0,
         vgg: nn.Module | None = None,
+        lambda_gan: float = 1.0,
     ) -> None:
         super().__init__()
         self.G_AB, self.D = G_AB, D
         self.gan_loss = GANLoss(gan_mode)
-        self.lambda_l1, self.lambda_gp = lambda_l1, lambda_gp
+        self.lambda_l1, self.lambda_gp, self.lambda_gan = lambda_l1, lambda_gp, lambda_gan
         self.attach_vgg(vgg, lambda_perceptual)
         self._fake_B: torch.Tensor | None = None
 
@@ -66,7 +68,7 @@ class Pix2Pix(WithPerceptual, Defaults):
         D = init_weights(D, m.init, m.init_gain)
         loss = cfg.loss
         return cls(G, D, loss.gan_mode, loss.lambda_l1, loss.lambda_gp,
-                   loss.lambda_perceptual, perceptual_network(cfg))  # fmt: skip
+                   loss.lambda_perceptual, perceptual_network(cfg), loss.lambda_gan)  # fmt: skip
 
     @property
     def named_generators(self) -> dict[str, nn.Module]:
@@ -99,7 +101,8 @@ class Pix2Pix(WithPerceptual, Defaults):
         losses = {
             "G/gan": self.gan_loss(
                 self.D(torch.cat([real_A, fake_B], 1)), True, for_discriminator=False
-            ),
+            )
+            * self.lambda_gan,
             "G/l1": l1_loss(fake_B, real_B) * self.lambda_l1,
         }
         if self.lambda_perceptual > 0:

@@ -121,6 +121,7 @@ def test_restoration_settings_are_checked(tmp_path: Path, capsys: pytest.Capture
         ({"model": {"upscale": 3}}, "enlarges 2 or 4 times"),
         ({"model": {"upscale": 4}, "data": {"crop_size": 40, "load_size": 40}}, "divisible by 16"),
         ({"model": {"upscale": 2, "long_skip": True}}, "without model.long_skip"),
+        ({"loss": {"lambda_gan": -1}}, "lambda_gan must be 0"),
     ]
     for overrides, message in bad:
         with pytest.raises(ConfigError, match=message):
@@ -155,8 +156,13 @@ def test_a_restorer_and_an_enlarger_train_and_every_command_takes_them(
     capsys.readouterr()
     Image.fromarray(photo(size=(30, 26))).save(tmp_path / "old.png")
     Image.fromarray(photo(size=(70, 50))).save(tmp_path / "big.png")
+    Image.fromarray(np.full((1, 1, 3), 90, np.uint8)).save(tmp_path / "dot.png")
+    grey_alpha = np.stack([photo(size=(9, 7))[..., 0], np.full((9, 7), 200, np.uint8)], -1)
+    Image.fromarray(grey_alpha, "LA").save(tmp_path / "la.png")
     for run, name, size, extra in ((restorer, "old", (30, 26), []),
                                    (enlarger, "old", (60, 52), []),
+                                   (enlarger, "dot", (2, 2), []),
+                                   (enlarger, "la", (18, 14), []),
                                    (enlarger, "big", (140, 100), ["--tile", "32"])):  # fmt: skip
         out = tmp_path / f"t_{run.name}_{name}"
         args = ["translate", str(run), str(tmp_path / f"{name}.png"), "--out", str(out), *extra]
@@ -175,3 +181,23 @@ def test_a_restorer_and_an_enlarger_train_and_every_command_takes_them(
         assert main(["gallery", str(run), "--out", str(tmp_path / f"g_{run.name}")]) == 0
         onnx = tmp_path / f"{run.name}.onnx"
         assert main(["export", str(run), "--format", "onnx", "--out", str(onnx)]) == 0
+
+
+def test_the_restorer_losses_are_weighed_by_their_keys(tmp_path: Path) -> None:
+    """L1 and the adversarial term, each times its key (the perceptual term needs VGG weights;
+    tests/models covers it)."""
+    import torch
+
+    from gan_style.models import build_model
+
+    losses = {}
+    for gan, l1 in ((1.0, 100.0), (0.0, 50.0)):
+        cfg = restoration_config(
+            tmp_path, tmp_path / "runs", loss={"lambda_gan": gan, "lambda_l1": l1}
+        )
+        torch.manual_seed(0)
+        model = build_model(cfg)
+        batch = {"A": torch.rand(2, 3, 32, 32) * 2 - 1, "B": torch.rand(2, 3, 32, 32) * 2 - 1}
+        losses[gan] = model.generator_step(batch)
+    assert losses[1.0]["G/gan"] > 0 and losses[0.0]["G/gan"] == 0
+    assert torch.isclose(losses[1.0]["G/l1"], 2 * losses[0.0]["G/l1"])
