@@ -67,6 +67,7 @@ class DataConfig:
     degrade_second_order: float = 0.0  # chance of blur, noise and JPEG a second time
     degrade_fade: float = 0.3  # contrast and saturation lowered by up to this share
     degrade_yellow: float = 0.3  # turned towards old paper's yellow by up to this share
+    degrade_cast: float = 12.0  # a colour cast: each channel shifted by up to +-this many levels
     degrade_scratches: int = 6  # up to this many dust specks and thin scratches
     num_workers: int = -1  # data loader processes; 0 = in the main process; -1 = cores - 2, max 4
     prefetch: int = 2  # batches each worker loads ahead
@@ -384,7 +385,7 @@ def validate_restoration(cfg: Config) -> None:
             "data.dataset_mode=restoration pairs each image with a damaged copy: use "
             "model.name=pix2pix (experiments/restore.yaml)"
         )
-    for key in ("blur", "noise", "second_order", "fade", "yellow", "scratches"):
+    for key in ("blur", "noise", "second_order", "fade", "yellow", "cast", "scratches"):
         if getattr(d, f"degrade_{key}") < 0:
             raise ConfigError(f"data.degrade_{key} must be 0 (off) or more")
     for key in ("second_order", "fade", "yellow"):

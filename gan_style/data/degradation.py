@@ -8,18 +8,20 @@ suffer, each step's strength drawn per image. In order:
 | fading          | `data.degrade_fade`         | contrast and saturation cut by up to this share |
 | yellowing       | `data.degrade_yellow`       | towards old paper's yellow by up to this share |
 | dust, scratches | `data.degrade_scratches`    | up to this many light or dark specks and lines |
+| colour cast     | `data.degrade_cast`         | each channel shifted by up to +-this many levels |
 | blur            | `data.degrade_blur`         | Gaussian blur, sigma up to this many px    |
 | downscaling     | `data.degrade_downscale`    | shrunk by up to this factor, enlarged back |
 | noise           | `data.degrade_noise`        | Gaussian noise, std up to this many levels |
 | JPEG            | `data.degrade_jpeg`         | saved as JPEG at a quality from this to 95 |
 | second order    | `data.degrade_second_order` | the chance of blur, noise and JPEG again   |
 
-A print fades and yellows and gathers dust before a camera or scanner blurs, shrinks, adds
-noise and compresses it, hence the order. A key at 0 turns its step off (`degrade_jpeg` at 100).
-For super-resolution (`model.upscale`), the damaged image is then shrunk by that factor, before
-its noise and JPEG, with one of area, bilinear or bicubic interpolation, as cameras and web
-pages do it. Blur, downscaling, noise and JPEG are albumentations' transforms; the print's
-ageing is drawn here, since albumentations has no yellowing, dust or scratches.
+A print fades, yellows, gathers dust and takes a tint before a camera or scanner blurs,
+shrinks, adds noise and compresses it, hence the order. A key at 0 turns its step off
+(`degrade_jpeg` at 100). For super-resolution (`model.upscale`), the damaged image is then
+shrunk by that factor, before its noise and JPEG, with one of area, bilinear or bicubic
+interpolation, as cameras and web pages do it. The colour cast, blur, downscaling, noise and
+JPEG are albumentations' transforms; the rest is drawn here, since albumentations has no
+yellowing, dust or scratches.
 """
 
 from __future__ import annotations
@@ -50,12 +52,13 @@ class Degradation:
     fade: float = 0.3
     yellow: float = 0.3
     scratches: int = 6
+    cast: float = 12.0
 
     @classmethod
     def from_config(cls, data: DataConfig) -> Degradation:
         return cls(data.degrade_blur, data.degrade_downscale, data.degrade_noise,
                    data.degrade_jpeg, data.degrade_second_order, data.degrade_fade,
-                   data.degrade_yellow, data.degrade_scratches)  # fmt: skip
+                   data.degrade_yellow, data.degrade_scratches, data.degrade_cast)  # fmt: skip
 
 
 def camera_steps(d: Degradation, second: bool = False) -> list[A.BasicTransform]:
@@ -66,6 +69,14 @@ def camera_steps(d: Degradation, second: bool = False) -> list[A.BasicTransform]
     if d.downscale > 1 and not second:
         steps.append(A.Downscale(scale_range=(1 / d.downscale, 1.0), p=STEP_CHANCE))
     return steps
+
+
+def cast_steps(d: Degradation) -> list[A.BasicTransform]:
+    """A colour cast (a print's or a film's tint): every channel shifted by its own amount."""
+    if d.cast <= 0:
+        return []
+    limit = (-d.cast, d.cast)
+    return [A.RGBShift(r_shift_limit=limit, g_shift_limit=limit, b_shift_limit=limit, p=1.0)]
 
 
 def noise_steps(d: Degradation) -> list[A.BasicTransform]:
@@ -84,13 +95,16 @@ class Degrader:
 
     def __init__(self, d: Degradation, upscale: int = 1) -> None:
         self.d, self.upscale = d, upscale
+        self.cast = A.Compose(cast_steps(d))
         self.blur = A.Compose(camera_steps(d))
         self.noise = A.Compose(noise_steps(d))
         self.second = A.Compose([*camera_steps(d, second=True), *noise_steps(d)])
 
     def degrade(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        seeds = [int(s) for s in rng.integers(2**31, size=3)]
+        seeds = [int(s) for s in rng.integers(2**31, size=4)]
         out = age(image, self.d, rng) if image.shape[2] == 3 else image.copy()
+        if out.shape[2] == 3:
+            out = self._run(self.cast, out, seeds[3])
         out = self._run(self.blur, out, seeds[0])
         if self.upscale > 1:
             h, w = out.shape[:2]

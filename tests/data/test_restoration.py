@@ -4,6 +4,7 @@ enlargers, their config checks, and the commands on a restorer and an enlarger."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from gan_style.evaluation.metrics import psnr
 from gan_style.training.loop import train
 from tests.conftest import tiny_config, write_images
 
-NONE = Degradation(blur=0, downscale=1, noise=0, jpeg=100, fade=0, yellow=0, scratches=0)
+NONE = Degradation(blur=0, downscale=1, noise=0, jpeg=100, fade=0, yellow=0, scratches=0, cast=0)
 
 
 def photo(seed: int = 0, size: tuple[int, int] = (48, 64)) -> np.ndarray:
@@ -60,6 +61,13 @@ class TestDegradation:
         yellowed = age(white, Degradation(fade=0, yellow=1.0, scratches=0), rng).astype(float)
         r, g, b = yellowed.reshape(-1, 3).mean(0)
         assert r > g > b and b < 235  # towards old paper's yellow
+
+    def test_a_colour_cast_shifts_each_channel_by_its_own_amount(self) -> None:
+        grey = np.full((16, 16, 3), 128, np.uint8)
+        tinted = Degrader(replace(NONE, cast=30)).degrade(grey, np.random.default_rng(4))
+        shifts = tinted.reshape(-1, 3).astype(int).mean(0) - 128
+        assert np.abs(shifts).max() <= 30 and len(set(np.round(shifts))) == 3
+        assert (tinted == tinted[0, 0]).all()  # the same shift everywhere
 
     def test_scratches_mark_a_flat_grey_image(self) -> None:
         grey = np.full((64, 64, 3), 128, np.uint8)
