@@ -404,8 +404,8 @@ def validate_restoration(cfg: Config) -> None:
                 f"data.dataset_mode=restoration and a ResNet generator ({RESNETS}); "
                 "experiments/upscale_x2.yaml has both"
             )
-        if m.long_skip or m.antialias:
-            raise ConfigError("model.upscale works without model.long_skip and model.antialias")
+        if m.antialias:
+            raise ConfigError("model.upscale works without model.antialias")
         if d.crop_size % (4 * m.upscale):
             raise ConfigError(
                 f"model.upscale={m.upscale} needs data.crop_size divisible by {4 * m.upscale} "

@@ -64,7 +64,8 @@ class ResnetGenerator(nn.Module):
     Shi et al. 2016: a 3x3 convolution to 4x the channels, rearranged into a 2x larger map) or a
     nearest doubling and a 3x3 convolution (`"resize"`), then a ReLU. The global skip then keeps
     the bicubic enlargement of the input, so a new enlarger starts as bicubic interpolation and
-    learns what that misses.
+    learns what that misses; its long skip joins the first layer's features (at the input's
+    size) to the first doubling's input, so the input's fine detail reaches the head directly.
     """
 
     def __init__(
@@ -87,8 +88,8 @@ class ResnetGenerator(nn.Module):
         super().__init__()
         if upscale not in (1, 2, 4):
             raise ValueError(f"a generator enlarges 2 or 4 times (1 = not at all), not {upscale}")
-        if upscale > 1 and (long_skip or antialias):
-            raise ValueError("an enlarging generator has no long skip and no antialias")
+        if upscale > 1 and antialias:
+            raise ValueError("an enlarging generator has no antialias")
         if global_skip and in_channels != out_channels:
             raise ValueError("a global skip needs as many output channels as input channels")
         if skip_filter and not global_skip:
@@ -126,9 +127,11 @@ class ResnetGenerator(nn.Module):
                     )
                 ]  # fmt: skip
             layers += [*up, make_norm(ch // 2), nn.ReLU(True)]
-        for _ in range(upscale.bit_length() - 1):
-            layers += [*enlarging(ngf, upscale_head), nn.ReLU(True)]
-        last = nn.Conv2d(2 * ngf if long_skip else ngf, out_channels, kernel_size=7)
+        self.head_start = len(layers)  # an enlarger's first doubling: the long skip joins there
+        for i in range(upscale.bit_length() - 1):
+            joined = 2 * ngf if long_skip and i == 0 else ngf
+            layers += [*enlarging(joined, ngf, upscale_head), nn.ReLU(True)]
+        last = nn.Conv2d(2 * ngf if long_skip and upscale == 1 else ngf, out_channels, 7)
         layers += [nn.ReflectionPad2d(3), last, nn.Tanh()]
         self.model = nn.Sequential(*layers)
         self.long_skip = long_skip
@@ -149,9 +152,11 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
         source, first = x, None
-        last = len(self.model) - 3  # the ReflectionPad2d in front of the last convolution
+        # The long skip joins in front of the last convolution's ReflectionPad2d, or, in an
+        # enlarger, of the first doubling (the first features have the input's size).
+        join = len(self.model) - 3 if self.upscale == 1 else self.head_start
         for i, layer in enumerate(self.model if self.skip_gain is None else self.model[:-1]):
-            if i == last and self.long_skip:
+            if i == join and self.long_skip:
                 x = torch.cat([x, first], 1)
             x = layer(x, style) if isinstance(layer, ResnetBlock) else layer(x)
             if i == FIRST_FEATURES and self.long_skip:
@@ -262,12 +267,12 @@ GENERATORS = {
 }
 
 
-def enlarging(channels: int, head: str) -> list[nn.Module]:
+def enlarging(channels: int, out_channels: int, head: str) -> list[nn.Module]:
     """One doubling of an enlarging generator's features (see `ResnetGenerator`)."""
     if head == "pixel_shuffle":
-        return [nn.Conv2d(channels, 4 * channels, kernel_size=3, padding=1), nn.PixelShuffle(2)]
+        return [nn.Conv2d(channels, 4 * out_channels, 3, padding=1), nn.PixelShuffle(2)]
     if head == "resize":
-        return [nn.Upsample(scale_factor=2), nn.Conv2d(channels, channels, 3, padding=1)]
+        return [nn.Upsample(scale_factor=2), nn.Conv2d(channels, out_channels, 3, padding=1)]
     raise ValueError(f"unknown upscale head '{head}'; choose pixel_shuffle or resize")
 
 

@@ -128,7 +128,7 @@ def test_restoration_settings_are_checked(tmp_path: Path, capsys: pytest.Capture
         ({"data": {"degrade_downscale": 0.5}}, "degrade_downscale is a factor"),
         ({"model": {"upscale": 3}}, "enlarges 2 or 4 times"),
         ({"model": {"upscale": 4}, "data": {"crop_size": 40, "load_size": 40}}, "divisible by 16"),
-        ({"model": {"upscale": 2, "long_skip": True}}, "without model.long_skip"),
+        ({"model": {"upscale": 2, "antialias": True}}, "without model.antialias"),
         ({"loss": {"lambda_gan": -1}}, "lambda_gan must be 0"),
     ]
     for overrides, message in bad:

@@ -33,7 +33,13 @@ VARIANTS = {
     "colorization": {"model": {"name": "colorization"}, "data": {"dataset_mode": "colorization"}},
     "multistyle": {"model": {"name": "multistyle"}},
     "upscale_x2": {
-        "model": {"name": "pix2pix", "upscale": 2, "global_skip": True, "skip_filter": True},
+        "model": {
+            "name": "pix2pix",
+            "upscale": 2,
+            "global_skip": True,
+            "skip_filter": True,
+            "long_skip": True,
+        },
         "data": {"dataset_mode": "restoration"},
     },
     "spread_hints": {

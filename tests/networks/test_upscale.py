@@ -14,11 +14,15 @@ from gan_style.networks import build_generator
 from gan_style.networks.generators import upscale_of
 
 
-@pytest.mark.parametrize(("upscale", "head"), [(2, "pixel_shuffle"), (4, "resize")])
-def test_an_enlarger_starts_as_bicubic_and_learns_from_there(upscale: int, head: str) -> None:
+@pytest.mark.parametrize(
+    ("upscale", "head", "long_skip"), [(2, "pixel_shuffle", True), (4, "resize", False)]
+)
+def test_an_enlarger_starts_as_bicubic_and_learns_from_there(
+    upscale: int, head: str, long_skip: bool
+) -> None:
     torch.manual_seed(0)
     net = build_generator("resnet_6blocks", ngf=8, global_skip=True, upscale=upscale,
-                          upscale_head=head)  # fmt: skip
+                          upscale_head=head, long_skip=long_skip)  # fmt: skip
     assert upscale_of(net) == upscale
     x = torch.rand(1, 3, 16, 20) * 1.6 - 0.8
     y = net(x)
