@@ -18,12 +18,12 @@ GPUS   ?=
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed  ## create .venv and install gan-style with the dev, app and cpu extras
+install: $(VENV)/.installed  ## create .venv and install gan-style with the dev, app, cpu and video extras
 
 $(VENV)/.installed: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[dev,app,cpu]'
+	$(BIN)/pip install -e '.[dev,app,cpu,video]'
 	touch $@
 
 demo: install  ## build the demo data, train the demo experiment (~10 min on 2 CPU cores)

@@ -202,3 +202,23 @@ def alexnet_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("lpips") / "random-alexnet.pth"
     torch.save(alexnet(weights=None).state_dict(), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def photo() -> np.ndarray:
+    """A real photo of the shared mini set."""
+    from gan_style.image_io import load_image
+
+    return load_image(sorted((MONET_MINI / "testB").glob("*.jpg"))[0])
+
+
+@pytest.fixture
+def clip(tmp_path: Path, photo: np.ndarray) -> Path:
+    """A clip made from `photo`: a slow pan and zoom, 24 frames of 96x72 at 12 fps (two
+    seconds), with a 440 Hz tone as its sound."""
+    from gan_style.video.demo_clip import write_demo_clip
+
+    path = tmp_path / "clips" / "pan.mp4"
+    path.parent.mkdir()
+    write_demo_clip(path, photo)
+    return path

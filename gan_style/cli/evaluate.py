@@ -13,10 +13,19 @@ if TYPE_CHECKING:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("evaluate", help="score a checkpoint on held-out images")
-    p.add_argument(
-        "source", type=Path, help="run folder or checkpoint file (latest.pt, best.pt, ...)"
+    p = commands.add_parser(
+        "evaluate", help="score a checkpoint on held-out images, or a translated clip's flicker"
     )
+    p.add_argument(
+        "source", type=Path,
+        help="run folder or checkpoint file (latest.pt, best.pt, ...), or a translated video "
+        "clip (with --clip)",
+    )  # fmt: skip
+    p.add_argument(
+        "--clip", type=Path,
+        help="a translated clip's input clip: its flicker (warping error) is scored against the "
+        "input's own",
+    )  # fmt: skip
     p.add_argument("--split", default="test", help="held-out split: <split>A/, <split>B/ (test)")
     p.add_argument(
         "--protocol", default="all", choices=["paired", "cycle", "content", "all"],
@@ -67,6 +76,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from gan_style.disk import check_writable
     from gan_style.runtime import checkpoint_names as ckpt
+    from gan_style.video.clips import is_video
+
+    if is_video(args.source) or args.clip:
+        score_clip(args.source, args.clip)
+        return
 
     source = ckpt.resolve(args.source)
     out = args.out or source.parent / "eval" / f"{source.stem}_{args.split}"
@@ -112,3 +126,19 @@ def with_hints(cfg: Config, hints: int) -> Config:
             f"--hints is for colour filling (sketch data, direction BtoA); {cfg.name} is not"
         )
     return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, sketch_hints=hints))
+
+
+def score_clip(translated: Path, clip: Path | None) -> None:
+    """`evaluate OUT.mp4 --clip IN.mp4`: the warping error of both clips, along IN's flow."""
+    from gan_style.errors import ConfigError
+    from gan_style.evaluation.flicker import clip_flicker
+    from gan_style.evaluation.report import render_table
+
+    if clip is None:
+        raise ConfigError(f"scoring the clip {translated} needs the clip it was translated from: "
+                          f"--clip INPUT")  # fmt: skip
+    flicker = clip_flicker(translated, clip)
+    rows = [["translated", translated.name, f"{flicker.output:.3g}"],
+            ["input (the footage's own)", clip.name, f"{flicker.input:.3g}"]]  # fmt: skip
+    print(f"warping error over {flicker.frames} frames (lower is steadier; Lai et al. 2018)")
+    print(render_table(["clip", "file", "warping error"], rows), end="")

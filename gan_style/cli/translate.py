@@ -17,6 +17,7 @@ from gan_style.cli.arguments import (
     tile_size,
 )
 from gan_style.inference.engine_policy import ENGINES, renamed
+from gan_style.inference.files import FORMATS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +27,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="run folder, checkpoint, generator.pt, reference .pth, or an .onnx file from "
         "gan-style export (run on OpenVINO without loading PyTorch: fast start-up)",
     )  # fmt: skip
-    p.add_argument("inputs", type=Path, nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument(
+        "inputs", type=Path, nargs="+", metavar="INPUT",
+        help="image files, video clips (.mp4, .mov, .mkv, .webm, .avi, .m4v) or folders of both",
+    )  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="output folder (same file names)")
     p.add_argument(
         "--direction", choices=["AtoB", "BtoA"],
@@ -43,6 +47,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "there are 2 or more cores)",
     )  # fmt: skip
     _add_output_options(p)
+    _add_video_options(p)
     _add_engine_options(p)
     add_style_options(p)
     add_strength_option(p)
@@ -66,8 +71,9 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         "the tiles per norm layer) or each tile's own (faster; tones drift between tiles)",
     )  # fmt: skip
     p.add_argument(
-        "--format", default="png", choices=["png", "jpg", "webp", "same"],
-        help="output format (default png, lossless; same = each input's own)",
+        "--format", default="png", choices=list(FORMATS),
+        help="output format: an image format for images (default png, lossless), a container "
+        "for clips (default: the clip's own); same = each input's own",
     )  # fmt: skip
     p.add_argument(
         "--quality", type=quality, help="jpg/webp quality 1-100 (jpg default 95; webp lossless)"
@@ -81,6 +87,20 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-megapixels", type=positive_float, default=64.0,
         help="larger images are skipped, read from their header (default 64)",
+    )  # fmt: skip
+
+
+def _add_video_options(p: argparse.ArgumentParser) -> None:
+    """Video clips: steadier frames."""
+    p.add_argument(
+        "--temporal", action="store_true",
+        help="video: steady each frame against the previous one along the optical flow "
+        "(less flicker)",
+    )  # fmt: skip
+    p.add_argument(
+        "--temporal-weight", type=float, default=0.6,
+        help="with --temporal: the share of the previous frame, warped, kept where the flow "
+        "is reliable (0-1, default 0.6; higher is steadier, and trails more)",
     )  # fmt: skip
 
 
@@ -104,13 +124,17 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from gan_style.inference.options import TranslateOptions
     from gan_style.inference.translate_files import translate_files
+    from gan_style.video.clips import is_video
 
     options = TranslateOptions.from_values(args)
     report = translate_files(args.checkpoint, args.inputs, args.out, options)
-    print(f"wrote {len(report.written)} image(s) to {args.out}")
+    clips = sum(is_video(done.source) for done in report.written)
+    images = len(report.written) - clips
+    made = [f"{images} image(s)"] * bool(images or not clips) + [f"{clips} clip(s)"] * bool(clips)
+    print(f"wrote {' and '.join(made)} to {args.out}")
     if report.skipped:
         print(
-            f"skipped {len(report.skipped)} image(s), each named above with the reason",
+            f"skipped {len(report.skipped)} file(s), each named above with the reason",
             file=sys.stderr,
         )
         return 1

@@ -25,8 +25,13 @@ from gan_style.image_io import (
     to_pil,
 )
 from gan_style.runtime.lanes import map_in_lanes
+from gan_style.video.clips import VIDEO_EXTENSIONS, find_videos, is_video
 
-FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "same": None}
+IMAGE_FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
+VIDEO_FORMATS = {"mp4": ".mp4", "mkv": ".mkv", "mov": ".mov", "webm": ".webm"}
+# An image format applies to images (clips keep their container), a container to clips
+# (images become PNG); `same` keeps each input's own.
+FORMATS = {**IMAGE_FORMATS, **VIDEO_FORMATS, "same": None}
 JPEG_QUALITY = 95  # with 4:4:4 chroma: colours stay as sharp as the luminance
 
 
@@ -45,13 +50,15 @@ class Report:
 
 
 def input_files(inputs: list[Path]) -> list[tuple[Path, Path]]:
-    """(file, output name) for files and folders (recursive); names keep folder structure."""
+    """(file, output name) for files and folders (recursive: images and video clips); names
+    keep folder structure."""
     files: list[tuple[Path, Path]] = []
     for item in inputs:
         if item.is_dir():
-            found = find_images(item)
+            found = sorted(find_images(item) + find_videos(item))
             if not found:
-                raise DataError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {item}")
+                kinds = ", ".join(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)
+                raise DataError(f"no images or video clips ({kinds}) in {item}")
             files += [(p, p.relative_to(item)) for p in found]
         elif item.is_file():
             files.append((item, Path(item.name)))
@@ -80,7 +87,7 @@ def output_names(files: list[tuple[Path, Path]], fmt: str) -> list[Path]:
     would be written to the same name are an error."""
     if fmt not in FORMATS:
         raise DataError(f"unknown output format '{fmt}'; choose {', '.join(FORMATS)}")
-    names = [name.with_suffix(FORMATS[fmt] or _same(name.suffix)) for _, name in files]
+    names = [name.with_suffix(_suffix(name, fmt)) for _, name in files]
     seen: dict[Path, Path] = {}
     for (path, _), name in zip(files, names, strict=True):
         if name in seen:
@@ -89,6 +96,14 @@ def output_names(files: list[tuple[Path, Path]], fmt: str) -> list[Path]:
             )
         seen[name] = path
     return names
+
+
+def _suffix(name: Path, fmt: str) -> str:
+    """The output's extension: `fmt` where it is of the input's kind, else the kind's default
+    (a clip keeps its container, an image becomes PNG)."""
+    if is_video(name):
+        return VIDEO_FORMATS.get(fmt, name.suffix.lower())
+    return IMAGE_FORMATS.get(fmt) or (_same(name.suffix) if fmt == "same" else ".png")
 
 
 def _same(suffix: str) -> str:
@@ -143,8 +158,17 @@ def planned_outputs(
 
 
 def largest_pixels(pairs: list[tuple[Path, Path]]) -> int:
-    """The largest input's pixel count, from the file headers (lanes suit small images only)."""
-    return max((header_pixels(path) for path, _ in pairs), default=0)
+    """The largest input image's pixel count, from the file headers (lanes suit small images
+    only)."""
+    return max((header_pixels(path) for path, _ in pairs if not is_video(path)), default=0)
+
+
+def split_clips(
+    pairs: list[tuple[Path, Path]],
+) -> tuple[list[tuple[Path, Path]], list[tuple[Path, Path]]]:
+    """(image pairs, video clip pairs): each kind is read and written as itself."""
+    clips = [pair for pair in pairs if is_video(pair[0])]
+    return [pair for pair in pairs if not is_video(pair[0])], clips
 
 
 def _within_output_limit(

@@ -33,6 +33,8 @@ class TranslateOptions:
     skip_existing: bool = False  # keep existing outputs and translate only the missing ones
     max_megapixels: float | None = 64.0  # larger inputs are skipped; None: no limit
     progress: bool = True  # a progress bar on stderr
+    temporal: bool = False  # video: steady each frame along the optical flow (video/steadying)
+    temporal_weight: float = 0.6  # share of the warped previous frame kept where flow is reliable
 
     # Options only a PyTorch generator has, with the values that leave them unused: an exported
     # file runs as exported.
@@ -48,6 +50,13 @@ class TranslateOptions:
             raise ConfigError("--tile-overlap needs --tile N and must be under N/2")
         if self.overwrite and self.skip_existing:
             raise ConfigError("give --overwrite or --skip-existing, not both")
+        if not 0.0 < self.temporal_weight < 1.0:
+            raise ConfigError("--temporal-weight must be above 0 and below 1 (0.6 by default)")
+
+    @property
+    def steadying(self) -> float | None:
+        """The steadying weight for video clips, or None: each frame on its own."""
+        return self.temporal_weight if self.temporal else None
 
     @classmethod
     def from_values(cls, values: object) -> TranslateOptions:

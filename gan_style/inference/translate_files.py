@@ -4,14 +4,22 @@ file, run without loading PyTorch."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gan_style.errors import ConfigError, DataError, GanStyleError
+from gan_style.inference.clip_files import write_clip_translations
 from gan_style.inference.conversion_cache import FileIndex
-from gan_style.inference.files import Report, largest_pixels, planned_outputs, write_translations
+from gan_style.inference.files import (
+    Report,
+    largest_pixels,
+    planned_outputs,
+    split_clips,
+    write_translations,
+)
 from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.options import TranslateOptions
 from gan_style.runtime.lanes import usable_cores
@@ -123,10 +131,9 @@ def _write_with_pytorch(
             generator, images, gens.multiple, batch_size, style, gens.precision, lanes=1
         )
 
-    return write_translations(
-        translate, pairs, gens.config.data.channels, batch_size, lanes, options.quality,
-        options.max_pixels, options.progress, f"translate {direction}",
-        upscale=upscale_of(generator),
+    return _write(
+        translate, pairs, options, gens.config.data.channels, f"translate {direction}",
+        batch_size=batch_size, lanes=lanes, upscale=upscale_of(generator),
     )  # fmt: skip
 
 
@@ -159,11 +166,41 @@ def _compiled(model: Path, lanes: int | None = None) -> OpenVinoGenerator:
 def _write_converted(
     engine: OpenVinoGenerator, pairs: Pairs, options: TranslateOptions, direction: str
 ) -> Report:
-    return write_translations(
-        lambda images: [engine.translate(image) for image in images], pairs, engine.channels, 1,
-        engine.lanes, options.quality, options.max_pixels, options.progress,
-        f"translate {direction} ({engine.label})", torch_threads=False, upscale=engine.upscale,
+    return _write(
+        lambda images: [engine.translate(image) for image in images], pairs, options,
+        engine.channels, f"translate {direction} ({engine.label})", lanes=engine.lanes,
+        torch_threads=False, upscale=engine.upscale,
     )  # fmt: skip
+
+
+def _write(
+    translate: Callable[[list[np.ndarray]], list[np.ndarray]],
+    pairs: Pairs,
+    options: TranslateOptions,
+    channels: int,
+    description: str,
+    batch_size: int = 1,
+    lanes: int = 1,
+    torch_threads: bool = True,
+    upscale: int = 1,
+) -> Report:
+    """Images (in batches and lanes), then video clips (frame by frame, in order)."""
+    images, clips = split_clips(pairs)
+    report = Report()
+    if images or not clips:
+        report = write_translations(
+            translate, images, channels, batch_size, lanes, options.quality,
+            options.max_pixels, options.progress, description, torch_threads=torch_threads,
+            upscale=upscale,
+        )  # fmt: skip
+    if clips:
+        done = write_clip_translations(
+            translate, clips, channels, options.max_pixels, options.steadying, options.progress,
+            description, upscale,
+        )  # fmt: skip
+        report.written += done.written
+        report.skipped += done.skipped
+    return report
 
 
 def prepare_engine(source: Path, options: TranslateOptions | None = None) -> Path | None:

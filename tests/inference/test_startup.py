@@ -49,7 +49,7 @@ def test_translate_exits_quickly_with_its_status_and_output(run_dir: Path, tmp_p
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert f"wrote 2 image(s) to {tmp_path / 'out'}" in done.stdout
-    assert "broken.png" in done.stderr and "skipped 1 image(s), each named above" in done.stderr
+    assert "broken.png" in done.stderr and "skipped 1 file(s), each named above" in done.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["img_000.png", "img_001.png"]
 
 

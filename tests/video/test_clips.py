@@ -1,0 +1,129 @@
+"""Reading and writing clips: timing, size, frame count and audio kept; bad files refused in
+one line with nothing left under the final name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_style.errors import DataError
+from gan_style.video import clips
+from gan_style.video.clips import Frame, probe, read_frames, write_clip
+from gan_style.video.demo_clip import write_demo_clip
+
+av = pytest.importorskip("av")
+
+
+def audio_samples(path: Path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+
+
+def inverted(path: Path) -> Iterator[Frame]:
+    return (Frame(255 - f.image, f.pts, f.time_base) for f in read_frames(path))
+
+
+def test_probe_reads_the_header(clip: Path) -> None:
+    info = probe(clip)
+    assert (info.width, info.height, info.frames, info.rate) == (96, 72, 24, Fraction(12))
+    assert info.duration == pytest.approx(2.0) and info.audio
+
+
+def test_a_written_clip_keeps_rate_size_frames_duration_and_the_audio_samples(
+    clip: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out" / "pan.mp4"
+    assert write_clip(out, inverted(clip), probe(clip), audio_from=clip) == 24
+    assert probe(out) == probe(clip)
+    np.testing.assert_array_equal(audio_samples(out), audio_samples(clip))
+    source, written = next(read_frames(clip)).image, next(read_frames(out)).image
+    # Inverted, and through the codec at visually lossless quality: within a few grey levels.
+    assert np.abs(written.astype(int) - (255 - source.astype(int))).mean() < 3
+
+
+def test_odd_sides_and_a_single_frame_keep_their_size(tmp_path: Path, photo: np.ndarray) -> None:
+    odd = tmp_path / "odd.mp4"
+    write_demo_clip(odd, photo, frames=1, width=63, height=47, audio=False)
+    out = tmp_path / "out" / "odd.mp4"
+    write_clip(out, inverted(odd), probe(odd))
+    info = probe(out)
+    assert (info.width, info.height, info.frames, info.audio) == (63, 47, 1, False)
+
+
+def test_uneven_frame_times_are_kept(tmp_path: Path, photo: np.ndarray) -> None:
+    """A variable-frame-rate clip: each frame keeps its own time stamp."""
+    steady = tmp_path / "steady.mp4"
+    write_demo_clip(steady, photo, frames=8, audio=False)
+    base = Fraction(1, 1000)
+    gaps = [0, 40, 120, 160, 300, 340, 500, 540]  # ms
+    uneven = [Frame(f.image, t, base) for f, t in zip(read_frames(steady), gaps, strict=True)]
+    vfr = tmp_path / "vfr.mkv"
+    write_clip(vfr, uneven, probe(steady))
+    out = tmp_path / "out" / "vfr.mkv"
+    write_clip(out, inverted(vfr), probe(vfr))
+    assert [f.pts * f.time_base for f in read_frames(out)] == [Fraction(t, 1000) for t in gaps]
+
+
+def test_an_audio_only_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "tone.mp4"
+    with av.open(str(path), "w") as out:
+        sound = out.add_stream("aac", rate=8000)
+        chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), "fltp", "mono")
+        chunk.sample_rate = 8000
+        for packet in [*sound.encode(chunk), *sound.encode(None)]:
+            out.mux(packet)
+    with pytest.raises(DataError, match=r"tone.mp4 has audio only: give a clip with pictures"):
+        probe(path)
+
+
+def test_a_file_that_is_not_a_video_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.mp4"
+    path.write_text("shopping list\n")
+    with pytest.raises(DataError, match=r"cannot read .*notes.mp4 as a video .*not a video\?$"):
+        probe(path)
+
+
+def test_a_truncated_clip_is_refused_and_nothing_is_left(clip: Path, tmp_path: Path) -> None:
+    """Cut short after the index (FFmpeg writes it at the end unless moved): either the file
+    does not open, or it breaks off; no partial output either way."""
+    cut = tmp_path / "cut.mp4"
+    data = clip.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out" / "cut.mp4"
+    with pytest.raises(DataError, match=r"cut.mp4 .*(damaged|cut short)"):
+        write_clip(out, inverted(cut), probe(clip))
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+def test_a_clip_that_breaks_off_mid_way_leaves_no_file(clip: Path, tmp_path: Path) -> None:
+    """The same as a run killed mid-clip (Ctrl-C): the final name is never half-written."""
+
+    def stops(path: Path):
+        for i, frame in enumerate(read_frames(path)):
+            if i == 5:
+                raise KeyboardInterrupt
+            yield frame
+
+    out = tmp_path / "out" / "pan.mp4"
+    with pytest.raises(KeyboardInterrupt):
+        write_clip(out, stops(clip), probe(clip), audio_from=clip)
+    assert list(out.parent.iterdir()) == []
+
+
+def test_without_pyav_the_line_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_av(name: str, *args, **kwargs):
+        if name == "av":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_av)
+    with pytest.raises(DataError, match=r"pip install 'gan-style\[video\]'"):
+        clips._av()
