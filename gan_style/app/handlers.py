@@ -171,7 +171,7 @@ def translate_uploads(
         with (outputs or OutputFolders()).job() as out:
             for i, group in enumerate(_unique_name_groups(files)):
                 pairs = planned_outputs([Path(f) for f in group], out / str(i), options.format)
-                _collect(result, group, translate_paths(gens, pairs, options, code), problems)
+                collect_report(result, group, translate_paths(gens, pairs, options, code), problems)
     except DiskFullError as e:
         problems.append(server_disk_full(e))
     except GanStyleError as e:
@@ -187,7 +187,7 @@ def server_disk_full(error: DiskFullError) -> str:
     return f"the server's disk is full ({free} free): ask its owner to free some, then try again"
 
 
-def _collect(result: Result, group: list[str], report: Report, problems: list[str]) -> None:
+def collect_report(result: Result, group: list[str], report: Report, problems: list[str]) -> None:
     """A group's written files into `result`, in upload order, and its skipped ones as lines."""
     written = {str(w.source): str(w.path) for w in report.written}
     for upload in group:

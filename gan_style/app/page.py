@@ -1,9 +1,9 @@
 """The Gradio page of `gan-style serve`: widgets wired to `handlers`, nothing else.
 
-Four tabs (Translate, Draw, Compare, Stylize). Jobs run one at a time and queue up to a bound
-(beyond it a request is told the queue is full and to try again), show progress and can be
-stopped; uploads are size-limited before they are read; the page loads no asset from the
-internet (system fonts, no analytics).
+Tabs: Translate, Draw, Enhance, Video, Live, Compare, Stylize. Jobs run one at a time and
+queue up to a bound (beyond it a request is told the queue is full and to try again), show
+progress and can be stopped; uploads are size-limited before they are read; the page loads
+no asset from the internet (system fonts, no analytics).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gan_style.app.clips import LIVE_SIZES, MAX_CLIP_SECONDS, live_frame, translate_clip
 from gan_style.app.handlers import (
     ModelCache,
     StyleChoice,
@@ -31,6 +32,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 CONCURRENCY = 1  # jobs at once per button: CPU inference already uses every core
+LIVE_SECONDS = 600  # one visitor's camera stream at a time, for at most this long
 STYLE_MODES = ("one style", "blend", "style image")
 
 
@@ -181,6 +183,8 @@ def build_page(
 
         draw_tab(models, limits, outputs, tracked)
         enhance_tab(models, limits, outputs, tracked)
+        video_tab(models, limits, outputs, tracked)
+        live_tab(models)
 
         with gr.Tab("Compare"):
             options = [f"{label} · {name}" for label in labels
@@ -325,6 +329,66 @@ def enhance_tab(models: ModelCache, limits: Limits, outputs: OutputFolders, trac
 
         run.click(do_enhance, [files, model, tile], [shown, downloads, status],
                   concurrency_limit=CONCURRENCY, api_name="enhance")  # fmt: skip
+
+
+def video_tab(models: ModelCache, limits: Limits, outputs: OutputFolders, tracked) -> None:
+    """The Video tab: a short clip translated frame by frame, given back playable, with its
+    sound (as `gan-style translate CLIP` makes it)."""
+    import gradio as gr
+
+    labels = list(models.sources)
+    with gr.Tab("Video"):
+        with gr.Row():
+            with gr.Column():
+                clip = gr.Video(label=f"Clip (up to {MAX_CLIP_SECONDS:g} s)", sources=["upload"],
+                                elem_id="clip")  # fmt: skip
+                model = gr.Dropdown(labels, value=labels[0], label="Model", elem_id="clip_model")
+                direction = gr.Radio(["AtoB", "BtoA"], value="AtoB", label="Direction")
+                steady = gr.Checkbox(
+                    value=True, label="Steady: blend each frame with the last along the motion "
+                    "(less flicker)", elem_id="steady",
+                )  # fmt: skip
+                run = gr.Button("Translate clip", variant="primary", elem_id="translate_clip")
+            with gr.Column():
+                shown = gr.Video(label="Translated", elem_id="translated_clip")
+                status = gr.Textbox(label="Messages", lines=2, elem_id="clip_status")
+
+        def do_clip(upload, label, way, steadied, progress=tracked):
+            progress(0, desc="translating")
+            result = translate_clip(models, upload, label, None, way, bool(steadied),
+                                    limits.max_pixels, outputs)  # fmt: skip
+            return (result.downloads or [None])[0], result.message
+
+        run.click(do_clip, [clip, model, direction, steady], [shown, status],
+                  concurrency_limit=CONCURRENCY, api_name="translate_clip")  # fmt: skip
+
+
+def live_tab(models: ModelCache) -> None:
+    """The Live tab: the camera through a model, frame by frame, as fast as this machine goes.
+    The browser sends a frame every 50 ms; Gradio keeps only the newest one that arrived while
+    the last was being translated, so frames are dropped rather than the picture lagging."""
+    import gradio as gr
+
+    labels = list(models.sources)
+    with gr.Tab("Live"):
+        with gr.Row():
+            with gr.Column():
+                camera = gr.Image(label="Camera", sources=["webcam"], streaming=True,
+                                  type="numpy", elem_id="camera")  # fmt: skip
+                model = gr.Dropdown(labels, value=labels[0], label="Model", elem_id="live_model")
+                size = gr.Radio(list(LIVE_SIZES), value=LIVE_SIZES[0], elem_id="live_size",
+                                label="Frame size (px, shorter side)")  # fmt: skip
+            shown = gr.Image(label="Translated", elem_id="live_output")
+
+        def do_frame(frame, label, px):
+            try:
+                return live_frame(models, frame, label, int(px))
+            except GanStyleError:
+                return None
+
+        camera.stream(do_frame, [camera, model, size], shown, stream_every=0.05,
+                      concurrency_limit=CONCURRENCY,
+                      time_limit=LIVE_SECONDS, show_progress="hidden")  # fmt: skip
 
 
 def serve(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import os
@@ -211,3 +212,59 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
         argv = ["translate", str(run), str(photo), "--out", str(out), "--style", style]
         assert main([*argv, "--engine", "auto"]) == 0  # the page's default engine
         assert np.array_equal(served, load_image(out / "img_000.png")) == equal, style
+
+
+CAMERA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
+def test_a_clip_comes_back_playable_and_the_camera_streams_through_the_model(
+    server: str, clip: Path, tmp_path: Path
+) -> None:
+    """The Video tab gives back a clip the browser plays, with its sound; the Live tab turns
+    Chromium's fake camera into translated frames that keep coming and differ from the
+    camera's."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    from gan_style.video.clips import probe
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS + CAMERA_FLAGS)
+        page = browser.new_context(permissions=["camera"]).new_page()
+        page.set_default_timeout(LOADED_MACHINE_MS)
+        page.goto(server, wait_until="load")
+        page.click("button[role=tab]:has-text('Video')")
+        page.set_input_files("#clip input[type=file]", str(clip))
+        page.click("#translate_clip")
+        video = page.wait_for_selector("#translated_clip video[src]")
+        duration = page.evaluate(
+            "v => new Promise(done => v.readyState >= 1 ? done(v.duration) : "
+            "v.addEventListener('loadedmetadata', () => done(v.duration)))",
+            video,
+        )
+        (tmp_path / "served.mp4").write_bytes(page.request.get(video.get_attribute("src")).body())
+
+        page.click("button[role=tab]:has-text('Live')")
+        page.click("#camera button:has-text('Access Webcam')")
+        page.click("#camera button[aria-label='capture photo']")
+        seen: set[str] = set()
+        deadline = time.monotonic() + 90
+        while len(seen) < 3 and time.monotonic() < deadline:
+            src = page.evaluate("(document.querySelector('#live_output img') || {}).src || ''")
+            seen |= {src} if src else set()
+            page.wait_for_timeout(100)
+        camera = page.evaluate(
+            """() => { const v = document.querySelector('#camera video');
+            const c = document.createElement('canvas'); c.width = v.videoWidth;
+            c.height = v.videoHeight; c.getContext('2d').drawImage(v, 0, 0);
+            return c.toDataURL('image/png'); }"""
+        )
+        translated = page.request.get(sorted(seen)[0]).body()
+        browser.close()
+    assert duration == pytest.approx(2.0, abs=0.1)
+    assert probe(tmp_path / "served.mp4") == probe(clip)  # frames, rate, size and the sound
+    assert len(seen) >= 3  # frames keep arriving
+    frame = Image.open(io.BytesIO(translated)).convert("RGB")
+    shot = Image.open(io.BytesIO(base64.b64decode(camera.split(",", 1)[1]))).convert("RGB")
+    assert min(frame.size) == 128
+    seen_by_camera = np.asarray(shot.resize(frame.size), dtype=np.float32)
+    assert np.abs(np.asarray(frame, dtype=np.float32) - seen_by_camera).mean() > 10
