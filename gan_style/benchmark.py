@@ -7,6 +7,7 @@ peak allocated on CUDA) is its own. Times exclude warm-up and are medians of rep
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -301,6 +302,16 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     # Internal: one configuration per process, as a JSON object of one_train/one_infer's
     # arguments (e.g. {"kind": "train", "size": 128, "batch": 1, "channels_last": false, ...}).
+    parser.add_argument(
+        "--video-checkpoint", type=Path,
+        help="the video rows' model (default: the paper generator with random weights; give a "
+        "trained run to measure steadiness)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--video-photo", type=Path,
+        help="the photo the video rows' clip pans over (default: scikit-image's cat)",
+    )  # fmt: skip
+    parser.add_argument("--no-video", action="store_true", help="leave out the video rows")
     parser.add_argument("--one", type=json.loads, help=argparse.SUPPRESS)
     return parser
 
@@ -381,6 +392,10 @@ def main(argv: list[str] | None = None) -> None:
 
         runs = ((256, 8, 1),) if args.quick else ((256, 50, 3), (512, 20, 3))
         rows += [versus_reference(args.reference, size, n, pairs) for size, n, pairs in runs]
+    if device.type == "cpu" and not args.no_video and importlib.util.find_spec("av"):
+        from gan_style.video_bench import video_rows
+
+        rows += video_rows(args.video_checkpoint, args.video_photo, args.quick)
     if args.quality_steps and bf16:
         rows.append(
             quality_row(args.quality_steps, "train.precision", ("fp32", "bf16"), args.quality_seeds)

@@ -21,57 +21,23 @@ generator, the rows time the runs after it, and report the first run apart.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from unittest import mock
 
 import numpy as np
 import torch
 
 from gan_style.inference.pixels import to_uint8
-from gan_style.runtime.timing import peak_memory_gib, timed
+from gan_style.networks.reference import reference_generator
+from gan_style.runtime.timing import measure_process, own_cache, peak_memory_gib, timed
 
 if TYPE_CHECKING:
     from gan_style.inference.openvino_engine import OpenVinoGenerator
 
 ENGINES = ("torch-native", "torch-nnpack", "torch-nnpack-lanes", "openvino-fp32", "openvino-int8")
-
-# Runs a command and prints its wall time and peak memory: one fresh parent per command, so
-# that RUSAGE_CHILDREN holds that command's peak only.
-_MEASURE = (
-    "import resource, subprocess, sys, time, json; t = time.perf_counter(); "
-    "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)"
-    ".returncode; print(json.dumps({'rc': rc, 'sec': time.perf_counter() - t, 'peak_mib': "
-    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))"
-)
-
-
-def measure_process(command: list[str]) -> dict:
-    """Wall seconds and peak resident MiB of `command`, run to its exit."""
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True,
-                          text=True, check=True)  # fmt: skip
-    result = json.loads(done.stdout)
-    if result["rc"] != 0:
-        raise RuntimeError(f"{command[:3]}... exited with {result['rc']}")
-    return result
-
-
-def reference_generator(path: Path, seed: int = 0) -> Path:
-    """Random paper-generator weights in the reference code's layout (both programs read it)."""
-    from gan_style.networks import build_generator
-
-    torch.manual_seed(seed)
-    net = build_generator("resnet_9blocks", 3, 3, 64, "instance", False)
-    torch.save(net.state_dict(), path)  # our ResNet keeps the reference's module names
-    return path
 
 
 def sample_images(folder: Path, size: int, count: int, seed: int = 0) -> list[Path]:
@@ -187,13 +153,6 @@ def reference_command(reference: Path, images: Path, weights: Path, out: Path, s
 def translate_command(images: Path, weights: Path, out: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "gan_style.cli", "translate", str(weights), str(images),
             "--out", str(out), "--overwrite", "--device", "cpu", *options]  # fmt: skip
-
-
-@contextmanager
-def own_cache(folder: Path) -> Iterator[None]:
-    """`translate`'s converted models go to `folder`, not the user's cache, while timing."""
-    with mock.patch.dict(os.environ, {"GAN_STYLE_CACHE": str(folder)}):  # restored after
-        yield
 
 
 def one_image_startup(reference: Path | None, repeats: int = 5, size: int = 256) -> dict:

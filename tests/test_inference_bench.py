@@ -12,14 +12,14 @@ from gan_style.benchmark import available_engines
 from gan_style.image_io import load_image
 from gan_style.inference_bench import (
     engine_row,
-    measure_process,
     one_image_startup,
     reference_command,
-    reference_generator,
     sample_images,
     translate_command,
     versus_reference,
 )
+from gan_style.networks.reference import reference_generator
+from gan_style.runtime.timing import measure_process
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow

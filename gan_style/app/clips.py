@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from gan_style.app.handlers import ModelCache, Result, StyleChoice, collect_report, server_disk_full
 from gan_style.app.outputs import OutputFolders
 from gan_style.errors import DiskFullError, GanStyleError
 from gan_style.image_io import MAX_PIXELS
-from gan_style.inference.engines import translate_arrays
 from gan_style.inference.files import planned_outputs
+from gan_style.inference.frames import translate_frame
 from gan_style.inference.options import TranslateOptions
 from gan_style.inference.translate_files import translate_paths
 from gan_style.video.clips import probe
@@ -73,14 +72,4 @@ def live_frame(
     CPU engine where it converts, as `translate` runs it). None while the camera gives none."""
     if frame is None:
         return None
-    frame = np.asarray(frame)[..., :3]
-    h, w = frame.shape[:2]
-    scale = size / min(h, w)
-    small = cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))),
-                       interpolation=cv2.INTER_AREA)  # fmt: skip
-    gens = models.get(label)
-    code = StyleChoice().code(gens)
-    if gens.config.data.channels == 1:
-        small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)[..., None]
-    output = translate_arrays(gens.G_AB, [small], gens.multiple, 1, code, gens.engine)[0]
-    return np.repeat(output, 3, axis=2) if output.shape[2] == 1 else output
+    return translate_frame(models.get(label), frame, size)

@@ -89,3 +89,11 @@ def load_reference_generator(state: dict, source: Path) -> tuple[nn.Module, dict
             f"norm={arch['norm']} but do not fit it; is this a generator file?"
         ) from None
     return net, arch
+
+
+def reference_generator(path: Path, seed: int = 0) -> Path:
+    """Random paper-generator weights in the reference code's layout (both programs read it)."""
+    torch.manual_seed(seed)
+    net = build_generator("resnet_9blocks", 3, 3, 64, "instance", False)
+    torch.save(net.state_dict(), path)  # our ResNet keeps the reference's module names
+    return path

@@ -23,6 +23,7 @@ from PIL import Image
 from gan_style.cli import main
 from gan_style.image_io import load_image
 from gan_style.training.loop import train
+from gan_style.video.clips import probe
 from tests.conftest import write_images
 from tests.models.test_multistyle import styled_config
 
@@ -137,15 +138,59 @@ def translate_one(page, photo: Path) -> tuple[np.ndarray, str]:
     return served, page.input_value("#status textarea")
 
 
+def clip_and_camera(page, clip: Path, folder: Path) -> tuple[float, Path, set[str], bytes, str]:
+    """The Video tab: upload `clip`, translate it, and read the played video's duration and
+    file; the Live tab: start Chromium's fake camera and collect the translated frames' URLs
+    until three have come. (duration, the served clip, frame URLs, one frame's bytes, the
+    camera's picture as a data URL)."""
+    page.click("button[role=tab]:has-text('Video')")
+    page.set_input_files("#clip input[type=file]", str(clip))
+    page.click("#translate_clip")
+    video = page.wait_for_selector("#translated_clip video[src]")
+    duration = page.evaluate(
+        "v => new Promise(done => v.readyState >= 1 ? done(v.duration) : "
+        "v.addEventListener('loadedmetadata', () => done(v.duration)))",
+        video,
+    )
+    served = folder / "served.mp4"
+    served.write_bytes(page.request.get(video.get_attribute("src")).body())
+
+    page.click("button[role=tab]:has-text('Live')")
+    page.click("#camera button:has-text('Access Webcam')")
+    page.click("#camera button[aria-label='capture photo']")
+    seen: set[str] = set()
+    deadline = time.monotonic() + 90
+    while len(seen) < 3 and time.monotonic() < deadline:
+        src = page.evaluate("(document.querySelector('#live_output img') || {}).src || ''")
+        seen |= {src} if src else set()
+        page.wait_for_timeout(100)
+    camera = page.evaluate(
+        """() => { const v = document.querySelector('#camera video');
+        const c = document.createElement('canvas'); c.width = v.videoWidth;
+        c.height = v.videoHeight; c.getContext('2d').drawImage(v, 0, 0);
+        return c.toDataURL('image/png'); }"""
+    )
+    frame = page.request.get(sorted(seen)[0]).body() if seen else b""
+    return duration, served, seen, frame, camera
+
+
+CAMERA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
-def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_path: Path) -> None:
+def test_upload_translate_download_in_chromium(
+    server: str, run_dir: Path, clip: Path, tmp_path: Path
+) -> None:
+    """Translate, Draw, Video and Live tabs in one browser: an image and a drawing come back as
+    the command makes them; a clip comes back playable with its sound; Chromium's fake camera
+    turns into translated frames that keep coming and differ from the camera's."""
     playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     write_images(tmp_path / "photos", 1, size=(45, 61), seed=5)
     photo = tmp_path / "photos" / "img_000.png"
     outside: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page()
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS + CAMERA_FLAGS)
+        page = browser.new_context(permissions=["camera"]).new_page()
         page.set_default_timeout(LOADED_MACHINE_MS)
         page.on(
             "request",
@@ -153,11 +198,21 @@ def test_upload_translate_download_in_chromium(server: str, run_dir: Path, tmp_p
                 None if r.url.startswith((server, "data:", "blob:")) else outside.append(r.url)
             ),
         )
-        page.goto(server, wait_until="networkidle")
+        page.goto(server, wait_until="load")  # never network-idle: the camera's stream stays open
+        page.wait_for_selector("#translate")
         assert "experiment tiny, model cycle_gan" in page.content()
         served, status = translate_one(page, photo)
         painted, drawing, painted_status = draw_and_paint(page, tmp_path / "drawn")
+        duration, clip_back, frames, frame, camera = clip_and_camera(page, clip, tmp_path)
         browser.close()
+    assert duration == pytest.approx(2.0, abs=0.1)
+    assert probe(clip_back) == probe(clip)  # frames, rate, size and the sound
+    assert len(frames) >= 3  # frames keep arriving
+    translated = Image.open(io.BytesIO(frame)).convert("RGB")
+    shot = Image.open(io.BytesIO(base64.b64decode(camera.split(",", 1)[1]))).convert("RGB")
+    assert min(translated.size) == 128
+    seen_by_camera = np.asarray(shot.resize(translated.size), dtype=np.float32)
+    assert np.abs(np.asarray(translated, dtype=np.float32) - seen_by_camera).mean() > 10
     assert status == "translated 1 of 1 image(s)" == painted_status
     assert outside == []  # the page fetched nothing from the internet
     ink = drawing[..., 0] < 128
@@ -195,7 +250,7 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
             "request",
             lambda r: None if r.url.startswith((url, "data:", "blob:")) else outside.append(r.url),
         )
-        page.goto(url, wait_until="networkidle")
+        page.goto(url, wait_until="load")
         log_in(page, "artist", "s3cret")
         page.click("#mode label:has-text('blend')")
         page.wait_for_selector("#weight1", state="visible")
@@ -214,57 +269,3 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
         assert np.array_equal(served, load_image(out / "img_000.png")) == equal, style
 
 
-CAMERA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
-def test_a_clip_comes_back_playable_and_the_camera_streams_through_the_model(
-    server: str, clip: Path, tmp_path: Path
-) -> None:
-    """The Video tab gives back a clip the browser plays, with its sound; the Live tab turns
-    Chromium's fake camera into translated frames that keep coming and differ from the
-    camera's."""
-    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    from gan_style.video.clips import probe
-
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS + CAMERA_FLAGS)
-        page = browser.new_context(permissions=["camera"]).new_page()
-        page.set_default_timeout(LOADED_MACHINE_MS)
-        page.goto(server, wait_until="load")
-        page.click("button[role=tab]:has-text('Video')")
-        page.set_input_files("#clip input[type=file]", str(clip))
-        page.click("#translate_clip")
-        video = page.wait_for_selector("#translated_clip video[src]")
-        duration = page.evaluate(
-            "v => new Promise(done => v.readyState >= 1 ? done(v.duration) : "
-            "v.addEventListener('loadedmetadata', () => done(v.duration)))",
-            video,
-        )
-        (tmp_path / "served.mp4").write_bytes(page.request.get(video.get_attribute("src")).body())
-
-        page.click("button[role=tab]:has-text('Live')")
-        page.click("#camera button:has-text('Access Webcam')")
-        page.click("#camera button[aria-label='capture photo']")
-        seen: set[str] = set()
-        deadline = time.monotonic() + 90
-        while len(seen) < 3 and time.monotonic() < deadline:
-            src = page.evaluate("(document.querySelector('#live_output img') || {}).src || ''")
-            seen |= {src} if src else set()
-            page.wait_for_timeout(100)
-        camera = page.evaluate(
-            """() => { const v = document.querySelector('#camera video');
-            const c = document.createElement('canvas'); c.width = v.videoWidth;
-            c.height = v.videoHeight; c.getContext('2d').drawImage(v, 0, 0);
-            return c.toDataURL('image/png'); }"""
-        )
-        translated = page.request.get(sorted(seen)[0]).body()
-        browser.close()
-    assert duration == pytest.approx(2.0, abs=0.1)
-    assert probe(tmp_path / "served.mp4") == probe(clip)  # frames, rate, size and the sound
-    assert len(seen) >= 3  # frames keep arriving
-    frame = Image.open(io.BytesIO(translated)).convert("RGB")
-    shot = Image.open(io.BytesIO(base64.b64decode(camera.split(",", 1)[1]))).convert("RGB")
-    assert min(frame.size) == 128
-    seen_by_camera = np.asarray(shot.resize(frame.size), dtype=np.float32)
-    assert np.abs(np.asarray(frame, dtype=np.float32) - seen_by_camera).mean() > 10
