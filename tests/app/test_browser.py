@@ -267,5 +267,3 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
         argv = ["translate", str(run), str(photo), "--out", str(out), "--style", style]
         assert main([*argv, "--engine", "auto"]) == 0  # the page's default engine
         assert np.array_equal(served, load_image(out / "img_000.png")) == equal, style
-
-
