@@ -45,7 +45,7 @@ def clip_row(
     checkpoint: Path, photo: np.ndarray, height: int, seconds: float = 4.0, fps: int = 24
 ) -> dict:
     """One clip of `height` px (4:3) through `translate`, plain and steadied."""
-    width = height * 4 // 3
+    width = height * 4 // 3 // 2 * 2  # even: 4:2:0 chroma, what players expect
     frames = int(seconds * fps)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
