@@ -19,7 +19,9 @@ EXPERIMENTS_DIR = Path("experiments")  # the local folder, relative to where the
 # experiments/ in a checkout).
 SHIPPED_EXPERIMENTS = (Path(__file__).parent / "experiments").resolve()
 
-Generator = Literal["resnet_9blocks", "resnet_6blocks", "resnet_4blocks", "unet_128", "unet_256"]
+Generator = Literal[
+    "resnet_9blocks", "resnet_6blocks", "resnet_4blocks", "unet_128", "unet_256", "edsr_8blocks"
+]
 RESNETS = ", ".join(g for g in typing.get_args(Generator) if g.startswith("resnet"))
 Discriminator = Literal["basic", "n_layers", "pixel"]
 Norm = Literal["instance", "batch", "none"]
@@ -398,11 +400,11 @@ def validate_restoration(cfg: Config) -> None:
     if m.upscale not in (1, 2, 4):
         raise ConfigError(f"model.upscale enlarges 2 or 4 times (1 = off), got {m.upscale}")
     if m.upscale > 1:
-        if d.dataset_mode != "restoration" or not m.generator.startswith("resnet"):
+        if d.dataset_mode != "restoration" or m.generator.startswith("unet"):
             raise ConfigError(
                 "model.upscale trains on clean images and their shrunk copies: use "
-                f"data.dataset_mode=restoration and a ResNet generator ({RESNETS}); "
-                "experiments/upscale_x2.yaml has both"
+                f"data.dataset_mode=restoration and a ResNet generator ({RESNETS}) or "
+                "edsr_8blocks; experiments/upscale_x2.yaml has both"
             )
         if m.antialias:
             raise ConfigError("model.upscale works without model.antialias")
@@ -513,8 +515,15 @@ def validate(cfg: Config) -> None:
     validate_restoration(cfg)
     if d.dataset_mode == "colorization" and d.channels != 3:
         raise ConfigError("colorization learns colour: data.channels must be 3")
+    if cfg.model.generator.startswith("edsr") and not (
+        cfg.model.global_skip and not cfg.model.dropout
+    ):
+        raise ConfigError(
+            f"{cfg.model.generator} changes its input through a global skip, without dropout: "
+            f"set model.global_skip=true model.dropout=false"
+        )
     if cfg.model.global_skip and (
-        not cfg.model.generator.startswith("resnet") or cfg.model.name == "colorization"
+        cfg.model.generator.startswith("unet") or cfg.model.name == "colorization"
     ):
         raise ConfigError(
             "model.global_skip needs a ResNet generator whose output is its input's kind "

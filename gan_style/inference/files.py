@@ -25,7 +25,7 @@ from gan_style.image_io import (
     to_pil,
 )
 from gan_style.runtime.lanes import map_in_lanes
-from gan_style.video.clips import VIDEO_EXTENSIONS, find_videos, is_video
+from gan_style.video.clips import VIDEO_EXTENSIONS, find_videos, is_video, output_suffix
 
 IMAGE_FORMATS = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
 VIDEO_FORMATS = {"mp4": ".mp4", "mkv": ".mkv", "mov": ".mov", "webm": ".webm"}
@@ -102,7 +102,7 @@ def _suffix(name: Path, fmt: str) -> str:
     """The output's extension: `fmt` where it is of the input's kind, else the kind's default
     (a clip keeps its container, an image becomes PNG)."""
     if is_video(name):
-        return VIDEO_FORMATS.get(fmt, name.suffix.lower())
+        return VIDEO_FORMATS.get(fmt) or output_suffix(name)
     return IMAGE_FORMATS.get(fmt) or (_same(name.suffix) if fmt == "same" else ".png")
 
 

@@ -28,6 +28,22 @@ SKIP_LIMIT = 0.999  # atanh's input bound in the global skip: +-3.8 before the f
 FIRST_FEATURES = 3  # ResnetGenerator.model[3]: the first layer's ReLU, at full resolution
 
 
+def with_global_skip(
+    source: torch.Tensor,
+    change: torch.Tensor,
+    gain: torch.Tensor,
+    strength: float = 1.0,
+    skip_filter: nn.Module | None = None,
+) -> torch.Tensor:
+    """tanh(atanh(kept) + gain * change): the input (`source`, through `skip_filter` if any)
+    changed by the network's last layer; `strength` scales the change (0: the input)."""
+    kept = skip_filter(source) if skip_filter is not None else source
+    if strength != 1.0:  # the dial; at 1 the graph is the one trained
+        kept, change = torch.lerp(source, kept, strength), strength * change
+    kept = torch.atanh(kept.clamp(-SKIP_LIMIT, SKIP_LIMIT))
+    return torch.tanh(kept + gain * change)
+
+
 class ResnetGenerator(nn.Module):
     """c7s1-ngf, two stride-2 downsamplings, `n_blocks` residual blocks, two upsamplings, c7s1-3.
 
@@ -164,11 +180,7 @@ class ResnetGenerator(nn.Module):
         if self.skip_gain is not None:
             if self.upscale > 1:
                 source = F.interpolate(source, scale_factor=self.upscale, mode="bicubic")
-            kept = self.skip_filter(source) if self.skip_filter is not None else source
-            if self.strength != 1.0:  # the dial; at 1 the graph is the one trained
-                kept, x = torch.lerp(source, kept, self.strength), self.strength * x
-            kept = torch.atanh(kept.clamp(-SKIP_LIMIT, SKIP_LIMIT))
-            return torch.tanh(kept + self.skip_gain * x)
+            return with_global_skip(source, x, self.skip_gain, self.strength, self.skip_filter)
         return x
 
     def encode(
@@ -258,13 +270,70 @@ class UnetGenerator(nn.Module):
         return self.model(x)
 
 
+class EnhancerGenerator(nn.Module):
+    """EDSR (Lim et al. 2017) in small, for restoration and super-resolution: a 3x3
+    convolution, `n_blocks` residual blocks without normalisation at the input's own size (EDSR
+    found batch norm costs restoration accuracy, and the CycleGAN ResNet's two stride-2
+    downsamplings leave an 8x8 body for a 32 px input), a convolution, a sub-pixel doubling per
+    factor of 2 (`enlarging`), and a 3x3 convolution to the image. The result is a change to
+    the input, or to its bicubic enlargement, through the global skip (`with_global_skip`, as
+    the ResNet's), whose last convolution starts at zero: a new enhancer returns the input
+    (enlarged bicubically), and `strength` dials the change."""
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_channels: int = 3,
+        ngf: int = 64,
+        n_blocks: int = 8,
+        upscale: int = 1,
+        upscale_head: str = "pixel_shuffle",
+        skip_filter: bool = False,
+    ) -> None:
+        super().__init__()
+        if upscale not in (1, 2, 4):
+            raise ValueError(f"a generator enlarges 2 or 4 times (1 = not at all), not {upscale}")
+        if in_channels != out_channels:
+            raise ValueError("an enhancer needs as many output channels as input channels")
+        self.head = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(in_channels, ngf, 3))
+        blocks = [ResnetBlock(ngf, "none", False) for _ in range(n_blocks)]
+        self.body = nn.Sequential(*blocks, nn.ReflectionPad2d(1), nn.Conv2d(ngf, ngf, 3))
+        tail: list[nn.Module] = []
+        for _ in range(upscale.bit_length() - 1):
+            tail += [*enlarging(ngf, ngf, upscale_head), nn.ReLU(True)]
+        self.tail = nn.Sequential(*tail, nn.ReflectionPad2d(1), nn.Conv2d(ngf, out_channels, 3))
+        self.upscale = upscale
+        self.skip_gain = nn.Parameter(torch.ones(1))
+        self.skip_filter = SkipFilter(out_channels) if skip_filter else None
+        self.strength = 1.0
+        self.reset_after_init()
+
+    def extra_repr(self) -> str:
+        return "" if self.strength == 1.0 else f"strength={self.strength:g}"
+
+    def reset_after_init(self) -> None:
+        nn.init.zeros_(self.tail[-1].weight)
+        nn.init.zeros_(self.tail[-1].bias)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        features = self.head(x)
+        change = self.tail(features + self.body(features))
+        source = x
+        if self.upscale > 1:
+            source = F.interpolate(x, scale_factor=self.upscale, mode="bicubic")
+        return with_global_skip(source, change, self.skip_gain, self.strength, self.skip_filter)
+
+
 GENERATORS = {
     "resnet_9blocks": lambda **kw: ResnetGenerator(n_blocks=9, **kw),
     "resnet_6blocks": lambda **kw: ResnetGenerator(n_blocks=6, **kw),
     "resnet_4blocks": lambda **kw: ResnetGenerator(n_blocks=4, **kw),
     "unet_128": lambda **kw: UnetGenerator(num_downs=7, **kw),
     "unet_256": lambda **kw: UnetGenerator(num_downs=8, **kw),
+    "edsr_8blocks": lambda **kw: EnhancerGenerator(n_blocks=8, **kw),
 }
+# What each kind of generator takes besides channels, width, norm and dropout.
+ENHANCER_KEYS = ("global_skip", "skip_filter", "upscale", "upscale_head")
 
 
 def enlarging(channels: int, out_channels: int, head: str) -> list[nn.Module]:
@@ -319,15 +388,20 @@ def build_generator(
     }
     kwargs = {"in_channels": in_channels, "out_channels": out_channels, "ngf": ngf, "norm": norm,
               "dropout": dropout}  # fmt: skip
+    enhancer = name.startswith("edsr")
     for key, (value, what) in resnet_only.items():
         if value:
-            if not name.startswith("resnet"):
+            if not (name.startswith("resnet") or (enhancer and key in ENHANCER_KEYS)):
                 raise ValueError(f"{what} needs a resnet generator, not {name}")
             kwargs[key] = value
     if skip_filter:
         kwargs["skip_filter"] = True
     if upscale != 1:
         kwargs["upscale_head"] = upscale_head
+    if enhancer:  # no norm layers, whatever `norm` (the discriminator's too) says
+        if not global_skip or dropout:
+            raise ValueError(f"{name} has a global skip and no dropout")
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("norm", "dropout", "global_skip")}
     if spread_hints:  # the colour hints of a drawing, spread, as extra input channels
         if in_channels != 3 or global_skip:
             raise ValueError("spread hints need RGB drawings and no global skip")

@@ -16,8 +16,9 @@ import numpy as np
 from gan_style.disk import write_atomic
 from gan_style.errors import DataError
 
-VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
-# The container FFmpeg writes for each extension.
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".mpeg", ".ts",
+                    ".mts", ".m2ts", ".flv", ".wmv", ".3gp", ".ogv")  # fmt: skip
+# The container FFmpeg writes for each extension; a clip in any other is written as MP4.
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
           ".avi": "avi"}  # fmt: skip
 # Audio codecs each container takes as they are; others are re-encoded to its first choice.
@@ -33,6 +34,13 @@ INSTALL_HINT = "video needs PyAV: pip install 'gan-style[video]' (make install i
 
 def is_video(path: Path) -> bool:
     return path.suffix.lower() in VIDEO_EXTENSIONS
+
+
+def output_suffix(path: Path) -> str:
+    """The extension a translation of the clip `path` keeps: its own where FFmpeg writes that
+    container here, else .mp4."""
+    suffix = path.suffix.lower()
+    return suffix if suffix in MUXERS else ".mp4"
 
 
 def find_videos(folder: str | Path) -> list[Path]:
@@ -55,12 +63,13 @@ def _av() -> Any:
 class ClipInfo:
     """What `translate` needs to know of a clip before it reads a frame."""
 
-    width: int
+    width: int  # as displayed: upright, after the clip's rotation
     height: int
     frames: int  # from the container's index; 0 where it keeps none
     rate: Fraction  # average frames per second
     duration: float  # seconds
     audio: bool  # whether it has an audio stream (copied to the translation)
+    rotation: int = 0  # degrees counterclockwise the player turns the frames (phones: +-90)
 
     @property
     def pixels(self) -> int:
@@ -97,14 +106,35 @@ def probe(path: Path) -> ClipInfo:
         duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
         if not duration and container.duration:
             duration = container.duration / 1_000_000
+        rotation = _rotation(container, stream)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if rotation % 180:
+            width, height = height, width
         return ClipInfo(
-            width=stream.codec_context.width,
-            height=stream.codec_context.height,
+            width=width,
+            height=height,
             frames=stream.frames,
             rate=Fraction(rate),
             duration=duration,
             audio=bool(container.streams.audio),
+            rotation=rotation,
         )
+
+
+def _rotation(container: Any, stream: Any) -> int:
+    """The rotation the clip's display matrix asks for (a multiple of 90), read from its first
+    frame; 0 where it cannot be decoded (reading the frames says why)."""
+    try:
+        frame = next(container.decode(stream), None)
+    except _av().FFmpegError:
+        return 0
+    return round((frame.rotation if frame is not None else 0) / 90) * 90 % 360
+
+
+def upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """A decoded frame turned as a player shows it (`rotation` degrees counterclockwise)."""
+    turns = rotation // 90 % 4
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 @dataclass
@@ -117,8 +147,9 @@ class Frame:
 
 
 def read_frames(path: Path) -> Iterator[Frame]:
-    """The clip's frames in display order, one at a time. A clip that breaks off, or holds
-    fewer frames than its index promises, is a `DataError` after the last good frame."""
+    """The clip's frames in display order and upright (a phone's portrait clip turned as its
+    player turns it), one at a time. A clip that breaks off, or holds fewer frames than its
+    index promises, is a `DataError` after the last good frame."""
     av = _av()
     container = _open(path)
     with container:
@@ -128,7 +159,8 @@ def read_frames(path: Path) -> Iterator[Frame]:
         try:
             for frame in container.decode(stream):
                 count += 1
-                yield Frame(frame.to_ndarray(format="rgb24"), frame.pts, frame.time_base)
+                image = upright(frame.to_ndarray(format="rgb24"), round(frame.rotation / 90) * 90)
+                yield Frame(image, frame.pts, frame.time_base)
         except av.FFmpegError as e:
             raise DataError(
                 f"{path} breaks off after {count} frame(s) ({_reason(e)}): it is damaged or cut "

@@ -82,3 +82,16 @@ def test_an_enlarger_writes_larger_frames_and_the_limit_counts_them(
     big = tmp_path / "out" / "big.mp4"
     report = write_clip_translations(doubled, [(clip, big)], max_pixels=20000, upscale=2)
     assert not big.exists() and "above the limit of 0.02" in report.skipped[0][1]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "written"),
+    [("a.mp4", "png", "a.mp4"), ("a.mov", "same", "a.mov"), ("a.flv", "png", "a.mp4"),
+     ("a.mp4", "mkv", "a.mkv"), ("a.png", "mkv", "a.png"), ("a.gif", "same", "a.png")],
+)  # fmt: skip
+def test_each_kind_takes_the_format_that_is_its_own(name: str, fmt: str, written: str) -> None:
+    """An image format applies to images and a container to clips; a clip in a container
+    FFmpeg does not write here becomes MP4."""
+    from gan_style.inference.files import output_names
+
+    assert output_names([(Path(name), Path(name))], fmt) == [Path(written)]

@@ -42,6 +42,15 @@ VARIANTS = {
         },
         "data": {"dataset_mode": "restoration"},
     },
+    "edsr_x2": {
+        "model": {
+            "name": "pix2pix",
+            "generator": "edsr_8blocks",
+            "upscale": 2,
+            "global_skip": True,
+        },
+        "data": {"dataset_mode": "restoration"},
+    },
     "spread_hints": {
         "model": {"name": "pix2pix", "spread_hints": True},
         "data": {"dataset_mode": "sketch", "direction": "BtoA", "sketch_hints": 4},

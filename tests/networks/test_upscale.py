@@ -35,6 +35,27 @@ def test_an_enlarger_starts_as_bicubic_and_learns_from_there(
     assert all(p.grad is not None for p in net.parameters())
 
 
+@pytest.mark.parametrize("upscale", [1, 2, 4])
+def test_an_enhancer_starts_as_its_input_and_keeps_the_input_size_inside(upscale: int) -> None:
+    """EDSR in small: a new one returns the input (or its bicubic enlargement), every layer
+    gets a gradient, no layer works below the input's size, and it has no norm layers."""
+    torch.manual_seed(0)
+    net = build_generator("edsr_8blocks", ngf=8, norm="instance", global_skip=True,
+                          upscale=upscale)  # fmt: skip
+    assert upscale_of(net) == upscale
+    x = torch.rand(1, 3, 15, 21) * 1.6 - 0.8  # any size: nothing is strided
+    y = net(x)
+    source = x if upscale == 1 else F.interpolate(x, scale_factor=upscale, mode="bicubic")
+    assert torch.allclose(y, source.clamp(-0.999, 0.999), atol=1e-5)
+    y.sub(source.flip(-1)).abs().mean().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    assert not any(isinstance(m, (torch.nn.InstanceNorm2d, torch.nn.BatchNorm2d))
+                   for m in net.modules())  # fmt: skip
+    assert all(getattr(m, "stride", (1, 1)) == (1, 1) for m in net.modules())
+    with pytest.raises(ValueError, match="has a global skip"):
+        build_generator("edsr_8blocks", ngf=8, upscale=upscale)
+
+
 def test_an_enlarger_without_global_skip_and_the_wrong_factor() -> None:
     net = build_generator("resnet_6blocks", ngf=8, upscale=2)
     assert net(torch.zeros(1, 3, 12, 16)).shape == (1, 3, 24, 32)

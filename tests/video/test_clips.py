@@ -127,3 +127,26 @@ def test_without_pyav_the_line_says_how_to_get_it(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(builtins, "__import__", no_av)
     with pytest.raises(DataError, match=r"pip install 'gan-style\[video\]'"):
         clips._av()
+
+
+def test_a_phone_clip_is_turned_upright_and_written_upright(tmp_path: Path) -> None:
+    """A portrait clip stored sideways with a display rotation (as phones record) is read as
+    its player shows it, so the network sees it upright, and written upright without one."""
+    path = tmp_path / "phone.mp4"
+    sideways = np.zeros((32, 48, 3), np.uint8)
+    sideways[:, :24] = 255  # the stored frame's left half is white
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 48, 32, "yuv420p"
+        stream.set_display_rotation(90)  # the player turns it a quarter counterclockwise
+        for packet in [*stream.encode(av.VideoFrame.from_ndarray(sideways, format="rgb24")),
+                       *stream.encode(None)]:  # fmt: skip
+            out.mux(packet)
+    info = probe(path)
+    assert (info.width, info.height, info.rotation) == (32, 48, 90)
+    shown = next(read_frames(path)).image
+    assert shown.shape == (48, 32, 3)
+    assert shown[36:].mean() > 200 and shown[:12].mean() < 50  # the white half is at the bottom
+    out = tmp_path / "out" / "phone.mp4"
+    write_clip(out, read_frames(path), info)
+    assert (probe(out).width, probe(out).height, probe(out).rotation) == (32, 48, 0)
