@@ -222,3 +222,15 @@ def clip(tmp_path: Path, photo: np.ndarray) -> Path:
     path.parent.mkdir()
     write_demo_clip(path, photo)
     return path
+
+
+def write_audio_only(path: Path) -> None:
+    """A file with an AAC audio stream and no pictures."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        sound = out.add_stream("aac", rate=8000)
+        chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), "fltp", "mono")
+        chunk.sample_rate = 8000
+        for packet in [*sound.encode(chunk), *sound.encode(None)]:
+            out.mux(packet)

@@ -28,6 +28,11 @@ SKIP_LIMIT = 0.999  # atanh's input bound in the global skip: +-3.8 before the f
 FIRST_FEATURES = 3  # ResnetGenerator.model[3]: the first layer's ReLU, at full resolution
 
 
+def check_upscale(upscale: int) -> None:
+    if upscale not in (1, 2, 4):
+        raise ValueError(f"a generator enlarges 2 or 4 times (1 = not at all), not {upscale}")
+
+
 def with_global_skip(
     source: torch.Tensor,
     change: torch.Tensor,
@@ -102,8 +107,7 @@ class ResnetGenerator(nn.Module):
         upscale_head: str = "pixel_shuffle",
     ) -> None:
         super().__init__()
-        if upscale not in (1, 2, 4):
-            raise ValueError(f"a generator enlarges 2 or 4 times (1 = not at all), not {upscale}")
+        check_upscale(upscale)
         if upscale > 1 and antialias:
             raise ValueError("an enlarging generator has no antialias")
         if global_skip and in_channels != out_channels:
@@ -291,8 +295,7 @@ class EnhancerGenerator(nn.Module):
         skip_filter: bool = False,
     ) -> None:
         super().__init__()
-        if upscale not in (1, 2, 4):
-            raise ValueError(f"a generator enlarges 2 or 4 times (1 = not at all), not {upscale}")
+        check_upscale(upscale)
         if in_channels != out_channels:
             raise ValueError("an enhancer needs as many output channels as input channels")
         self.head = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(in_channels, ngf, 3))

@@ -13,7 +13,7 @@ from gan_style.evaluation.flicker import clip_flicker
 from gan_style.inference.clip_files import write_clip_translations
 from gan_style.video.clips import probe
 from gan_style.video.demo_clip import write_demo_clip
-from tests.conftest import write_images
+from tests.conftest import write_audio_only, write_images
 
 av = pytest.importorskip("av")
 
@@ -26,12 +26,7 @@ def test_a_folder_of_clips_and_images_with_bad_clips_among_them(
     (folder / "notes.mp4").write_text("not a video")
     data = clip.read_bytes()
     (folder / "cut.mp4").write_bytes(data[: len(data) // 2])
-    with av.open(str(folder / "tone.mp4"), "w") as out:
-        sound = out.add_stream("aac", rate=8000)
-        chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), "fltp", "mono")
-        chunk.sample_rate = 8000
-        for packet in [*sound.encode(chunk), *sound.encode(None)]:
-            out.mux(packet)
+    write_audio_only(folder / "tone.mp4")
     write_images(folder / "stills", 1)
     out = tmp_path / "out"
     (out / ".pan.mp4.1234.abcd.tmp").parent.mkdir()

@@ -14,6 +14,7 @@ from gan_style.errors import DataError
 from gan_style.video import clips
 from gan_style.video.clips import Frame, probe, read_frames, write_clip
 from gan_style.video.demo_clip import write_demo_clip
+from tests.conftest import write_audio_only
 
 av = pytest.importorskip("av")
 
@@ -70,12 +71,7 @@ def test_uneven_frame_times_are_kept(tmp_path: Path, photo: np.ndarray) -> None:
 
 def test_an_audio_only_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "tone.mp4"
-    with av.open(str(path), "w") as out:
-        sound = out.add_stream("aac", rate=8000)
-        chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), "fltp", "mono")
-        chunk.sample_rate = 8000
-        for packet in [*sound.encode(chunk), *sound.encode(None)]:
-            out.mux(packet)
+    write_audio_only(path)
     with pytest.raises(DataError, match=r"tone.mp4 has audio only: give a clip with pictures"):
         probe(path)
 
