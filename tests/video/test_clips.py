@@ -146,3 +146,28 @@ def test_a_phone_clip_is_turned_upright_and_written_upright(tmp_path: Path) -> N
     out = tmp_path / "out" / "phone.mp4"
     write_clip(out, read_frames(path), info)
     assert (probe(out).width, probe(out).height, probe(out).rotation) == (32, 48, 0)
+
+
+def test_a_clip_cut_short_after_its_index_breaks_off_in_one_line(
+    tmp_path: Path, photo: np.ndarray
+) -> None:
+    """With the index at the front (`faststart`, as for the web) a cut-short file opens, and
+    its frames end early: named after the last good frame, nothing written."""
+    from gan_style.video.demo_clip import pan_and_zoom
+
+    whole = tmp_path / "fast.mp4"
+    with av.open(str(whole), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 96, 72, "yuv420p"
+        for view in pan_and_zoom(photo, 24, 96, 72):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(view, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])
+    assert probe(cut).frames == 24  # the index is whole
+    out = tmp_path / "out" / "cut.mp4"
+    with pytest.raises(DataError, match=r"cut.mp4 ends after \d+ frame\(s\) of the 24 its index"):
+        write_clip(out, inverted(cut), probe(cut))
+    assert not out.exists() and list(out.parent.iterdir()) == []
