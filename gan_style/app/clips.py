@@ -34,12 +34,13 @@ def translate_clip(
     max_seconds: float = MAX_CLIP_SECONDS,
 ) -> Result:
     """The uploaded clip translated frame by frame into an MP4 (H.264, the upload's audio
-    copied), steadied along the optical flow with `steady`; one line where it cannot be."""
+    copied) that browsers play (an odd side grows by a pixel), steadied along the optical flow
+    with `steady`; one line where it cannot be."""
     result = Result()
     if not clip:
         result.messages.append("upload a clip first")
         return result
-    options = TranslateOptions(direction=direction, format="mp4", temporal=steady,
+    options = TranslateOptions(direction=direction, format="mp4", temporal=steady, even_sides=True,
                                max_megapixels=max_pixels and max_pixels / 1e6)  # fmt: skip
     problems: list[str] = []
     try:

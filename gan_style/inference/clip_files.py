@@ -31,10 +31,11 @@ def write_clip_translations(
     progress: bool = True,
     description: str = "translate",
     upscale: int = 1,
+    even_sides: bool = False,
 ) -> Report:
     """Translate each (input clip, output clip) pair, frames in order; with `steadying` (a
     weight, see `video/steadying.py`) each frame is blended with the previous one along the
-    input's optical flow."""
+    input's optical flow; with `even_sides`, odd sides grow by a pixel (`write_clip`)."""
     report = Report()
     for path, target in pairs:
         try:
@@ -51,7 +52,8 @@ def write_clip_translations(
                     info, width=info.width * upscale, height=info.height * upscale
                 )
                 frames = _translated(path, translate, channels, steadying, gaps)
-                write_clip(target, frames, out_info, path if info.audio else None, bar.update)
+                audio = path if info.audio else None
+                write_clip(target, frames, out_info, audio, bar.update, even_sides)
             if len(gaps) > 1 and max(gaps) > 1.5 * min(gaps):
                 tqdm.write(f"note: {path} has a variable frame rate; each frame kept its time "
                            f"stamp", file=sys.stderr)  # fmt: skip

@@ -35,6 +35,7 @@ class TranslateOptions:
     progress: bool = True  # a progress bar on stderr
     temporal: bool = False  # video: steady each frame along the optical flow (video/steadying)
     temporal_weight: float = 0.6  # share of the warped previous frame kept where flow is reliable
+    even_sides: bool = False  # video: odd sides grow by a pixel, for 4:2:0 (what browsers play)
 
     # Options only a PyTorch generator has, with the values that leave them unused: an exported
     # file runs as exported.

@@ -196,7 +196,7 @@ def _write(
     if clips:
         done = write_clip_translations(
             translate, clips, channels, options.max_pixels, options.steadying, options.progress,
-            description, upscale,
+            description, upscale, options.even_sides,
         )  # fmt: skip
         report.written += done.written
         report.skipped += done.skipped

@@ -5,6 +5,7 @@ length. Needs no PyTorch."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -249,13 +250,19 @@ def write_clip(
     info: ClipInfo,
     audio_from: Path | None = None,
     on_frame: Callable[[], object] | None = None,
+    even: bool = False,
 ) -> int:
     """Encode `frames` (each keeps its time stamp, so rate, duration and uneven timing are the
-    source's) into `path`, whole or not at all, with `audio_from`'s audio stream. The number
-    of frames written."""
+    source's) into `path`, whole or not at all, with `audio_from`'s audio stream; with `even`,
+    an odd side gets one more row or column (its edge repeated), so the clip is 4:2:0, which
+    browsers play. The number of frames written."""
     av = _av()
     suffix = path.suffix.lower()
     written = 0
+    pad = ((0, info.height % 2 * even), (0, info.width % 2 * even), (0, 0))
+    if even:
+        info = dataclasses.replace(info, width=info.width + pad[1][1],
+                                   height=info.height + pad[0][1])  # fmt: skip
 
     def mux(f: BinaryIO) -> None:
         nonlocal written
@@ -268,7 +275,8 @@ def write_clip(
             audio = _AudioCopy(audio_from, out, MUXERS[suffix]) if audio_from else None
             try:
                 for frame in _chain(first, frames_iter):
-                    picture = av.VideoFrame.from_ndarray(frame.image, format="rgb24")
+                    image = np.pad(frame.image, pad, mode="edge") if even else frame.image
+                    picture = av.VideoFrame.from_ndarray(image, format="rgb24")
                     picture.pts, picture.time_base = frame.pts, frame.time_base
                     if audio and frame.pts is not None:
                         audio.until(float(frame.pts * frame.time_base))

@@ -46,13 +46,23 @@ def test_a_written_clip_keeps_rate_size_frames_duration_and_the_audio_samples(
     assert np.abs(written.astype(int) - (255 - source.astype(int))).mean() < 3
 
 
-def test_odd_sides_and_a_single_frame_keep_their_size(tmp_path: Path, photo: np.ndarray) -> None:
+def test_odd_sides_and_a_single_frame_keep_their_size_or_become_even_for_browsers(
+    tmp_path: Path, photo: np.ndarray
+) -> None:
     odd = tmp_path / "odd.mp4"
     write_demo_clip(odd, photo, frames=1, width=63, height=47, audio=False)
     out = tmp_path / "out" / "odd.mp4"
     write_clip(out, inverted(odd), probe(odd))
     info = probe(out)
     assert (info.width, info.height, info.frames, info.audio) == (63, 47, 1, False)
+    # For a browser (the page): one more row and column, the edge repeated, and 4:2:0 chroma.
+    playable = tmp_path / "out" / "playable.mp4"
+    write_clip(playable, inverted(odd), probe(odd), even=True)
+    with av.open(str(playable)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
+    frame = next(read_frames(playable)).image
+    assert frame.shape == (48, 64, 3)
+    assert np.abs(frame[-1].astype(int) - frame[-2]).mean() < 3  # the repeated edge
 
 
 def test_uneven_frame_times_are_kept(tmp_path: Path, photo: np.ndarray) -> None:
