@@ -22,13 +22,16 @@ VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mpg", ".m
 # The container FFmpeg writes for each extension; a clip in any other is written as MP4.
 MUXERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm",
           ".avi": "avi"}  # fmt: skip
-# Audio codecs each container takes as they are; others are re-encoded to its first choice.
+# Audio codecs each container takes as they are; others are re-encoded by its encoder here
+# (and at its sample rate, where the codec has few: Opus).
 AUDIO_CODECS = {
     "mp4": ("aac", "mp3", "opus", "alac", "ac3", "flac"),
     "mov": ("aac", "mp3", "alac", "pcm_s16le"),
     "webm": ("opus", "vorbis"),
     "avi": ("mp3", "aac", "pcm_s16le", "ac3"),
 }
+AUDIO_ENCODERS = {"mp4": ("aac", None), "mov": ("aac", None), "webm": ("libopus", 48000),
+                  "avi": ("libmp3lame", None)}  # fmt: skip
 CRF = 17  # x264's constant quality: visually lossless, so the codec adds no artefacts of its own
 INSTALL_HINT = "video needs PyAV: pip install 'gan-style[video]' (make install includes it)"
 
@@ -202,11 +205,18 @@ class _AudioCopy:
         self.out = out
         taken = AUDIO_CODECS.get(muxer)
         self.copy = taken is None or self.stream.codec_context.name in taken
+        self.resampler = None
         if self.copy:
             self.target = out.add_stream_from_template(self.stream)
         else:
-            self.target = out.add_stream(taken[0], rate=self.stream.codec_context.sample_rate)
+            encoder, rate = AUDIO_ENCODERS[muxer]
+            rate = rate or self.stream.codec_context.sample_rate
+            self.target = out.add_stream(encoder, rate=rate)
             self.target.layout = self.stream.codec_context.layout
+            sample_format = self.target.codec_context.codec.audio_formats[0].name
+            self.resampler = _av().AudioResampler(
+                format=sample_format, layout=self.stream.codec_context.layout, rate=rate
+            )
         self.packets = self.container.demux(self.stream)
         self.pending: Any = None
         self.done = False
@@ -227,6 +237,7 @@ class _AudioCopy:
                 return
             self._write(packet)
         if self.done and not self.copy:
+            self._encode(None)
             for encoded in self.target.encode(None):
                 self.out.mux(encoded)
 
@@ -236,8 +247,13 @@ class _AudioCopy:
             self.out.mux(packet)
             return
         for frame in packet.decode():
-            frame.pts = None
-            for encoded in self.target.encode(frame):
+            self._encode(frame)
+
+    def _encode(self, frame: Any) -> None:
+        """`frame` (None: the resampler's rest) in the encoder's sample format and rate."""
+        for resampled in self.resampler.resample(frame):
+            resampled.pts = None
+            for encoded in self.target.encode(resampled):
                 self.out.mux(encoded)
 
     def close(self) -> None:
@@ -293,7 +309,10 @@ def write_clip(
                 if audio:
                     audio.close()
 
-    write_atomic(path, mux)
+    try:
+        write_atomic(path, mux)
+    except av.FFmpegError as e:
+        raise DataError(f"cannot write {path} ({_reason(e)}); try another --format") from None
     return written
 
 

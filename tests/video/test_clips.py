@@ -181,3 +181,14 @@ def test_a_clip_cut_short_after_its_index_breaks_off_in_one_line(
     with pytest.raises(DataError, match=r"cut.mp4 ends after \d+ frame\(s\) of the 24 its index"):
         write_clip(out, inverted(cut), probe(cut))
     assert not out.exists() and list(out.parent.iterdir()) == []
+
+
+def test_webm_gets_vp9_and_the_audio_re_encoded_to_opus(clip: Path, tmp_path: Path) -> None:
+    """WebM cannot hold the source's AAC: the sound is re-encoded (Opus at 48 kHz), as long."""
+    out = tmp_path / "out" / "pan.webm"
+    assert write_clip(out, inverted(clip), probe(clip), audio_from=clip) == 24
+    with av.open(str(out)) as container:
+        codecs = [(s.type, s.codec_context.name) for s in container.streams]
+    assert codecs == [("video", "vp9"), ("audio", "opus")]
+    assert len(list(read_frames(out))) == 24
+    assert audio_samples(out).shape[1] / 48000 == pytest.approx(2.0, abs=0.1)
