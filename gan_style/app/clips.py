@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from gan_style.app.handlers import ModelCache, Result, StyleChoice, collect_report, server_disk_full
@@ -17,6 +18,7 @@ from gan_style.inference.frames import translate_frame
 from gan_style.inference.options import TranslateOptions
 from gan_style.inference.translate_files import translate_paths
 from gan_style.video.clips import probe
+from gan_style.video.steadying import Steadier
 
 MAX_CLIP_SECONDS = 60.0  # the page takes short clips; `gan-style translate` takes any length
 LIVE_SIZES = (128, 256)  # the Live tab's frame sizes (shorter side, px)
@@ -67,10 +69,20 @@ def translate_clip(
 
 
 def live_frame(
-    models: ModelCache, frame: np.ndarray | None, label: str, size: int = LIVE_SIZES[0]
+    models: ModelCache,
+    frame: np.ndarray | None,
+    label: str,
+    size: int = LIVE_SIZES[0],
+    steadier: Steadier | None = None,
 ) -> np.ndarray | None:
     """One camera frame, its shorter side brought to `size` px, through the model (on the
-    CPU engine where it converts, as `translate` runs it). None while the camera gives none."""
+    CPU engine where it converts, as `translate` runs it); with a `steadier` (one per visitor),
+    blended with the last frame along the camera's motion, as `translate --temporal` does.
+    None while the camera gives none."""
     if frame is None:
         return None
-    return translate_frame(models.get(label), frame, size)
+    output = translate_frame(models.get(label), frame, size)
+    if steadier is None:
+        return output
+    seen = cv2.resize(np.asarray(frame)[..., :3], output.shape[1::-1], interpolation=cv2.INTER_AREA)
+    return steadier(seen, output)

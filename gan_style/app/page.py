@@ -26,6 +26,7 @@ from gan_style.app.handlers import (
 from gan_style.app.outputs import OutputFolders
 from gan_style.errors import GanStyleError
 from gan_style.networks.generators import has_strength_dial
+from gan_style.video.steadying import Steadier
 
 # Before Gradio is imported: no usage reports, no hub lookups.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -378,15 +379,20 @@ def live_tab(models: ModelCache) -> None:
                 model = gr.Dropdown(labels, value=labels[0], label="Model", elem_id="live_model")
                 size = gr.Radio(list(LIVE_SIZES), value=LIVE_SIZES[0], elem_id="live_size",
                                 label="Frame size (px, shorter side)")  # fmt: skip
+                steady = gr.Checkbox(value=False, label="Steady (less flicker, some trailing)",
+                                     elem_id="live_steady")  # fmt: skip
             shown = gr.Image(label="Translated", elem_id="live_output")
+        steadier = gr.State(None)  # each visitor's own
 
-        def do_frame(frame, label, px):
+        def do_frame(frame, label, px, steadied, state):
+            state = (state or Steadier()) if steadied else None
             try:
-                return live_frame(models, frame, label, int(px))
+                return live_frame(models, frame, label, int(px), state), state
             except GanStyleError:
-                return None
+                return None, state
 
-        camera.stream(do_frame, [camera, model, size], shown, stream_every=0.05,
+        camera.stream(do_frame, [camera, model, size, steady, steadier], [shown, steadier],
+                      stream_every=0.05,
                       concurrency_limit=CONCURRENCY,
                       time_limit=LIVE_SECONDS, show_progress="hidden")  # fmt: skip
 

@@ -156,6 +156,7 @@ def clip_and_camera(page, clip: Path, folder: Path) -> tuple[float, Path, set[st
     served.write_bytes(page.request.get(video.get_attribute("src")).body())
 
     page.click("button[role=tab]:has-text('Live')")
+    page.click("#live_steady input")  # each visitor's own steadier, kept between frames
     page.click("#camera button:has-text('Access Webcam')")
     page.click("#camera button[aria-label='capture photo']")
     seen: set[str] = set()

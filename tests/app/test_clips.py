@@ -65,3 +65,19 @@ def test_live_frames_are_translated_at_the_chosen_size(
     assert small.shape == (128, 137, 3) and small.dtype == np.uint8
     assert live_frame(models, camera, label, 256).shape == (256, 273, 3)
     assert live_frame(models, None, label) is None
+
+
+def test_live_frames_steadied_per_visitor(models: ModelCache, photo: np.ndarray) -> None:
+    """With a steadier, the first frame is the plain translation and the next ones are
+    blended with the last along the camera's motion."""
+    from gan_style.video.demo_clip import pan_and_zoom
+    from gan_style.video.steadying import Steadier
+
+    label = next(iter(models.sources))
+    camera = pan_and_zoom(photo, 24, 320, 240)[:3]  # a slow pan: the flow can follow it
+    steadier = Steadier()
+    plain = [live_frame(models, frame, label, 128) for frame in camera]
+    steadied = [live_frame(models, frame, label, 128, steadier) for frame in camera]
+    np.testing.assert_array_equal(steadied[0], plain[0])
+    assert steadied[2].shape == plain[2].shape == (128, 171, 3)
+    assert np.abs(steadied[2].astype(int) - plain[2]).mean() > 0.5
