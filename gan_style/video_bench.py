@@ -80,16 +80,16 @@ def clip_row(
 def live_row(checkpoint: Path, photo: np.ndarray, size: int, frames: int = 30) -> dict:
     """The Live tab's translation of 640x480 camera frames at `size` px, in-process."""
     from gan_style.inference import load_generators
-    from gan_style.inference.frames import translate_frame
+    from gan_style.inference.frames import at_size, translate_frame
 
     gens = load_generators(checkpoint, "cpu")
     camera = pan_and_zoom(photo, frames + 3, 640, 480)
     for frame in camera[:3]:  # the first frames convert or warm the kernels
-        translate_frame(gens, frame, size)
+        translate_frame(gens, at_size(frame, size))
     seconds = []
     for frame in camera[3:]:
         start = time.perf_counter()
-        translate_frame(gens, frame, size)
+        translate_frame(gens, at_size(frame, size))
         seconds.append(time.perf_counter() - start)
     return {"kind": "video_live", "size": size, "frames": frames,
             "fps": 1 / statistics.median(seconds)}  # fmt: skip

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from gan_style.app.handlers import ModelCache, Result, StyleChoice, collect_report, server_disk_full
@@ -14,7 +13,7 @@ from gan_style.app.outputs import OutputFolders
 from gan_style.errors import DiskFullError, GanStyleError
 from gan_style.image_io import MAX_PIXELS
 from gan_style.inference.files import planned_outputs
-from gan_style.inference.frames import translate_frame
+from gan_style.inference.frames import at_size, translate_frame
 from gan_style.inference.options import TranslateOptions
 from gan_style.inference.translate_files import translate_paths
 from gan_style.video.clips import probe
@@ -81,8 +80,6 @@ def live_frame(
     None while the camera gives none."""
     if frame is None:
         return None
-    output = translate_frame(models.get(label), frame, size)
-    if steadier is None:
-        return output
-    seen = cv2.resize(np.asarray(frame)[..., :3], output.shape[1::-1], interpolation=cv2.INTER_AREA)
-    return steadier(seen, output)
+    small = at_size(frame, size)
+    output = translate_frame(models.get(label), small)
+    return output if steadier is None else steadier(small, output)

@@ -37,10 +37,10 @@ def warping_errors(
 
 
 def _error(previous: np.ndarray, current: np.ndarray, alignment: Alignment) -> float:
-    squared = (current - warp(previous, alignment)) ** 2
+    moved = alignment.resized(*current.shape[:2])  # once: `warp` keeps a fitting alignment
+    squared = (current - warp(previous, moved)) ** 2
     squared = squared.mean(axis=2) if squared.ndim == 3 else squared
-    reliable = alignment.resized(*current.shape[:2]).reliable
-    return float(squared[reliable].mean()) if reliable.any() else 0.0
+    return float(squared[moved.reliable].mean()) if moved.reliable.any() else 0.0
 
 
 @dataclass(frozen=True)

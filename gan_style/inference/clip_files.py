@@ -15,6 +15,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from gan_style.errors import DataError, DiskFullError
+from gan_style.image_io import convert_image
 from gan_style.inference.files import Report, Written
 from gan_style.video.clips import ClipInfo, Frame, probe, read_frames, write_clip
 from gan_style.video.steadying import Steadier
@@ -89,15 +90,10 @@ def _translated(
         if frame.pts is not None and previous is not None:
             gaps.add(frame.pts - previous)
         previous = frame.pts
-        image = frame.image if channels == 3 else _grey(frame.image)
+        image = frame.image if channels == 3 else convert_image(Image.fromarray(frame.image), 1)
         output = translate([image])[0]
         if output.ndim == 3 and output.shape[2] == 1:
             output = np.repeat(output, 3, axis=2)  # video frames are colour
         if steadier is not None:
             output = steadier(frame.image, output)
         yield Frame(np.ascontiguousarray(output), frame.pts, frame.time_base)
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    """As `image_io` reads a still for a one-channel model."""
-    return np.asarray(Image.fromarray(image).convert("L"))[:, :, None]

@@ -29,9 +29,9 @@ class Steadier:
         output = translated.astype(np.float32)
         same_size = self.previous_output is not None and self.previous_output.shape == output.shape
         if self.previous_grey is not None and same_size and self.weight > 0:
-            alignment = align(self.previous_grey, current_grey)
-            warped = warp(self.previous_output, alignment)
-            kept = alignment.resized(*output.shape[:2]).reliable.astype(np.float32) * self.weight
+            moved = align(self.previous_grey, current_grey).resized(*output.shape[:2])
+            warped = warp(self.previous_output, moved)
+            kept = moved.reliable.astype(np.float32) * self.weight
             kept = kept[..., None] if output.ndim == 3 else kept
             output = kept * warped + (1.0 - kept) * output
         self.previous_grey, self.previous_output = current_grey, output
