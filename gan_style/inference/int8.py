@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gan_style.cpu import CPUINFO, cpu_flags
 from gan_style.errors import ConfigError, DataError
 from gan_style.inference.onnx_file import INT8_KEY, describe_onnx
 from gan_style.inference.openvino_engine import INSTALL_HINT, OpenVinoGenerator
@@ -83,14 +84,9 @@ def _centre_crop(image: np.ndarray, side: int) -> np.ndarray:
     return image[top : top + side, left : left + side]
 
 
-def fast_int8_cpu(cpuinfo: str = "/proc/cpuinfo") -> bool:
+def fast_int8_cpu(cpuinfo: str = CPUINFO) -> bool:
     """Whether this CPU has 8-bit dot products (AVX-512 VNNI, AVX-VNNI or AMX)."""
-    try:
-        with open(cpuinfo) as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return any(flag in flags for flag in ("avx512_vnni", "avx_vnni", "amx_int8"))
+    return bool(cpu_flags(cpuinfo) & {"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def weight_bits() -> int:

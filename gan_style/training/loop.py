@@ -53,9 +53,6 @@ def train(cfg: Config, run: str = "default") -> Path:
     if group.enabled:  # dropout and the like differ per rank; the data shards already do
         torch.manual_seed(cfg.train.seed + 1000 * group.rank)
     iteration = GanIteration.build(model, cfg.train, device, group)
-    if main and cfg.train.precision == "auto" and iteration.precision != "fp32":
-        say(f"training in {iteration.precision} (train.precision=auto on {device.type}; "
-            "train.precision=fp32 for full precision)")  # fmt: skip
     ema = GeneratorEMA(model, cfg.train.ema_decay) if cfg.train.ema_decay else None
     networks = [*model.generators, *model.discriminators, *model.fixed_networks]
     t = cfg.train
@@ -78,6 +75,10 @@ def train(cfg: Config, run: str = "default") -> Path:
             for change in changes:
                 say(f"resuming with a changed setting: {change}")
             say(f"resuming {folder.path} at step {progress.step} (epoch {progress.epoch + 1})")
+    # Said once the run is sure to start, so a run that cannot resume gets its error line alone.
+    if main and cfg.train.precision == "auto" and iteration.precision != "fp32":
+        say(f"training in {iteration.precision} (train.precision=auto on {device.type}; "
+            "train.precision=fp32 for full precision)")  # fmt: skip
     # A full disk from here on stops the run in one line, saying what a rerun resumes from.
     with folder.disk_full_stops_the_run():
         folder.write_config()

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from gan_style.cpu import cpu_flags
 from gan_style.disk import write_atomic
 from gan_style.errors import DataError
 
@@ -33,6 +34,10 @@ AUDIO_CODECS = {
 AUDIO_ENCODERS = {"mp4": ("aac", None), "mov": ("aac", None), "webm": ("libopus", 48000),
                   "avi": ("libmp3lame", None)}  # fmt: skip
 CRF = 17  # x264's constant quality: visually lossless, so the codec adds no artefacts of its own
+# The same frames give the same file on every run: the muxer leaves out its random segment ids
+# and dates (Matroska, WebM), and on CPUs with AVX-512, x264 keeps to its AVX2 code, whose
+# output does not vary from run to run (its AVX-512 code's did, on an Intel Xeon, 2026-12-02).
+BITEXACT = {"fflags": "+bitexact"}
 INSTALL_HINT = "video needs PyAV: pip install 'gan-style[video]' (make install includes it)"
 
 
@@ -188,10 +193,16 @@ def _video_stream(out: Any, suffix: str, info: ClipInfo, time_base: Fraction) ->
     stream.time_base = time_base
     stream.codec_context.time_base = time_base
     if codec == "libx264":
-        stream.options = {"crf": str(CRF), "preset": "veryfast"}
+        stream.options = {"crf": str(CRF), "preset": "veryfast", **x264_instructions()}
     else:
         stream.options = {"crf": "20", "b": "0", "deadline": "realtime", "cpu-used": "8"}
     return stream
+
+
+def x264_instructions() -> dict[str, str]:
+    """x264's instruction sets capped at AVX2 on a CPU with AVX-512 (see BITEXACT); its own
+    choice elsewhere."""
+    return {"x264-params": "asm=avx2"} if "avx512f" in cpu_flags() else {}
 
 
 class _AudioCopy:
@@ -282,7 +293,7 @@ def write_clip(
 
     def mux(f: BinaryIO) -> None:
         nonlocal written
-        with av.open(f, mode="w", format=MUXERS[suffix]) as out:
+        with av.open(f, mode="w", format=MUXERS[suffix], options=BITEXACT) as out:
             frames_iter = iter(frames)
             first = next(frames_iter, None)
             if first is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gan_style.video.clips import _av
+from gan_style.video.clips import BITEXACT, _av, x264_instructions
 
 SAMPLE_RATE = 44100
 
@@ -45,11 +45,11 @@ def write_demo_clip(
     """Write the pan and zoom over `photo` as H.264 in `path`'s container (4:2:0 where both
     sides are even), with a sine tone (AAC) as long as the pictures."""
     av = _av()
-    with av.open(str(path), mode="w") as out:
+    with av.open(str(path), mode="w", options=BITEXACT) as out:
         video = out.add_stream("libx264", rate=fps)
         video.width, video.height = width, height
         video.pix_fmt = "yuv420p" if width % 2 == 0 and height % 2 == 0 else "yuv444p"
-        video.options = {"crf": "18", "preset": "veryfast"}
+        video.options = {"crf": "18", "preset": "veryfast", **x264_instructions()}
         sound = out.add_stream("aac", rate=SAMPLE_RATE) if audio else None
         if sound is not None:
             sound.layout = "mono"

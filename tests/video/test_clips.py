@@ -192,3 +192,27 @@ def test_webm_gets_vp9_and_the_audio_re_encoded_to_opus(clip: Path, tmp_path: Pa
     assert codecs == [("video", "vp9"), ("audio", "opus")]
     assert len(list(read_frames(out))) == 24
     assert audio_samples(out).shape[1] / 48000 == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".webm", ".mkv"])
+def test_the_same_frames_give_the_same_file_every_time(
+    clip: Path, tmp_path: Path, suffix: str
+) -> None:
+    """Writing is repeatable: no random container ids or dates, and no encoder code that varies
+    from run to run (x264's AVX-512 code did on an AVX-512 Xeon: `x264_instructions`)."""
+    frames = list(inverted(clip))
+    written = []
+    for i in range(4):
+        target = tmp_path / f"{i}{suffix}"
+        write_clip(target, frames, probe(clip), clip)
+        written.append(target.read_bytes())
+    assert all(data == written[0] for data in written[1:])
+
+
+def test_x264_keeps_to_avx2_only_where_the_cpu_has_avx512(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clips, "cpu_flags", lambda: frozenset({"avx2", "avx512f"}))
+    assert clips.x264_instructions() == {"x264-params": "asm=avx2"}
+    monkeypatch.setattr(clips, "cpu_flags", lambda: frozenset({"avx2"}))
+    assert clips.x264_instructions() == {}

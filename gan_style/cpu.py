@@ -1,0 +1,16 @@
+"""What this CPU can do, read without PyTorch: its instruction-set flags, as Linux lists them."""
+
+from __future__ import annotations
+
+CPUINFO = "/proc/cpuinfo"
+
+
+def cpu_flags(cpuinfo: str = CPUINFO) -> frozenset[str]:
+    """The flags of `cpuinfo`'s first processor (`avx2`, `avx512f`, `avx512_vnni`, ...); empty
+    where the file cannot be read (not Linux), so callers fall back to their portable choice."""
+    try:
+        with open(cpuinfo) as f:
+            line = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return frozenset()
+    return frozenset(line.partition(":")[2].split())
