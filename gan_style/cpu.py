@@ -14,3 +14,8 @@ def cpu_flags(cpuinfo: str = CPUINFO) -> frozenset[str]:
     except OSError:
         return frozenset()
     return frozenset(line.partition(":")[2].split())
+
+
+def has_amx(cpuinfo: str = CPUINFO) -> bool:
+    """Whether this CPU has AMX's bf16 matrix units (Intel Xeon from Sapphire Rapids on)."""
+    return "amx_bf16" in cpu_flags(cpuinfo)

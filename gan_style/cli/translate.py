@@ -113,10 +113,11 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument(
         "--engine", type=renamed, choices=ENGINES,
-        help="on the CPU: auto (default) runs the generator's int8 conversion on OpenVINO "
-        "where it keeps within 2 grey levels of fp32 (the cpu extra), else PyTorch; the "
-        "conversion is made once per weights and cached, and later runs of the checkpoint "
-        "start without PyTorch. pytorch, openvino (fp32), int8: that engine (or an error)",
+        help="on the CPU: auto (default) runs the generator's conversion on OpenVINO (the cpu "
+        "extra), in bf16 on CPUs with AMX and in int8 elsewhere, where it keeps within 2 grey "
+        "levels of fp32, else PyTorch; the conversion is made once per weights and cached, and "
+        "later runs of the checkpoint start without PyTorch. pytorch, openvino (fp32), int8, "
+        "bf16: that engine (or an error)",
     )  # fmt: skip
 
 

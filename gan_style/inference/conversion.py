@@ -1,5 +1,6 @@
 """Converting a PyTorch generator for the CPU engine (OpenVINO): exported to ONNX, quantised
-for int8, checked against PyTorch on probe images, and cached under a hash of the weights.
+for int8 or marked to run in bf16, checked against PyTorch on probe images, and cached under a
+hash of the weights.
 
 A network the engine does not run within its bar is recorded as refused, with the reason, so
 the check is paid once per weights.
@@ -8,6 +9,7 @@ the check is paid once per weights.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Callable
@@ -22,7 +24,7 @@ from gan_style.errors import GanStyleError
 from gan_style.inference import int8
 from gan_style.inference.conversion_cache import ENGINE_VERSION, conversion_paths
 from gan_style.inference.onnx_export import write_image_network
-from gan_style.inference.onnx_file import MULTIPLE_KEY, describe_onnx
+from gan_style.inference.onnx_file import BF16_KEY, MULTIPLE_KEY, describe_onnx
 from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.probes import leaves_probe, smooth_probe
 from gan_style.inference.translation import translate_batch
@@ -35,6 +37,10 @@ MEAN_DIFFERENCE = 0.002
 # px: the int8 check's dead-leaves probes; on smooth ones an int8 network far from fp32 on
 # photos passed (docs/performance.md).
 INT8_PROBE_SIDE = 256
+# px: the bf16 check's probes. bf16 rounds every value alike, so its error does not grow with
+# the image (the paper generator: 0.80 grey levels at 128 px, 0.81 at 256), and the smaller
+# probes keep a checkpoint's first run short.
+BF16_PROBE_SIDE = 128
 
 ProbeMaker = Callable[[np.random.Generator, int, int, int], np.ndarray]
 
@@ -83,10 +89,15 @@ def convert(
             channels = write_image_network(generator, style, multiple, fp32)
         except Exception as e:  # the exporter raises many kinds for graphs it cannot write
             return f"ONNX export failed: {_first_line(e)}"
-        describe_onnx(fp32, {MULTIPLE_KEY: str(multiple)})
+        # A bf16 conversion is marked so before its check, for the engine to compile it in bf16.
+        marked = {BF16_KEY: "{}"} if kind == "bf16" else {}
+        describe_onnx(fp32, {MULTIPLE_KEY: str(multiple)} | marked)
         try:
             if kind == "int8":
                 problem = _quantised(generator, style, channels, multiple, fp32, made)
+            elif kind == "bf16":
+                made = fp32
+                problem = _bf16_disagreement(generator, style, channels, multiple, made)
             else:
                 made = fp32
                 problem = _fp32_disagreement(generator, style, channels, multiple, made)
@@ -125,6 +136,24 @@ def _quantised(
     return (
         f"its int8 version is {found['mean_grey']:.2f} grey levels from PyTorch's output on "
         f"average, SSIM {found['ssim']:.4f} (limits {int8.MEAN_GREY}, {int8.SSIM})"
+    )
+
+
+def _bf16_disagreement(
+    generator: nn.Module, style: torch.Tensor | None, channels: int, multiple: int, made: Path
+) -> str | None:
+    """Measure the fp32 file `made`, marked to run in bf16 (`BF16_KEY`), as int8 is measured
+    (its bar, dead-leaves probes) and record what it found in it; why not, when it misses."""
+    size = max(BF16_PROBE_SIDE, multiple)
+    probes = _probe_outputs(generator, style, channels, size, multiple, leaves_probe)
+    engine = OpenVinoGenerator(made, usable_cores())
+    found = int8.agreement_of([(want, engine.translate(probe)) for probe, want in probes])
+    describe_onnx(made, {MULTIPLE_KEY: str(multiple), BF16_KEY: json.dumps(found)})
+    if found["mean_grey"] <= int8.MEAN_GREY and found["ssim"] >= int8.SSIM:
+        return None
+    return (
+        f"in bf16 it is {found['mean_grey']:.2f} grey levels from PyTorch's output on average, "
+        f"SSIM {found['ssim']:.4f} (limits {int8.MEAN_GREY}, {int8.SSIM})"
     )
 
 

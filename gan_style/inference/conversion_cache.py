@@ -12,7 +12,7 @@ from gan_style.runtime.checkpoint_names import resolve
 
 ENGINE_VERSION = 5  # raised when what is converted, or how, changes: old conversions are redone
 # A conversion's file, by kind, and the file that records why a network was not converted.
-SUFFIXES = {"int8": ".int8.onnx", "fp32": ".fp32.onnx"}
+SUFFIXES = {"int8": ".int8.onnx", "fp32": ".fp32.onnx", "bf16": ".bf16.onnx"}
 REFUSED = ".unsupported"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 MULTIPLE_KEY = "gan_style.multiple"  # input sides must be multiples of this
 DIRECTION_KEY = "gan_style.direction"  # AtoB or BtoA
 INT8_KEY = "gan_style.int8"  # an int8 file: its agreement with fp32, as JSON
+BF16_KEY = "gan_style.bf16"  # an fp32 file run in bf16: its agreement with fp32, as JSON
 
 
 def describe_onnx(path: Path, properties: dict[str, str]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gan_style.errors import CheckpointError, ConfigError
-from gan_style.inference.onnx_file import DIRECTION_KEY, INT8_KEY, MULTIPLE_KEY
+from gan_style.inference.onnx_file import BF16_KEY, DIRECTION_KEY, INT8_KEY, MULTIPLE_KEY
 from gan_style.inference.pixels import translate_padded
 
 # Steps in NumPy a model puts around its network (colorization's colour conversions): called
@@ -67,8 +67,9 @@ class OpenVinoGenerator:
     each on its own share of the cores, called from as many threads (`lanes`). The default is
     one image at a time on every core: two streams were about 5% faster for folders, but a run
     with two images in flight once hung inside OpenVINO. Layers that stay fp32 compute in fp32
-    on every CPU (OpenVINO would pick bf16 on CPUs with AMX), so outputs depend on the file and
-    the stream count only.
+    on every CPU (OpenVINO would pick bf16 on CPUs with AMX), unless the file's metadata asks
+    for bf16 (`BF16_KEY`, the bf16 conversion), so outputs depend on the file and the stream
+    count only.
     """
 
     def __init__(self, path: Path, threads: int, streams: int = 1) -> None:
@@ -99,14 +100,16 @@ class OpenVinoGenerator:
         self.multiple = int(multiple)
         self.direction = _metadata(model, DIRECTION_KEY) or "AtoB"
         self.int8 = _metadata(model, INT8_KEY) is not None
-        self.label = "OpenVINO int8" if self.int8 else "OpenVINO"  # in progress lines
+        self.bf16 = _metadata(model, BF16_KEY) is not None
+        precision = " int8" if self.int8 else " bf16" if self.bf16 else ""
+        self.label = f"OpenVINO{precision}"  # in progress lines
         self.channels = int(model.inputs[0].get_partial_shape()[1].get_length())
         self.upscale = _upscale(model, self.multiple)
         self.lanes = max(1, streams)
         self.around: Around | None = None  # set by `engines` for such a model
         config: dict[str, Any] = {
             "INFERENCE_NUM_THREADS": max(1, threads),
-            "INFERENCE_PRECISION_HINT": "f32",
+            "INFERENCE_PRECISION_HINT": "bf16" if self.bf16 else "f32",
         }
         if self.lanes > 1:
             config |= {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": self.lanes}

@@ -166,6 +166,7 @@ def test_auto_picks_int8_and_pytorch_where_int8_misses_the_bar(
     net = small_resnet()
     assert engines.converted_engine(net, 4) is None  # the suite's default: PyTorch
     monkeypatch.setattr(engine_policy, "DEFAULT_ENGINE", "auto")
+    monkeypatch.setattr(engine_policy, "has_amx", lambda: False)  # auto is int8 without AMX
     assert isinstance(engines.converted_engine(net, 4), OpenVinoGenerator)
 
     engines._MADE.clear()
@@ -343,7 +344,7 @@ def test_translate_converts_to_int8_then_starts_without_pytorch(
 
 
 @pytest.mark.slow
-def test_gallery_evaluate_and_the_web_page_use_the_int8_engine(
+def test_gallery_evaluate_and_the_web_page_use_the_cpu_engine(
     run_dir: Path, tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gan_style.app.handlers import ModelCache, translate_uploads
@@ -361,7 +362,8 @@ def test_gallery_evaluate_and_the_web_page_use_the_int8_engine(
                      "--no-fid", "--no-lpips"]) == 0  # fmt: skip
         outputs[engine] = {p.relative_to(out).as_posix(): np.asarray(Image.open(p))
                            for p in sorted(out.rglob("fake_*/*.png"))}  # fmt: skip
-    assert list(cache.glob("*.int8.onnx")), "nothing was converted to int8"
+    kind = engine_policy.conversion_kind("auto")  # bf16 on CPUs with AMX, else int8
+    assert list(cache.glob(f"*.{kind}.onnx")), f"nothing was converted to {kind}"
     assert outputs["auto"] and outputs["auto"].keys() == outputs["pytorch"].keys()
     for name, image in outputs["auto"].items():
         mean, ssim = agreement(image, outputs["pytorch"][name])
@@ -372,6 +374,6 @@ def test_gallery_evaluate_and_the_web_page_use_the_int8_engine(
     result = translate_uploads(ModelCache([run_dir], "cpu"), [str(upload)], "tiny/t")
     assert result.messages == ["translated 1 of 1 image(s)"]
     assert main(["translate", str(run_dir), str(upload), "--out", str(tmp_path / "cli"),
-                 "--device", "cpu", "--engine", "int8"]) == 0  # fmt: skip
+                 "--device", "cpu", "--engine", kind]) == 0  # fmt: skip
     np.testing.assert_array_equal(load_image(result.downloads[0]),
                                   load_image(tmp_path / "cli" / upload.name))  # fmt: skip
