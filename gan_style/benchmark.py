@@ -262,6 +262,7 @@ def available_engines() -> list[str]:
         "torch-nnpack": nnpack.available(),
         "openvino-fp32": openvino_engine.available(),
         "openvino-int8": openvino_engine.available() and int8.quantiser_available(),
+        "openvino-bf16": openvino_engine.available(),
     }
     return [e for e in ENGINES if usable.get(e, True)]
 

@@ -37,7 +37,8 @@ from gan_style.runtime.timing import measure_process, own_cache, peak_memory_gib
 if TYPE_CHECKING:
     from gan_style.inference.openvino_engine import OpenVinoGenerator
 
-ENGINES = ("torch-native", "torch-nnpack", "torch-nnpack-lanes", "openvino-fp32", "openvino-int8")
+ENGINES = ("torch-native", "torch-nnpack", "torch-nnpack-lanes", "openvino-fp32", "openvino-int8",
+           "openvino-bf16")  # fmt: skip
 
 
 def sample_images(folder: Path, size: int, count: int, seed: int = 0) -> list[Path]:
@@ -67,7 +68,7 @@ def _to8(y: np.ndarray) -> np.ndarray:
 
 def _converted(generator: torch.nn.Module, folder: Path, engine: str) -> OpenVinoGenerator:
     """The paper generator converted through the engines' door, as `translate` converts it
-    (`engine` openvino or int8), cached in `folder` (not the user's cache), on every core."""
+    (`engine` openvino, int8 or bf16), cached in `folder` (not the user's cache), on every core."""
     from gan_style.inference.engines import converted_engine
 
     with own_cache(folder):
@@ -106,7 +107,7 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
                 with torch.inference_mode():
                     return generator(torch.from_numpy(inputs[0])).numpy()
         else:
-            name = {"openvino-fp32": "openvino", "openvino-int8": "int8"}[engine]
+            name = engine.removeprefix("openvino-").replace("fp32", "openvino")
             converted = _converted(generator, Path(tmp) / "cache", name)
 
             def call() -> np.ndarray:
