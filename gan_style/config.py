@@ -30,6 +30,7 @@ UpscaleHead = Literal["pixel_shuffle", "resize"]
 Init = Literal["normal", "xavier", "kaiming", "orthogonal"]
 GanMode = Literal["lsgan", "vanilla", "hinge", "wgangp"]
 Preprocess = Literal["resize_and_crop", "scale_width_and_crop", "crop", "none"]
+Shrink = Literal["random", "area", "bilinear", "bicubic"]
 DatasetMode = Literal["unaligned", "aligned", "paired", "colorization", "sketch", "restoration"]
 Direction = Literal["AtoB", "BtoA"]
 LrPolicy = Literal["linear", "step", "cosine"]
@@ -66,6 +67,7 @@ class DataConfig:
     degrade_downscale: float = 2.0  # shrunk by up to this factor and enlarged back; 1 = off
     degrade_noise: float = 10.0  # Gaussian noise, std up to this many grey levels
     degrade_jpeg: int = 40  # JPEG at a quality from this up to 95; 100 = off
+    degrade_shrink: Shrink = "random"  # an enlarger's input shrunk by: one of the three, or random
     degrade_second_order: float = 0.0  # chance of blur, noise and JPEG a second time
     degrade_fade: float = 0.3  # contrast and saturation lowered by up to this share
     degrade_yellow: float = 0.3  # turned towards old paper's yellow by up to this share

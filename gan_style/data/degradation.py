@@ -19,9 +19,9 @@ A print fades, yellows, gathers dust and takes a tint before a camera or scanner
 shrinks, adds noise and compresses it, hence the order. A key at 0 turns its step off
 (`degrade_jpeg` at 100). For super-resolution (`model.upscale`), the damaged image is then
 shrunk by that factor, before its noise and JPEG, with one of area, bilinear or bicubic
-interpolation, as cameras and web pages do it. The colour cast, blur, downscaling, noise and
-JPEG are albumentations' transforms; the rest is drawn here, since albumentations has no
-yellowing, dust or scratches.
+interpolation, as cameras and web pages do it (`data.degrade_shrink`: random, or always one).
+The colour cast, blur, downscaling, noise and JPEG are albumentations' transforms; the rest is
+drawn here, since albumentations has no yellowing, dust or scratches.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from gan_style.config import DataConfig
 
 BEST_JPEG = 95  # the top of the JPEG quality range
 PAPER_YELLOW = np.array([240.0, 226.0, 180.0])  # the colour old white paper turns towards
-SHRINKING = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC)
+SHRINKING = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
 STEP_CHANCE = 0.8  # each camera step (blur, downscaling, noise, JPEG) is applied this often
 
 
@@ -53,12 +53,14 @@ class Degradation:
     yellow: float = 0.3
     scratches: int = 6
     cast: float = 12.0
+    shrink: str = "random"  # an enlarger's shrinking: a key of SHRINKING, or random among them
 
     @classmethod
     def from_config(cls, data: DataConfig) -> Degradation:
         return cls(data.degrade_blur, data.degrade_downscale, data.degrade_noise,
                    data.degrade_jpeg, data.degrade_second_order, data.degrade_fade,
-                   data.degrade_yellow, data.degrade_scratches, data.degrade_cast)  # fmt: skip
+                   data.degrade_yellow, data.degrade_scratches, data.degrade_cast,
+                   data.degrade_shrink)  # fmt: skip
 
 
 def camera_steps(d: Degradation, second: bool = False) -> list[A.BasicTransform]:
@@ -108,7 +110,8 @@ class Degrader:
         out = self._run(self.blur, out, seeds[0])
         if self.upscale > 1:
             h, w = out.shape[:2]
-            how = SHRINKING[int(rng.integers(len(SHRINKING)))]
+            drawn = list(SHRINKING)[int(rng.integers(len(SHRINKING)))]  # drawn either way
+            how = SHRINKING[drawn if self.d.shrink == "random" else self.d.shrink]
             out = _channels(
                 cv2.resize(out, (w // self.upscale, h // self.upscale), interpolation=how)
             )

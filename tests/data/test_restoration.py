@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -83,6 +84,24 @@ class TestDegradation:
         assert Degrader(Degradation(), 2).degrade(grey, np.random.default_rng(0)).shape == (
             24, 32, 1,
         )  # fmt: skip
+
+    def test_an_enlarger_input_is_shrunk_by_the_named_interpolation_or_a_drawn_one(self) -> None:
+        image = photo()
+        for name, flag in (("area", cv2.INTER_AREA), ("bicubic", cv2.INTER_CUBIC)):
+            small = Degrader(replace(NONE, shrink=name), 2).degrade(image, np.random.default_rng(0))
+            np.testing.assert_array_equal(small, cv2.resize(image, (32, 24), interpolation=flag))
+        named = {
+            Degrader(replace(NONE, shrink=name), 2)
+            .degrade(image, np.random.default_rng(0))
+            .tobytes()
+            for name in ("area", "bilinear", "bicubic")
+        }
+        drawn = {
+            Degrader(NONE, 2).degrade(image, np.random.default_rng(seed)).tobytes()
+            for seed in range(12)
+        }
+        # random draws one of them per image (at exactly half size bilinear is area averaging)
+        assert drawn == named and len(named) == 2
 
 
 def restoration_config(root: Path, runs: Path, **overrides: dict):
