@@ -25,6 +25,7 @@ from gan_style.image_io import load_image
 from gan_style.training.loop import train
 from gan_style.video.clips import probe
 from tests.conftest import write_images
+from tests.data.test_restoration import restoration_config
 from tests.models.test_multistyle import styled_config
 
 pytestmark = pytest.mark.slow
@@ -268,3 +269,35 @@ def test_multistyle_blend_from_the_sliders_matches_the_command(
         argv = ["translate", str(run), str(photo), "--out", str(out), "--style", style]
         assert main([*argv, "--engine", "auto"]) == 0  # the page's default engine
         assert np.array_equal(served, load_image(out / "img_000.png")) == equal, style
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: apt-get install chromium (.ci/run does)")
+def test_the_enhance_tab_enlarges_as_translate_does(tmp_path: Path) -> None:
+    """An enlarger served on the page: the Enhance tab takes an upload, shows it beside its
+    bicubic enlargement, and the download is twice the size and equal to what `gan-style
+    translate` writes for the same image."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    root = tmp_path / "photos"
+    write_images(root / "trainA", 3, size=(40, 48), seed=1)
+    write_images(root / "testA", 2, size=(40, 48), seed=2)
+    enlarger = train(restoration_config(root, tmp_path / "runs", model={"upscale": 2}), run="x2")
+    write_images(tmp_path / "small", 1, size=(27, 35), seed=7)
+    photo = tmp_path / "small" / "img_000.png"
+    with serving(enlarger, tmp_path) as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        page.set_default_timeout(LOADED_MACHINE_MS)
+        page.goto(url, wait_until="load")
+        page.click("button[role=tab]:has-text('Enhance')")
+        page.set_input_files("#enhance_uploads input[type=file]", str(photo))
+        page.wait_for_selector(f"#enhance_uploads :text('{photo.name}')")
+        page.click("#enhance")
+        link = page.wait_for_selector(f"#enhanced a[href*='{photo.stem}']")
+        data = page.request.get(link.get_attribute("href")).body()
+        status = page.input_value("#enhance_status textarea")
+        browser.close()
+    served = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert served.shape == (54, 70, 3) and "1 of 1" in status, status
+    argv = ["translate", str(enlarger), str(photo), "--out", str(tmp_path / "cli")]
+    assert main([*argv, "--engine", "auto"]) == 0  # the page's default engine
+    assert np.array_equal(served, load_image(tmp_path / "cli" / "img_000.png"))
