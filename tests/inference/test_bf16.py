@@ -1,17 +1,15 @@
 """The bf16 engine: the fp32 conversion run in bf16 by OpenVINO, which `auto` picks on CPUs with
-AMX: its bar (int8's), its refusal, and `translate` giving the same files on every run."""
+AMX: its bar (int8's), when auto picks it, and its refusal (`test_int8.py` runs `translate`
+on it twice: the same files, the first run converting)."""
 
 from __future__ import annotations
 
 import gc
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from gan_style.cpu import has_amx
 from gan_style.errors import ConfigError
@@ -19,7 +17,6 @@ from gan_style.inference import engine_policy, engines, int8
 from gan_style.inference.onnx_file import BF16_KEY, read_metadata
 from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.translation import translate_batch
-from tests.conftest import translate_in_new_process, write_images
 from tests.inference.test_int8 import agreement, photo, small_resnet
 
 pytest.importorskip("openvino")
@@ -83,26 +80,3 @@ def test_bf16_off_its_bar_is_refused_in_one_line(
     assert engines.converted_engine(net, 4) is None  # PyTorch runs it, and says why
     said = capsys.readouterr().err.strip().splitlines()
     assert said == [said[0]] and said[0].startswith("note: translating on PyTorch: in bf16 it is")
-
-
-def test_translate_in_bf16_gives_the_same_files_on_its_first_and_later_runs(
-    run_dir: Path, tmp_path: Path
-) -> None:
-    write_images(tmp_path / "in", 2)
-
-    def translate(out: str, *options: str) -> subprocess.CompletedProcess:
-        args = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / out),
-                "--device", "cpu", *options]  # fmt: skip
-        return translate_in_new_process(args, tmp_path / "cache")
-
-    first, second = translate("a", "--engine", "bf16"), translate("b", "--engine", "bf16")
-    pytorch = translate("pt", "--engine", "pytorch")
-    for done in (first, second, pytorch):
-        assert done.returncode == 0, done.stderr
-    assert "TORCH True" in first.stdout and "(OpenVINO bf16)" in first.stderr
-    assert "TORCH False" in second.stdout and "(OpenVINO bf16)" in second.stderr
-    for name in ("img_000.png", "img_001.png"):
-        a, b, c = (np.asarray(Image.open(tmp_path / d / name)) for d in ("a", "b", "pt"))
-        np.testing.assert_array_equal(a, b)
-        mean, ssim = agreement(a, c)
-        assert mean <= int8.MEAN_GREY and ssim >= int8.SSIM
