@@ -15,7 +15,7 @@ from gan_style.disk import no_space_is_one_line
 from gan_style.errors import GanStyleError
 from gan_style.inference import Generators
 from gan_style.inference.onnx_export import IMAGE_AXES, BakedStyle, input_channels, write_onnx
-from gan_style.inference.onnx_file import DIRECTION_KEY, MULTIPLE_KEY, describe_onnx
+from gan_style.inference.onnx_file import BF16_KEY, DIRECTION_KEY, MULTIPLE_KEY, describe_onnx
 
 FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 
@@ -47,6 +47,7 @@ def export_generator(
     style_input: bool = False,
     int8: bool = False,
     calibration: Path | None = None,
+    bf16: bool = False,
 ) -> Path:
     """Write the `direction` generator to `out`.
 
@@ -57,15 +58,19 @@ def export_generator(
 
     `int8` writes an approximate int8 ONNX file instead (`inference/int8.py`), calibrated on
     the photos in `calibration` (else on photo-like probes), with its measured agreement with
-    the fp32 network in its metadata.
+    the fp32 network in its metadata. `bf16` writes the fp32 file marked to run in bf16 (fast
+    on CPUs with AMX), with its measured agreement on the same images.
     """
     if fmt not in FORMATS:
         raise GanStyleError(f"unknown export format '{fmt}'; choose {', '.join(FORMATS)}")
-    if int8 and (fmt != "onnx" or style_input):
-        raise GanStyleError("--int8 writes a one-input ONNX file: use it with --format onnx, "
+    if int8 and bf16:
+        raise GanStyleError("give --int8 or --bf16, not both")
+    flag = "--int8" if int8 else "--bf16" if bf16 else None
+    if flag and (fmt != "onnx" or style_input):
+        raise GanStyleError(f"{flag} writes a one-input ONNX file: use it with --format onnx, "
                             "without --style-input")  # fmt: skip
-    if calibration is not None and not int8:
-        raise GanStyleError("--calibration is for --int8 exports; add --int8 or drop it")
+    if calibration is not None and flag is None:
+        raise GanStyleError("--calibration is for --int8 and --bf16 exports; add one or drop it")
     if fmt == "onnx":
         try:
             import onnx  # noqa: F401  (torch.onnx needs it to write the file)
@@ -107,6 +112,8 @@ def export_generator(
             made.write_bytes(buffer.getvalue())
         elif int8:
             _write_int8(generator, example, made, gens.multiple, direction, calibration)
+        elif bf16:
+            _write_bf16(generator, example, made, gens.multiple, direction, calibration)
         else:
             write_onnx(generator, example, made, names, dynamic)
             describe_onnx(made, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
@@ -141,3 +148,33 @@ def _write_int8(
             lambda made: int8.agreement(fp32, made, images, usable_cores()),
         )  # fmt: skip
         os.replace(quantised, out)
+
+
+def _write_bf16(
+    generator: nn.Module,
+    example: tuple[torch.Tensor, ...],
+    out: Path,
+    multiple: int,
+    direction: str,
+    calibration: Path | None,
+) -> None:
+    """Export fp32 into `out`, marked to run in bf16, and measure how far that is from fp32 on
+    the calibration images (the engine's check of its own bf16 conversions)."""
+    import json
+    import shutil
+
+    from gan_style.inference import int8
+    from gan_style.runtime.lanes import usable_cores
+
+    images, source = int8.calibration_images(calibration, example[0].shape[1])
+    described = {MULTIPLE_KEY: str(multiple), DIRECTION_KEY: direction}
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        write_onnx(
+            generator, example, fp32, ["image"], {"image": IMAGE_AXES, "translated": IMAGE_AXES}
+        )
+        describe_onnx(fp32, described)
+        shutil.copyfile(fp32, out)
+        describe_onnx(out, described | {BF16_KEY: "{}"})  # so the engine compiles it in bf16
+        found = int8.agreement(fp32, out, images, usable_cores())
+        describe_onnx(out, described | {BF16_KEY: json.dumps({**found, "calibration": source})})

@@ -1,4 +1,4 @@
-"""`gan-style export`: a generator as ONNX (fp32 or int8) or TorchScript."""
+"""`gan-style export`: a generator as ONNX (fp32, int8 or marked for bf16) or TorchScript."""
 
 from __future__ import annotations
 
@@ -25,9 +25,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "(README 'The CPU engine')",
     )  # fmt: skip
     p.add_argument(
+        "--bf16", action="store_true",
+        help="the fp32 ONNX file marked to run in bf16: about 5x faster on CPUs with AMX, "
+        "within a grey level of fp32 (elsewhere it runs in fp32)",
+    )  # fmt: skip
+    p.add_argument(
         "--calibration", type=Path, metavar="DIR",
-        help="--int8: photos to calibrate on, like those you will translate (default: "
-        "photo-like probe images)",
+        help="--int8: photos to calibrate on, like those you will translate; --bf16: to measure "
+        "it on (default: photo-like probe images)",
     )  # fmt: skip
     p.set_defaults(func=run)
 
@@ -49,10 +54,10 @@ def run(args: argparse.Namespace) -> None:
     out = args.out or gens.source.with_name(
         f"{gens.source.stem}_{args.direction}{FORMATS[args.format]}"
     )
-    if args.int8 and args.out is None:
-        out = out.with_name(f"{out.stem}_int8{out.suffix}")
+    if (args.int8 or args.bf16) and args.out is None:
+        out = out.with_name(f"{out.stem}_{'int8' if args.int8 else 'bf16'}{out.suffix}")
     export_generator(gens, args.direction, args.format, out, style, args.style_input,
-                     args.int8, args.calibration)  # fmt: skip
+                     args.int8, args.calibration, args.bf16)  # fmt: skip
     second = f", style N x {gens.style_embedding.embedding_dim}" if args.style_input else ""
     inputs = input_channels(exported_network(gens, args.direction))
     print(f"wrote {out}: input N x {inputs} x H x W in [-1, 1]{second}, "
@@ -71,3 +76,10 @@ def run(args: argparse.Namespace) -> None:
         print(f"int8 ({found['recipe']} recipe): {found['mean_grey']:.2f} grey levels from fp32 "
               f"on average, SSIM at least {found['ssim']:.3f}, on {found['calibration']} "
               f"(translate it with: gan-style translate {out} IMAGES --out DIR)")  # fmt: skip
+    if args.bf16:
+        from gan_style.inference.onnx_file import BF16_KEY, read_agreement
+
+        found = read_agreement(out, BF16_KEY)
+        print(f"bf16: {found['mean_grey']:.2f} grey levels from fp32 on average, SSIM at least "
+              f"{found['ssim']:.3f}, on {found['calibration']} (where the CPU has AMX or AVX-512 "
+              f"BF16; translate it with: gan-style translate {out} IMAGES --out DIR)")  # fmt: skip

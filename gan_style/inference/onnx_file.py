@@ -30,6 +30,6 @@ def read_metadata(path: Path) -> dict[str, str]:
     return {p.key: p.value for p in model.metadata_props}
 
 
-def read_agreement(path: Path) -> dict:
-    """What an int8 file's conversion measured against fp32 (`int8.metadata`)."""
-    return json.loads(read_metadata(path)[INT8_KEY])
+def read_agreement(path: Path, key: str = INT8_KEY) -> dict:
+    """What an int8 (or, with BF16_KEY, a bf16) file measured against fp32 (`int8.metadata`)."""
+    return json.loads(read_metadata(path)[key])

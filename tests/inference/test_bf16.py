@@ -17,6 +17,7 @@ from gan_style.inference import engine_policy, engines, int8
 from gan_style.inference.onnx_file import BF16_KEY, read_metadata
 from gan_style.inference.openvino_engine import OpenVinoGenerator
 from gan_style.inference.translation import translate_batch
+from tests.conftest import write_images
 from tests.inference.test_int8 import agreement, photo, small_resnet
 
 pytest.importorskip("openvino")
@@ -80,3 +81,43 @@ def test_bf16_off_its_bar_is_refused_in_one_line(
     assert engines.converted_engine(net, 4) is None  # PyTorch runs it, and says why
     said = capsys.readouterr().err.strip().splitlines()
     assert said == [said[0]] and said[0].startswith("note: translating on PyTorch: in bf16 it is")
+
+
+def test_export_bf16_writes_a_file_that_translate_runs_in_bf16(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from gan_style.cli import main
+    from gan_style.image_io import load_image
+
+    out = tmp_path / "g.onnx"
+    assert main(["export", str(run_dir), "--format", "onnx", "--bf16", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "bf16: " in said and "grey levels from fp32" in said
+    recorded = json.loads(read_metadata(out)[BF16_KEY])
+    assert recorded["mean_grey"] <= int8.MEAN_GREY and "probe images" in recorded["calibration"]
+    write_images(tmp_path / "in", 1, size=(37, 45))
+    assert main(["translate", str(out), str(tmp_path / "in"), "--out", str(tmp_path / "a")]) == 0
+    assert "(OpenVINO bf16)" in capsys.readouterr().err
+    argv = ["translate", str(run_dir), str(tmp_path / "in"), "--out", str(tmp_path / "pt"),
+            "--engine", "pytorch"]  # fmt: skip
+    assert main(argv) == 0
+    ours, theirs = (load_image(tmp_path / d / "img_000.png") for d in ("a", "pt"))
+    assert ours.shape == theirs.shape == (37, 45, 3)
+    mean, ssim = agreement(ours, theirs)
+    assert mean <= int8.MEAN_GREY and ssim >= int8.SSIM
+
+
+def test_export_bf16_refuses_what_it_cannot_write_in_one_line(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from gan_style.cli import main
+
+    cases = [(["--int8"], "give --int8 or --bf16, not both"),
+             (["--format", "torchscript"], "--bf16 writes a one-input ONNX file")]  # fmt: skip
+    for extra, said in cases:
+        argv = ["export", str(run_dir), "--format", "onnx", "--bf16", *extra,
+                "--out", str(tmp_path / "g.onnx")]  # fmt: skip
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and said in err, err
+    assert not (tmp_path / "g.onnx").exists()
