@@ -110,10 +110,9 @@ def export_generator(
             buffer = io.BytesIO()  # PyTorch's own file writer aborts the process on a full disk
             torch.jit.save(traced, buffer)
             made.write_bytes(buffer.getvalue())
-        elif int8:
-            _write_int8(generator, example, made, gens.multiple, direction, calibration)
-        elif bf16:
-            _write_bf16(generator, example, made, gens.multiple, direction, calibration)
+        elif int8 or bf16:
+            _write_approximate("int8" if int8 else "bf16", generator, example, made,
+                               gens.multiple, direction, calibration)  # fmt: skip
         else:
             write_onnx(generator, example, made, names, dynamic)
             describe_onnx(made, {MULTIPLE_KEY: str(gens.multiple), DIRECTION_KEY: direction})
@@ -121,7 +120,8 @@ def export_generator(
     return out
 
 
-def _write_int8(
+def _write_approximate(
+    kind: str,
     generator: nn.Module,
     example: tuple[torch.Tensor, ...],
     out: Path,
@@ -129,37 +129,9 @@ def _write_int8(
     direction: str,
     calibration: Path | None,
 ) -> None:
-    """Export fp32, calibrate and quantise it into `out`, and measure how far it is from fp32."""
-    from gan_style.inference import int8
-    from gan_style.runtime.lanes import usable_cores
-
-    images, source = int8.calibration_images(calibration, example[0].shape[1])
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
-        fp32, quantised = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        write_onnx(
-            generator, example, fp32, ["image"], {"image": IMAGE_AXES, "translated": IMAGE_AXES}
-        )
-        describe_onnx(fp32, {MULTIPLE_KEY: str(multiple)})
-        # The engine's recipes, judged on the calibration images: the fast one where it keeps
-        # to its bar there, else the careful one, whatever it measures (not held to the bar).
-        int8.quantize_by_recipes(
-            fp32, quantised, images, multiple,
-            {MULTIPLE_KEY: str(multiple), DIRECTION_KEY: direction}, source,
-            lambda made: int8.agreement(fp32, made, images, usable_cores()),
-        )  # fmt: skip
-        os.replace(quantised, out)
-
-
-def _write_bf16(
-    generator: nn.Module,
-    example: tuple[torch.Tensor, ...],
-    out: Path,
-    multiple: int,
-    direction: str,
-    calibration: Path | None,
-) -> None:
-    """Export fp32 into `out`, marked to run in bf16, and measure how far that is from fp32 on
-    the calibration images (the engine's check of its own bf16 conversions)."""
+    """Export fp32, then write into `out` its int8 version (calibrated and quantised) or, for
+    bf16, the same file marked to run in bf16; each with how far it is from fp32 on the
+    calibration images in its metadata."""
     import json
     import shutil
 
@@ -169,12 +141,23 @@ def _write_bf16(
     images, source = int8.calibration_images(calibration, example[0].shape[1])
     described = {MULTIPLE_KEY: str(multiple), DIRECTION_KEY: direction}
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
-        fp32 = Path(tmp) / "fp32.onnx"
+        fp32, made = Path(tmp) / "fp32.onnx", Path(tmp) / f"{kind}.onnx"
         write_onnx(
             generator, example, fp32, ["image"], {"image": IMAGE_AXES, "translated": IMAGE_AXES}
         )
-        describe_onnx(fp32, described)
-        shutil.copyfile(fp32, out)
-        describe_onnx(out, described | {BF16_KEY: "{}"})  # so the engine compiles it in bf16
-        found = int8.agreement(fp32, out, images, usable_cores())
-        describe_onnx(out, described | {BF16_KEY: json.dumps({**found, "calibration": source})})
+        describe_onnx(fp32, {MULTIPLE_KEY: str(multiple)})
+        if kind == "int8":
+            # The engine's recipes, judged on the calibration images: the fast one where it
+            # keeps to its bar there, else the careful one, whatever it measures.
+            int8.quantize_by_recipes(
+                fp32, made, images, multiple, described, source,
+                lambda quantised: int8.agreement(fp32, quantised, images, usable_cores()),
+            )  # fmt: skip
+        else:  # the engine's check of its own bf16 conversions, on these images
+            shutil.copyfile(fp32, made)
+            describe_onnx(made, described | {BF16_KEY: "{}"})  # so the engine compiles it in bf16
+            found = int8.agreement(fp32, made, images, usable_cores())
+            describe_onnx(
+                made, described | {BF16_KEY: json.dumps({**found, "calibration": source})}
+            )
+        os.replace(made, out)

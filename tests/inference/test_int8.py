@@ -22,7 +22,7 @@ from torch import nn
 from gan_style.cli import main
 from gan_style.cpu import has_amx
 from gan_style.errors import ConfigError
-from gan_style.export import _write_int8
+from gan_style.export import _write_approximate
 from gan_style.image_io import load_image
 from gan_style.inference import engine_policy, engines, int8, openvino_engine
 from gan_style.inference.files import planned_outputs, write_translations
@@ -149,7 +149,7 @@ def test_the_check_admits_the_paper_generator_within_the_bar_on_photos_and_refus
     exported = cache.parent / "g_int8.onnx"
     with monkeypatch.context() as only:  # the calibration is under test here, not the recipe
         only.setattr(int8, "RECIPES", ("careful",))
-        _write_int8(net, (torch.rand(1, 3, 64, 64),), exported, 4, "AtoB", calibration=None)
+        _write_approximate("int8", net, (torch.rand(1, 3, 64, 64),), exported, 4, "AtoB", None)
     assert read_agreement(exported)["mean_grey"] <= int8.MEAN_GREY
 
     engines._MADE.clear()
