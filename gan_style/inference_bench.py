@@ -37,8 +37,9 @@ from gan_style.runtime.timing import measure_process, own_cache, peak_memory_gib
 if TYPE_CHECKING:
     from gan_style.inference.openvino_engine import OpenVinoGenerator
 
-ENGINES = ("torch-native", "torch-nnpack", "torch-nnpack-lanes", "openvino-fp32", "openvino-int8",
-           "openvino-bf16")  # fmt: skip
+# The converted engines' rows, by the `--engine` name each asks `translate`'s door for.
+OPENVINO_ENGINES = {"openvino-fp32": "openvino", "openvino-int8": "int8", "openvino-bf16": "bf16"}
+ENGINES = ("torch-native", "torch-nnpack", "torch-nnpack-lanes", *OPENVINO_ENGINES)
 
 
 def sample_images(folder: Path, size: int, count: int, seed: int = 0) -> list[Path]:
@@ -107,8 +108,7 @@ def engine_row(engine: str, size: int, repeats: int = 3) -> dict:
                 with torch.inference_mode():
                     return generator(torch.from_numpy(inputs[0])).numpy()
         else:
-            name = engine.removeprefix("openvino-").replace("fp32", "openvino")
-            converted = _converted(generator, Path(tmp) / "cache", name)
+            converted = _converted(generator, Path(tmp) / "cache", OPENVINO_ENGINES[engine])
 
             def call() -> np.ndarray:
                 return converted.forward(inputs[0])
