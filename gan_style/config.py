@@ -121,6 +121,7 @@ class LossConfig:
     lambda_r1: float = 0.0  # R1 penalty on real images (gamma; Mescheder et al. 2018); 0 = off
     lambda_l1: float = 100.0  # pix2pix: weight of the L1 loss to the target image
     lambda_gan: float = 1.0  # pix2pix: weight of the generator's adversarial term; 0 = none
+    lambda_l2: float = 0.0  # pix2pix: weight of the squared error to the target (PSNR's measure)
     lambda_style_encoder: float = 1.0  # multistyle: weight of the style encoder's code regression
     lambda_perceptual: float = 0.0  # VGG-19 conv4_2 loss: to the input (CycleGAN), target (pix2pix)
     lambda_gan: float = 1.0  # CUT: weight of the adversarial loss
@@ -459,8 +460,9 @@ def validate(cfg: Config) -> None:
             f"model.diffaugment: unknown operation {', '.join(unknown)}; choose from "
             f"{', '.join(DIFFAUGMENT)}, comma-separated (e.g. color,translation,cutout), or ''"
         )
-    if cfg.loss.lambda_gan < 0:
-        raise ConfigError(f"loss.lambda_gan must be 0 (off) or more, got {cfg.loss.lambda_gan}")
+    for key in ("lambda_gan", "lambda_l2"):
+        if getattr(cfg.loss, key) < 0:
+            raise ConfigError(f"loss.{key} must be 0 (off) or more, got {getattr(cfg.loss, key)}")
     if cfg.loss.lambda_r1 < 0:
         raise ConfigError(f"loss.lambda_r1 must be 0 or more, got {cfg.loss.lambda_r1}")
     if not 0 <= t.ema_decay < 1:

@@ -29,6 +29,9 @@ from gan_style.inference.engines import translate_arrays
 from gan_style.networks import set_strength
 from gan_style.runtime import checkpoint as ckpt
 
+# The first and last columns' headings where the data names them better than input | target.
+EDGE_LABELS = {"restoration": ("degraded", "clean")}
+
 
 @dataclass
 class Column:
@@ -165,7 +168,8 @@ def build_gallery(
             else:
                 caption = _caption("content", luminance(image), luminance(fake))
             row.append(Cell(f"images/{sub}/{name}", caption))
-    headers = ["input", *(c.label for c in columns)]
+    input_label, truth_label = EDGE_LABELS.get(first.data.dataset_mode, ("input", "target"))
+    headers = [input_label, *(c.label for c in columns)]
     last = loaded[-1]
     if last.cycle:
         back = last.G_AB if direction == "BtoA" else last.G_BA  # as trained, at strength 1
@@ -181,7 +185,7 @@ def build_gallery(
         for row, name, truth in zip(rows, names, truths, strict=True):
             save_image(truth, out / "images" / "target" / name)
             row.append(Cell(f"images/target/{name}"))
-        headers.append("target")
+        headers.append(truth_label)
         outputs.append(truths)
 
     index = out / "index.html"

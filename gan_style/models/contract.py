@@ -70,7 +70,8 @@ class TranslationModel(Protocol):
         ...
 
     def discriminator_step(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """Discriminator losses `D.../...`, with their sum as `D/total`."""
+        """Discriminator losses `D.../...`, with their sum as `D/total`; {} where the model
+        trains no discriminator this run (pix2pix without its adversarial term)."""
         ...
 
     def translate(self, real_A: torch.Tensor, real_B: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -7,7 +7,10 @@
 | D(x, y)                | D(cat(real_A, real_B)): a conditional PatchGAN |
 | lambda (L1 weight 100) | lambda_l1                             |
 | (GAN weight 1)         | lambda_gan                            |
+| (not in the paper)     | lambda_l2: squared error to the target |
 
+`loss.lambda_l2` adds the squared error, which PSNR scores (enlargers train on it); with
+`loss.lambda_gan` 0 the discriminator is neither run nor trained.
 `loss.lambda_perceptual` adds a VGG feature distance to the target (`models/perceptual.py`),
 which colour filling and other one-to-many tasks use against L1's averaged, greyish outputs.
 Restoration trains it on (damaged, clean) pairs; with `model.upscale` the input is smaller than
@@ -46,11 +49,13 @@ class Pix2Pix(WithPerceptual, Defaults):
         lambda_perceptual: float = 0.0,
         vgg: nn.Module | None = None,
         lambda_gan: float = 1.0,
+        lambda_l2: float = 0.0,
     ) -> None:
         super().__init__()
         self.G_AB, self.D = G_AB, D
         self.gan_loss = GANLoss(gan_mode)
         self.lambda_l1, self.lambda_gp, self.lambda_gan = lambda_l1, lambda_gp, lambda_gan
+        self.lambda_l2 = lambda_l2
         self.attach_vgg(vgg, lambda_perceptual)
         self._fake_B: torch.Tensor | None = None
 
@@ -68,7 +73,8 @@ class Pix2Pix(WithPerceptual, Defaults):
         D = init_weights(D, m.init, m.init_gain)
         loss = cfg.loss
         return cls(G, D, loss.gan_mode, loss.lambda_l1, loss.lambda_gp,
-                   loss.lambda_perceptual, perceptual_network(cfg), loss.lambda_gan)  # fmt: skip
+                   loss.lambda_perceptual, perceptual_network(cfg), loss.lambda_gan,
+                   loss.lambda_l2)  # fmt: skip
 
     @property
     def named_generators(self) -> dict[str, nn.Module]:
@@ -97,14 +103,12 @@ class Pix2Pix(WithPerceptual, Defaults):
     def generator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         real_A, real_B = batch["A"], batch["B"]
         fake_B = self.G_AB(real_A)
-        real_A = condition(real_A, real_B)
-        losses = {
-            "G/gan": self.gan_loss(
-                self.D(torch.cat([real_A, fake_B], 1)), True, for_discriminator=False
-            )
-            * self.lambda_gan,
-            "G/l1": l1_loss(fake_B, real_B) * self.lambda_l1,
-        }
+        losses = {"G/gan": fake_B.new_zeros(()), "G/l1": l1_loss(fake_B, real_B) * self.lambda_l1}
+        if self.lambda_gan > 0:
+            judged = self.D(torch.cat([condition(real_A, real_B), fake_B], 1))
+            losses["G/gan"] = self.gan_loss(judged, True, for_discriminator=False) * self.lambda_gan
+        if self.lambda_l2 > 0:
+            losses["G/l2"] = F.mse_loss(fake_B, real_B) * self.lambda_l2
         if self.lambda_perceptual > 0:
             losses["G/perceptual"] = self.perceptual(fake_B, real_B)
         losses["G/total"] = sum(losses.values())
@@ -112,6 +116,9 @@ class Pix2Pix(WithPerceptual, Defaults):
         return losses
 
     def discriminator_step(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """{} without the adversarial term: no discriminator to train."""
+        if self.lambda_gan == 0:
+            return {}
         if self._fake_B is None:
             raise RuntimeError("discriminator_step needs the fakes of a generator_step first")
         real_A, real_B = batch["A"], batch["B"]

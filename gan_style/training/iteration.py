@@ -73,13 +73,14 @@ class GanIteration:
         distributed.average_gradients(self.generator_params, self.group)
         scaler.step(self.opt_G)
 
-        # Discriminators, on fakes from the image pools.
+        # Discriminators, on fakes from the image pools (none without an adversarial term).
         set_requires_grad(model.discriminators, True)
         self.opt_D.zero_grad(set_to_none=True)
         with speed.autocast(self.precision, self.device):
             d_losses = model.discriminator_step(batch)
-        scaler.scale(d_losses["D/total"]).backward()
-        distributed.average_gradients(self.discriminator_params, self.group)
-        scaler.step(self.opt_D)
+        if d_losses:
+            scaler.scale(d_losses["D/total"]).backward()
+            distributed.average_gradients(self.discriminator_params, self.group)
+            scaler.step(self.opt_D)
         scaler.update()
         return g_losses, d_losses

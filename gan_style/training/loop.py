@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -124,9 +125,8 @@ def train(cfg: Config, run: str = "default") -> Path:
                             k: opt.param_groups[0]["lr"] for k, opt in iteration.optimizers.items()
                         }
                         values = logger.training_scalars(progress.step, g_losses | d_losses, lrs)
-                        bar.set_postfix(
-                            G=f"{values['Loss/G/total']:.3f}", D=f"{values['Loss/D/total']:.3f}"
-                        )
+                        shown = ("G", "D") if d_losses else ("G",)  # no D without its term
+                        bar.set_postfix({k: f"{values[f'Loss/{k}/total']:.3f}" for k in shown})
                     sample = logger and (progress.step % cfg.log.sample_every == 0 or last)
                     score = evaluator and (progress.step % cfg.eval.every == 0 or last)
                     if sample or score:
@@ -148,8 +148,10 @@ def train(cfg: Config, run: str = "default") -> Path:
                 if progress.epoch_step >= steps_per_epoch:  # the epoch ended, also if we stop here
                     progress.epoch += 1
                     progress.epoch_step = 0
-                    for scheduler in schedulers.values():
-                        scheduler.step()
+                    with warnings.catch_warnings():  # an idle optimizer (no D to train) is fine
+                        warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step")
+                        for scheduler in schedulers.values():
+                            scheduler.step()
                     folder.save(progress)
             folder.save(progress)
         finish(logger, group)

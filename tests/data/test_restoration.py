@@ -149,6 +149,7 @@ def test_restoration_settings_are_checked(tmp_path: Path, capsys: pytest.Capture
         ({"model": {"upscale": 4}, "data": {"crop_size": 40, "load_size": 40}}, "divisible by 16"),
         ({"model": {"upscale": 2, "antialias": True}}, "without model.antialias"),
         ({"loss": {"lambda_gan": -1}}, "lambda_gan must be 0"),
+        ({"loss": {"lambda_l2": -2}}, "lambda_l2 must be 0"),
     ]
     for overrides, message in bad:
         with pytest.raises(ConfigError, match=message):
@@ -173,7 +174,8 @@ def test_a_restorer_and_an_enlarger_train_and_every_command_takes_them(
     write_images(root / "testA", 2, size=(40, 48), seed=2)
     runs = tmp_path / "runs"
     restorer = train(restoration_config(root, runs), run="r")
-    enlarger = train(restoration_config(root, runs, model={"upscale": 2}), run="x2")
+    pixel_losses = {"lambda_gan": 0.0, "lambda_l2": 10.0}  # as upscale_x2_demo: no D to train
+    enlarger = train(restoration_config(root, runs, model={"upscale": 2}, loss=pixel_losses), "x2")
     for run, baseline in ((restorer, "the damaged input"), (enlarger, "bicubic enlargement")):
         out = tmp_path / f"e_{run.name}"
         assert main(["evaluate", str(run), "--no-fid", "--no-lpips", "--out", str(out)]) == 0
@@ -206,25 +208,58 @@ def test_a_restorer_and_an_enlarger_train_and_every_command_takes_them(
         assert np.asarray(Image.open(out / "old.png")).shape == (60, 52, 3)
     for run in (restorer, enlarger):
         assert main(["gallery", str(run), "--out", str(tmp_path / f"g_{run.name}")]) == 0
+        page = (tmp_path / f"g_{run.name}" / "index.html").read_text()
+        assert "<th>degraded</th>" in page and page.count("<th>clean</th>") == 1
         onnx = tmp_path / f"{run.name}.onnx"
         assert main(["export", str(run), "--format", "onnx", "--out", str(onnx)]) == 0
 
 
 def test_the_restorer_losses_are_weighed_by_their_keys(tmp_path: Path) -> None:
-    """L1 and the adversarial term, each times its key (the perceptual term needs VGG weights;
-    tests/models covers it)."""
+    """L1, the squared error and the adversarial term, each times its key (the perceptual term
+    needs VGG weights; tests/models covers it)."""
     import torch
 
     from gan_style.models import build_model
 
     losses = {}
-    for gan, l1 in ((1.0, 100.0), (0.0, 50.0)):
+    for gan, l1, l2 in ((1.0, 100.0, 0.0), (0.0, 50.0, 3.0)):
         cfg = restoration_config(
-            tmp_path, tmp_path / "runs", loss={"lambda_gan": gan, "lambda_l1": l1}
+            tmp_path, tmp_path / "runs", loss={"lambda_gan": gan, "lambda_l1": l1, "lambda_l2": l2}
         )
         torch.manual_seed(0)
         model = build_model(cfg)
         batch = {"A": torch.rand(2, 3, 32, 32) * 2 - 1, "B": torch.rand(2, 3, 32, 32) * 2 - 1}
         losses[gan] = model.generator_step(batch)
+        out = model.G_AB(batch["A"])
     assert losses[1.0]["G/gan"] > 0 and losses[0.0]["G/gan"] == 0
     assert torch.isclose(losses[1.0]["G/l1"], 2 * losses[0.0]["G/l1"])
+    assert "G/l2" not in losses[1.0]
+    squared = ((out - batch["B"]) ** 2).mean().item()
+    assert losses[0.0]["G/l2"].item() == pytest.approx(3 * squared, rel=1e-5)
+    total = losses[0.0]["G/l1"] + losses[0.0]["G/l2"]
+    assert torch.isclose(losses[0.0]["G/total"], total)
+
+
+@pytest.mark.parametrize("gan", [1.0, 0.0])
+def test_without_its_term_the_discriminator_is_not_trained(tmp_path: Path, gan: float) -> None:
+    """With `loss.lambda_gan` 0 an iteration runs no discriminator step: its weights stay as
+    they were, and the generator still learns; with the term both change."""
+    import torch
+
+    from gan_style.models import build_model
+    from gan_style.training.iteration import GanIteration
+
+    cfg = restoration_config(tmp_path, tmp_path / "runs", loss={"lambda_gan": gan})
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    before = {n: [p.detach().clone() for p in net.parameters()]
+              for n, net in (("G", model.G_AB), ("D", model.D))}  # fmt: skip
+    iteration = GanIteration.build(model, replace(cfg.train, precision="fp32"), torch.device("cpu"))
+    batch = {"A": torch.rand(2, 3, 32, 32) * 2 - 1, "B": torch.rand(2, 3, 32, 32) * 2 - 1}
+    _, d_losses = iteration(batch)
+    changed = {}
+    for n, net in (("G", model.G_AB), ("D", model.D)):
+        pairs = zip(before[n], net.parameters(), strict=True)
+        changed[n] = any(not torch.equal(a, b.detach()) for a, b in pairs)
+    assert changed == {"G": True, "D": gan > 0}
+    assert ("D/total" in d_losses) == (gan > 0)
